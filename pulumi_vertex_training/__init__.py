@@ -1,0 +1,1 @@
+"""Vertex AI custom training as infrastructure code."""

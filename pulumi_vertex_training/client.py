@@ -1,0 +1,176 @@
+"""The only place that builds Google API clients.
+
+Every client the providers and components use comes from here, per call:
+providers are pickled into Pulumi state, so they must never hold a client.
+
+When ``VERTEX_AI_EMULATOR_HOST=host:port`` is set (like ``PUBSUB_EMULATOR_HOST``),
+every Vertex AI and Artifact Registry client talks to the local emulator over an
+insecure channel with anonymous credentials; otherwise to the regional endpoint
+``{location}-aiplatform.googleapis.com`` with Application Default Credentials.
+
+Example:
+    >>> from pulumi_vertex_training import client
+    >>> jobs = client.job_service_client("us-central1")  # doctest: +SKIP
+    >>> jobs.get_custom_job(name="projects/p/locations/us-central1/customJobs/1")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # heavy imports stay lazy: the provider host imports this module at start
+    import grpc
+    from google.api_core.operation import Operation
+    from google.cloud.aiplatform_v1 import JobServiceClient, PersistentResourceServiceClient
+    from google.cloud.artifactregistry_v1 import ArtifactRegistryClient
+
+EMULATOR_HOST_ENV = "VERTEX_AI_EMULATOR_HOST"
+"""Environment variable naming the local emulator's gRPC address (``host:port``)."""
+
+_channels: dict[str, grpc.Channel] = {}
+_channels_lock = threading.Lock()
+
+
+def emulator_host() -> str | None:
+    """The emulator's ``host:port`` when ``VERTEX_AI_EMULATOR_HOST`` is set, else None."""
+    host = os.environ.get(EMULATOR_HOST_ENV, "").strip()
+    return host or None
+
+
+def api_endpoint(location: str) -> str:
+    """The Vertex AI endpoint for a location (the emulator's address when set).
+
+    Vertex AI resources are regional: ``us-central1`` is served by
+    ``us-central1-aiplatform.googleapis.com``; ``global`` by ``aiplatform.googleapis.com``.
+    """
+    host = emulator_host()
+    if host:
+        return host
+    if location == "global":
+        return "aiplatform.googleapis.com"
+    return f"{location}-aiplatform.googleapis.com"
+
+
+def _emulator_channel(host: str) -> grpc.Channel:
+    # One insecure channel per address per process: channels are thread-safe
+    # and expensive to set up, and the provider host runs calls on 4 threads.
+    import grpc
+
+    with _channels_lock:
+        channel = _channels.get(host)
+        if channel is None:
+            channel = grpc.insecure_channel(
+                host,
+                options=[
+                    ("grpc.max_receive_message_length", 64 * 1024 * 1024),
+                    ("grpc.enable_retries", 0),
+                ],
+            )
+            _channels[host] = channel
+        return channel
+
+
+def job_service_client(location: str) -> JobServiceClient:
+    """A ``JobServiceClient`` for ``location`` (or the emulator)."""
+    from google.cloud import aiplatform_v1
+    from google.cloud.aiplatform_v1.services.job_service.transports import (
+        JobServiceGrpcTransport,
+    )
+
+    host = emulator_host()
+    if host:
+        return aiplatform_v1.JobServiceClient(
+            transport=JobServiceGrpcTransport(channel=_emulator_channel(host), host=host)
+        )
+    return aiplatform_v1.JobServiceClient(client_options={"api_endpoint": api_endpoint(location)})
+
+
+def persistent_resource_client(location: str) -> PersistentResourceServiceClient:
+    """A ``PersistentResourceServiceClient`` for ``location`` (or the emulator)."""
+    from google.cloud import aiplatform_v1
+    from google.cloud.aiplatform_v1.services.persistent_resource_service.transports import (
+        PersistentResourceServiceGrpcTransport,
+    )
+
+    host = emulator_host()
+    if host:
+        return aiplatform_v1.PersistentResourceServiceClient(
+            transport=PersistentResourceServiceGrpcTransport(
+                channel=_emulator_channel(host), host=host
+            )
+        )
+    return aiplatform_v1.PersistentResourceServiceClient(
+        client_options={"api_endpoint": api_endpoint(location)}
+    )
+
+
+def artifact_registry_client() -> ArtifactRegistryClient:
+    """An ``ArtifactRegistryClient`` (or one talking to the emulator)."""
+    from google.cloud import artifactregistry_v1
+    from google.cloud.artifactregistry_v1.services.artifact_registry.transports import (
+        ArtifactRegistryGrpcTransport,
+    )
+
+    host = emulator_host()
+    if host:
+        return artifactregistry_v1.ArtifactRegistryClient(
+            transport=ArtifactRegistryGrpcTransport(channel=_emulator_channel(host), host=host)
+        )
+    return artifactregistry_v1.ArtifactRegistryClient()
+
+
+def google_access_token() -> str:
+    """A fresh OAuth2 access token from Application Default Credentials.
+
+    Used for ``docker login`` to ``*-docker.pkg.dev`` (user ``oauth2accesstoken``).
+    The token is used at once and never stored on a provider or in state.
+    """
+    import google.auth
+    import google.auth.transport.requests
+
+    credentials, _ = google.auth.default(
+        scopes=["https://www.googleapis.com/auth/cloud-platform"]
+    )
+    credentials.refresh(google.auth.transport.requests.Request())
+    return str(credentials.token)
+
+
+def wait_for_operation(operation: Operation, timeout: float) -> Any:
+    """Wait for a long-running operation; polls fast against the emulator.
+
+    Raises:
+        google.api_core.exceptions.GoogleAPICallError: the operation failed.
+        concurrent.futures.TimeoutError: it did not finish within ``timeout`` seconds.
+    """
+    from google.api_core import retry as retries
+
+    if emulator_host():
+        polling = retries.Retry(initial=0.05, maximum=0.5, multiplier=1.5, timeout=timeout)
+    else:
+        polling = retries.Retry(initial=1.0, maximum=20.0, multiplier=1.5, timeout=timeout)
+    return operation.result(timeout=timeout, polling=polling)
+
+
+def console_url(resource_name: str) -> str:
+    """The Cloud console page of a CustomJob or PersistentResource.
+
+    >>> console_url("projects/p/locations/us-central1/customJobs/123")
+    'https://console.cloud.google.com/vertex-ai/locations/us-central1/training/123/cpu?project=p'
+    """
+    parts = resource_name.split("/")
+    if len(parts) != 6 or parts[0] != "projects" or parts[2] != "locations":
+        return ""
+    project, location, kind, ident = parts[1], parts[3], parts[4], parts[5]
+    if kind == "customJobs":
+        return (
+            f"https://console.cloud.google.com/vertex-ai/locations/{location}"
+            f"/training/{ident}/cpu?project={project}"
+        )
+    if kind == "persistentResources":
+        return (
+            f"https://console.cloud.google.com/vertex-ai/locations/{location}"
+            f"/persistent-resources/{ident}?project={project}"
+        )
+    return ""
