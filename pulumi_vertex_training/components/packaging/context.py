@@ -1,0 +1,259 @@
+"""The build context of a training image: its files, their hash, the tar sent to Docker.
+
+Reads files only. The hash covers sorted relative paths, the executable bit and
+bytes of each file (never mtimes, owners or umask), the Dockerfile and the base
+image, so the same tree in two folders hashes the same and preview knows
+whether the image changes without building. The tar handed to Docker holds
+exactly the hashed files, with fixed mtime, owner and modes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import posixpath
+import stat
+import tarfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from pulumi_vertex_training.components.packaging.ignore import IgnoreRules
+
+DOCKERFILE_NAME = ".vertex-training.Dockerfile"
+"""Name of the rendered Dockerfile inside the context tar (removed before COPY runs)."""
+
+SOURCE_DATE_EPOCH = 946684800
+"""Fixed mtime of every tar entry (2000-01-01): after 1980, so wheels built from it zip fine."""
+
+_NEVER_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", ".pytest_cache", "node_modules"})
+_VENV_NAMES = frozenset({".venv", "venv"})
+_NEVER_SUFFIXES = (".pyc", ".pyo")
+_CONTROL_FILES = frozenset({".dockerignore", ".gcloudignore"})
+_HASH_VERSION = b"pulumi-vertex-training/context/v1\n"
+
+
+class PackagingError(ValueError):
+    """A problem with the local package, raised in the program before anything registers."""
+
+
+class CredentialFileError(PackagingError):
+    """Files that look like credentials would be put into the image."""
+
+    def __init__(self, files: Sequence[tuple[str, str]]) -> None:
+        self.files = [path for path, _ in files]
+        listing = ", ".join(f"{path} ({why})" for path, why in files)
+        super().__init__(
+            f"refusing to put files that look like credentials into the image: {listing}. "
+            "Leave them out with .dockerignore or .gcloudignore, or, if the image really "
+            "needs them, name each one in include_files=[...] (paths relative to source_dir)."
+        )
+
+
+@dataclass(frozen=True)
+class ContextFile:
+    """One entry of the build context.
+
+    Attributes:
+        path: POSIX path relative to the context root.
+        mode: ``0o755`` (executable) or ``0o644``; ``0o777`` for a symlink.
+        source: absolute path on disk.
+        link_target: the target when the entry is a symlink, else None.
+    """
+
+    path: str
+    mode: int
+    source: str
+    link_target: str | None = None
+
+
+@dataclass(frozen=True)
+class BuildContext:
+    """The files of a build context, sorted by relative path."""
+
+    root: str
+    files: tuple[ContextFile, ...]
+
+    @property
+    def paths(self) -> list[str]:
+        """The relative paths, sorted."""
+        return [f.path for f in self.files]
+
+
+def _credential_reason(path: str, source: str) -> str | None:
+    name = posixpath.basename(path)
+    lower = name.lower()
+    if lower.endswith((".pem", ".key")):
+        return "a key or certificate file"
+    if lower == ".env" or lower.startswith(".env."):
+        return "an environment file"
+    if lower.startswith(("id_rsa", "id_ed25519", "id_ecdsa", "id_dsa")):
+        return "an SSH key"
+    if lower.endswith(".json"):
+        with open(source, "rb") as fh:
+            if b'"private_key"' in fh.read():
+                return 'a JSON file with a "private_key"'
+    return None
+
+
+def _is_venv(dirpath: str, name: str) -> bool:
+    return name in _VENV_NAMES or os.path.isfile(os.path.join(dirpath, name, "pyvenv.cfg"))
+
+
+def _under(path: str, roots: Sequence[str]) -> bool:
+    return any(r == "." or path == r or path.startswith(r + "/") for r in roots)
+
+
+def _leads_to(directory: str, roots: Sequence[str]) -> bool:
+    # Walk a directory only if it is under a root, or a root lies below it.
+    return _under(directory, roots) or any(r.startswith(directory + "/") for r in roots)
+
+
+def collect_context(
+    source_dir: str | Path,
+    *,
+    roots: Sequence[str] | None = None,
+    include: Iterable[str] = (),
+) -> BuildContext:
+    """List the files of a build context.
+
+    Honours ``.dockerignore`` and ``.gcloudignore`` at the root; never takes
+    VCS directories, virtualenvs (``.venv``, ``venv``, any directory holding a
+    ``pyvenv.cfg``), ``__pycache__``/``*.pyc``, ``.pytest_cache`` or
+    ``node_modules``; the ignore files themselves are rules, not content.
+
+    Args:
+        source_dir: the context root.
+        roots: only files at or below these relative paths (files or
+            directories; ``.`` = everything). Default: everything.
+        include: relative paths of files allowed past the credential guard.
+
+    Returns:
+        The sorted context.
+
+    Raises:
+        PackagingError: ``source_dir`` is not a directory.
+        CredentialFileError: files that look like credentials, not named in ``include``.
+    """
+    root = os.path.abspath(source_dir)
+    if not os.path.isdir(root):
+        raise PackagingError(f"source_dir {str(source_dir)!r} is not a directory")
+    wanted = ["."] if roots is None else [posixpath.normpath(r) for r in roots]
+    allowed = {posixpath.normpath(p) for p in include}
+    rules = IgnoreRules.from_dir(root)
+    files: list[ContextFile] = []
+    suspicious: list[tuple[str, str]] = []
+
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        rel_dir = os.path.relpath(dirpath, root).replace(os.sep, "/")
+        prefix = "" if rel_dir == "." else rel_dir + "/"
+        keep_dirs = []
+        for name in sorted(dirnames):
+            rel = prefix + name
+            full = os.path.join(dirpath, name)
+            if os.path.islink(full):
+                filenames.append(name)  # a symlinked directory travels as a link
+                continue
+            if name in _NEVER_DIRS or _is_venv(dirpath, name) or not _leads_to(rel, wanted):
+                continue
+            if rules.can_prune(rel):
+                continue
+            keep_dirs.append(name)
+        dirnames[:] = keep_dirs
+        for name in sorted(filenames):
+            rel = prefix + name
+            full = os.path.join(dirpath, name)
+            if (
+                name.endswith(_NEVER_SUFFIXES)
+                or rel in _CONTROL_FILES
+                or not _under(rel, wanted)
+                or rules.is_ignored(rel)
+            ):
+                continue
+            st = os.lstat(full)
+            if stat.S_ISLNK(st.st_mode):
+                files.append(ContextFile(rel, 0o777, full, os.readlink(full)))
+                continue
+            if not stat.S_ISREG(st.st_mode):
+                continue  # sockets, fifos: Docker skips them too
+            if rel not in allowed:
+                reason = _credential_reason(rel, full)
+                if reason is not None:
+                    suspicious.append((rel, reason))
+            mode = 0o755 if st.st_mode & stat.S_IXUSR else 0o644
+            files.append(ContextFile(rel, mode, full))
+    if suspicious:
+        raise CredentialFileError(sorted(suspicious))
+    files.sort(key=lambda f: f.path)
+    return BuildContext(root, tuple(files))
+
+
+def _file_digest(source: str) -> bytes:
+    h = hashlib.sha256()
+    with open(source, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+    return h.digest()
+
+
+def hash_context(context: BuildContext, dockerfile: str, base_image: str) -> str:
+    """The content hash of an image's inputs: files, Dockerfile and base image.
+
+    Each file contributes its relative path, its mode (``0o755``/``0o644``: only
+    the executable bit counts) and its bytes; symlinks their target. mtimes,
+    owners, the umask and the folder the tree lives in do not count.
+
+    Returns:
+        64 lowercase hex digits (sha256).
+    """
+    h = hashlib.sha256(_HASH_VERSION)
+    for text in (base_image, dockerfile):
+        data = text.encode()
+        h.update(len(data).to_bytes(8, "big") + data)
+    for f in context.files:
+        h.update(f.path.encode() + b"\0" + f"{f.mode:o}".encode() + b"\0")
+        if f.link_target is not None:
+            h.update(b"L" + f.link_target.encode() + b"\n")
+        else:
+            h.update(b"F" + _file_digest(f.source) + b"\n")
+    return h.hexdigest()
+
+
+def _tar_info(name: str, kind: bytes, mode: int, size: int = 0) -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.type, info.mode, info.size = kind, mode, size
+    info.mtime, info.uid, info.gid, info.uname, info.gname = SOURCE_DATE_EPOCH, 0, 0, "", ""
+    return info
+
+
+def write_context_tar(context: BuildContext, dockerfile: str, dest: BinaryIO) -> None:
+    """Write the build context plus the Dockerfile as a deterministic tar to ``dest``.
+
+    Fixed mtime, uid/gid 0 and modes; parent directories as ``0o755`` entries.
+    A ``.dockerignore`` naming the Dockerfile and itself makes the daemon drop
+    both before any COPY, so ``COPY . .`` ships exactly the hashed files.
+    """
+    with tarfile.open(fileobj=dest, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        control = f"{DOCKERFILE_NAME}\n.dockerignore\n".encode()
+        for name, data in ((".dockerignore", control), (DOCKERFILE_NAME, dockerfile.encode())):
+            tar.addfile(_tar_info(name, tarfile.REGTYPE, 0o644, len(data)), io.BytesIO(data))
+        written_dirs: set[str] = set()
+        for f in context.files:
+            parent = posixpath.dirname(f.path)
+            missing = []
+            while parent and parent not in written_dirs:
+                missing.append(parent)
+                parent = posixpath.dirname(parent)
+            for d in reversed(missing):
+                tar.addfile(_tar_info(d, tarfile.DIRTYPE, 0o755))
+                written_dirs.add(d)
+            if f.link_target is not None:
+                info = _tar_info(f.path, tarfile.SYMTYPE, 0o777)
+                info.linkname = f.link_target
+                tar.addfile(info)
+                continue
+            size = os.path.getsize(f.source)
+            with open(f.source, "rb") as fh:
+                tar.addfile(_tar_info(f.path, tarfile.REGTYPE, f.mode, size), fh)
