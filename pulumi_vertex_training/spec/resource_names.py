@@ -1,0 +1,205 @@
+"""Formats of the resource names and identifiers a spec refers to.
+
+Each checker appends SpecFailures and returns nothing; UNKNOWN values are skipped by the
+callers. The formats are the ones in the aiplatform_v1 field docstrings (reference §1).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+from . import names
+from .failures import SpecFailure, is_unknown
+
+# GCE resource names (networks, attachments): RFC 1035 labels.
+_GCE_NAME = r"[a-z]([-a-z0-9]{0,61}[a-z0-9])?"
+_SEGMENT = r"[^/\s]+"
+
+NETWORK = re.compile(rf"^projects/(?P<project>{_SEGMENT})/global/networks/(?P<name>{_SEGMENT})$")
+NETWORK_ATTACHMENT = re.compile(
+    rf"^projects/{_SEGMENT}/regions/{_SEGMENT}/networkAttachments/{_GCE_NAME}$"
+)
+KMS_KEY = re.compile(
+    rf"^projects/{_SEGMENT}/locations/(?P<location>{_SEGMENT})/keyRings/{_SEGMENT}"
+    rf"/cryptoKeys/{_SEGMENT}$"
+)
+TENSORBOARD = re.compile(rf"^projects/{_SEGMENT}/locations/{_SEGMENT}/tensorboards/{_SEGMENT}$")
+CONTEXT = re.compile(
+    rf"^projects/{_SEGMENT}/locations/{_SEGMENT}/metadataStores/{_SEGMENT}"
+    rf"/contexts/(?P<context>{_SEGMENT})$"
+)
+MODEL = re.compile(rf"^projects/{_SEGMENT}/locations/{_SEGMENT}/models/[^/@\s]+(@[A-Za-z0-9_-]+)?$")
+RESERVATION = re.compile(rf"^projects/{_SEGMENT}/zones/{_SEGMENT}/reservations/{_GCE_NAME}$")
+#: CreatePersistentResourceRequest.persistent_resource_id (reference §3.2).
+RESOURCE_ID = re.compile(r"^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")
+#: Region ids like us-central1, europe-west4, northamerica-northeast1.
+LOCATION_ID = re.compile(r"^[a-z]+(-[a-z]+)+\d+$")
+# Service accounts are emails; Vertex also accepts any principal email here.
+EMAIL = re.compile(r"^[^@\s/]+@[^@\s/]+\.[^@\s/]+$")
+GCS_URI = re.compile(r"^gs://[a-z0-9][a-z0-9._-]{1,221}[a-z0-9](/.*)?$")
+_PROJECT_NUMBER = re.compile(r"^\d+$")
+
+# Google Cloud label rules (Resource Manager "Requirements for labels"; the CustomJob
+# docstring says "no longer than 64 characters", the general rule is 63: we use 63).
+LABEL_MAX_LENGTH = 63
+LABEL_MAX_COUNT = 64
+
+
+def check_network(value: Any, path: str, failures: list[SpecFailure]) -> None:
+    """``projects/{project_number}/global/networks/{name}``; a project id is its own error."""
+    if not isinstance(value, str):
+        return
+    url_prefix = "https://www.googleapis.com/compute/v1/"
+    if value.startswith(url_prefix):
+        failures.append(
+            SpecFailure(
+                path,
+                f"give the resource name without {url_prefix!r}: "
+                f"projects/{{project_number}}/global/networks/{{network}}",
+                value,
+            )
+        )
+        return
+    match = NETWORK.match(value)
+    if not match:
+        failures.append(
+            SpecFailure(
+                path,
+                "must be projects/{project_number}/global/networks/{network}, "
+                "e.g. projects/12345/global/networks/my-vpc",
+                value,
+            )
+        )
+        return
+    if not _PROJECT_NUMBER.match(match["project"]):
+        # Vertex peers with the network by project number; a project id is only
+        # rejected when the job is scheduled, so catch it at preview.
+        failures.append(
+            SpecFailure(
+                path,
+                f"use the project number, not the project id {match['project']!r}: "
+                "projects/{project_number}/global/networks/{network} "
+                "(`gcloud projects describe PROJECT --format='value(projectNumber)'`)",
+                value,
+            )
+        )
+    if not re.fullmatch(_GCE_NAME, match["name"]):
+        failures.append(
+            SpecFailure(
+                path,
+                "network name must be 1-63 lowercase letters, digits or '-', "
+                "starting with a letter",
+                value,
+            )
+        )
+
+
+def check_kms_key(value: Any, path: str, location: str | None, failures: list[SpecFailure]) -> None:
+    """``projects/*/locations/*/keyRings/*/cryptoKeys/*`` in the resource's own region."""
+    if not isinstance(value, str):
+        return
+    match = KMS_KEY.match(value)
+    if not match:
+        failures.append(
+            SpecFailure(
+                path,
+                "must be projects/{project}/locations/{location}/keyRings/"
+                "{key_ring}/cryptoKeys/{key}",
+                value,
+            )
+        )
+        return
+    if location and match["location"] != location:
+        failures.append(
+            SpecFailure(
+                path,
+                f"the key must be in the resource's region {location!r}, not {match['location']!r}",
+                value,
+            )
+        )
+
+
+def check_pattern(
+    value: Any, pattern: re.Pattern[str], form: str, path: str, failures: list[SpecFailure]
+) -> None:
+    """Report ``value`` unless it matches ``pattern``; ``form`` is shown as what is allowed."""
+    if isinstance(value, str) and not pattern.match(value):
+        failures.append(SpecFailure(path, f"must be {form}", value))
+
+
+def check_email(value: Any, path: str, failures: list[SpecFailure]) -> None:
+    """A service account email (``name@project.iam.gserviceaccount.com``)."""
+    check_pattern(
+        value,
+        EMAIL,
+        "a service account email like name@project.iam.gserviceaccount.com",
+        path,
+        failures,
+    )
+
+
+def check_gcs_uri(value: Any, path: str, failures: list[SpecFailure]) -> None:
+    """A ``gs://bucket[/path]`` URI."""
+    check_pattern(value, GCS_URI, "a Cloud Storage URI gs://bucket[/path]", path, failures)
+
+
+def _is_label_start(ch: str) -> bool:
+    return ch.islower() or unicodedata.category(ch) == "Lo"
+
+
+def _is_label_char(ch: str) -> bool:
+    return _is_label_start(ch) or unicodedata.category(ch) in ("Nd", "Nl", "No") or ch in "_-"
+
+
+def check_labels(labels: Any, path: str, failures: list[SpecFailure]) -> None:
+    """Google Cloud label rules: at most 64; keys 1-63 chars starting with a lowercase
+    (or international) letter; keys and values only lowercase letters, digits, ``_``, ``-``.
+
+    Keys starting with ``goog`` are not rejected: no such rule is documented for Vertex
+    labels (it is a Compute Engine metadata rule).
+    """
+    if not isinstance(labels, dict):
+        return
+    if len(labels) > LABEL_MAX_COUNT:
+        failures.append(
+            SpecFailure(
+                path,
+                f"at most {LABEL_MAX_COUNT} labels are allowed, got {len(labels)}",
+                sorted(labels),
+            )
+        )
+    for key, value in labels.items():
+        key_path = names.key_path(path, key)
+        allowed = "lowercase letters, digits, '_' and '-' (international letters allowed)"
+        if not key:
+            failures.append(SpecFailure(key_path, "label keys must not be empty", key))
+        elif len(key) > LABEL_MAX_LENGTH:
+            failures.append(
+                SpecFailure(
+                    key_path,
+                    f"label keys are at most {LABEL_MAX_LENGTH} characters, got {len(key)}",
+                    key,
+                )
+            )
+        elif not _is_label_start(key[0]):
+            failures.append(
+                SpecFailure(key_path, "label keys must start with a lowercase letter", key)
+            )
+        elif not all(_is_label_char(c) for c in key):
+            failures.append(SpecFailure(key_path, f"label keys may contain only {allowed}", key))
+        if is_unknown(value) or not isinstance(value, str):
+            continue
+        if len(value) > LABEL_MAX_LENGTH:
+            failures.append(
+                SpecFailure(
+                    key_path,
+                    f"label values are at most {LABEL_MAX_LENGTH} characters, got {len(value)}",
+                    value,
+                )
+            )
+        elif not all(_is_label_char(c) for c in value):
+            failures.append(
+                SpecFailure(key_path, f"label values may contain only {allowed}", value)
+            )
