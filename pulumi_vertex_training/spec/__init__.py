@@ -32,6 +32,19 @@ from .args import (
 from .custom_job import NormalizedJob, normalize_custom_job
 from .durations import normalize_duration
 from .failures import UNKNOWN, SpecError, SpecFailure, is_unknown, missing
+from .hashing import canonical_json, has_unknowns, spec_hash
+from .persistent_resource import (
+    NormalizedResource,
+    job_fits_resource,
+    normalize_persistent_resource,
+    normalize_resource_id,
+)
+from .proto import (
+    custom_job_from_proto,
+    custom_job_to_proto,
+    persistent_resource_from_proto,
+    persistent_resource_to_proto,
+)
 
 __all__ = [
     "UNKNOWN",
@@ -48,6 +61,7 @@ __all__ = [
     "MachineSpecArgs",
     "NfsMountArgs",
     "NormalizedJob",
+    "NormalizedResource",
     "PscInterfaceConfigArgs",
     "PythonPackageSpecArgs",
     "RayLogsSpecArgs",
@@ -61,9 +75,19 @@ __all__ = [
     "SpecError",
     "SpecFailure",
     "WorkerPoolSpecArgs",
+    "canonical_json",
+    "custom_job_from_proto",
+    "custom_job_to_proto",
+    "has_unknowns",
     "is_unknown",
+    "job_fits_resource",
     "missing",
     "normalize_custom_job",
     "normalize_duration",
+    "normalize_persistent_resource",
+    "normalize_resource_id",
+    "persistent_resource_from_proto",
+    "persistent_resource_to_proto",
+    "spec_hash",
     "to_plain",
 ]

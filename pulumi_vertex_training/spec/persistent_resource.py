@@ -1,0 +1,412 @@
+"""PersistentResource: normalize and check its inputs; check that a job fits one.
+
+Canonical form as for CustomJob (see custom_job.py), plus these defaults:
+- ``resource_pools[i].id`` = ``pool-{i}`` (next free ``pool-{i}-{n}`` on a clash) when
+  not given. Vertex would generate one, but a deterministic id keeps the live resource
+  equal to the inputs and names pools in ``resource_pool_images`` and update requests;
+- ``resource_pools[i].replica_count`` = the autoscaling ``min_replica_count`` when
+  autoscaling is given, else 1;
+- ``machine_spec.accelerator_count`` = 1 when only a type is given (as for jobs).
+``resource_id`` is the CreatePersistentResourceRequest id; the provider defaults it to
+``normalize_resource_id(<pulumi resource name>)``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import names
+from .args import to_plain
+from .coerce import coerce_message, prune
+from .custom_job import check_encryption_spec, default_accelerator_count, is_empty_pool
+from .failures import SpecError, SpecFailure, is_unknown, missing
+from .resource_names import RESOURCE_ID, check_email, check_labels, check_network
+from .validators import (
+    check_disk_spec,
+    check_machine_spec,
+    check_psc_interface_config,
+    check_reserved_ip_ranges,
+)
+
+MAX_DISPLAY_NAME = 128
+_ID_FORM = (
+    "lowercase letters, digits and '-', starting with a letter, not ending with '-', "
+    "at most 63 characters"
+)
+
+
+@dataclass
+class NormalizedResource:
+    """The canonical PersistentResource inputs (with ``resource_id``) and all failures."""
+
+    value: dict[str, Any]
+    failures: list[SpecFailure] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when there are no failures."""
+        return not self.failures
+
+    def raise_for_failures(self) -> dict[str, Any]:
+        """Return ``value``, or raise SpecError carrying every failure."""
+        if self.failures:
+            raise SpecError(self.failures)
+        return self.value
+
+
+def normalize_resource_id(name: str) -> str:
+    """A valid persistent resource id derived from ``name`` (e.g. the Pulumi name).
+
+    Lowercased; runs of other characters become one '-'; a leading non-letter gets a
+    ``pr-`` prefix; ids past 63 characters are cut and end in 8 hex chars of the full
+    name's sha256, so distinct long names stay distinct.
+    """
+    text = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    if not text or not text[0].isalpha():
+        text = f"pr-{text}".rstrip("-")
+    if len(text) > 63:
+        digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
+        text = f"{text[:54].rstrip('-')}-{digest}"
+    return text
+
+
+def normalize_persistent_resource(
+    raw: Mapping[str, Any], *, location: str | None = None
+) -> NormalizedResource:
+    """Normalize and validate PersistentResource inputs (resource_id, display_name,
+    resource_pools, network, reserved_ip_ranges, psc_interface_config,
+    resource_runtime_spec, labels, encryption_spec).
+
+    Args:
+        raw: the inputs, snake_case or REST camelCase; may hold UNKNOWN leaves.
+        location: the resource's region, when known; the CMEK key must be in it.
+
+    Returns:
+        NormalizedResource with the canonical value and all failures (never raises).
+    """
+    failures: list[SpecFailure] = []
+    value = coerce_message(to_plain(raw), "PersistentResourceInput", "", failures)
+    if not isinstance(value, dict):
+        return NormalizedResource({}, failures)
+    _check_resource(value, location, failures)
+    _apply_defaults(value)
+    _check_ray(value, failures)
+    return NormalizedResource(prune(value, "PersistentResourceInput"), failures)
+
+
+def _check_resource(res: dict[str, Any], location: str | None, failures: list[SpecFailure]) -> None:
+    rid = res.get("resource_id")
+    if rid is None or rid == "":
+        failures.append(missing("resource_id", f"required: {_ID_FORM}"))
+    elif isinstance(rid, str) and not RESOURCE_ID.match(rid):
+        failures.append(
+            SpecFailure(
+                "resource_id", f"must be {_ID_FORM}; e.g. {normalize_resource_id(rid)!r}", rid
+            )
+        )
+    name = res.get("display_name")
+    if isinstance(name, str) and len(name) > MAX_DISPLAY_NAME:
+        failures.append(
+            SpecFailure(
+                "display_name", f"at most {MAX_DISPLAY_NAME} characters, got {len(name)}", name
+            )
+        )
+    network = res.get("network")
+    check_network(network, "network", failures)
+    psc = res.get("psc_interface_config")
+    check_psc_interface_config(psc, "psc_interface_config", failures)
+    if network is not None and isinstance(psc, dict) and prune(psc, "PscInterfaceConfig"):
+        failures.append(
+            SpecFailure(
+                "psc_interface_config",
+                "give either network (VPC peering) or "
+                "psc_interface_config (Private Service Connect interface), not both",
+                psc,
+            )
+        )
+    check_reserved_ip_ranges(res.get("reserved_ip_ranges"), "reserved_ip_ranges", network, failures)
+    check_labels(res.get("labels"), "labels", failures)
+    check_encryption_spec(res.get("encryption_spec"), "encryption_spec", location, failures)
+    runtime = res.get("resource_runtime_spec")
+    ray = runtime.get("ray_spec") if isinstance(runtime, dict) else None
+    if isinstance(runtime, dict):
+        _check_service_account_spec(
+            runtime.get("service_account_spec"),
+            "resource_runtime_spec.service_account_spec",
+            failures,
+        )
+    pools = res.get("resource_pools")
+    if pools is None or pools == []:
+        failures.append(
+            missing("resource_pools", "required: at least one pool with a machine_spec")
+        )
+    elif isinstance(pools, list):
+        seen: dict[str, int] = {}
+        for i, pool in enumerate(pools):
+            _check_pool(pool, names.index("resource_pools", i), ray is not None, seen, i, failures)
+
+
+def _check_pool(
+    pool: Any, path: str, has_ray: bool, seen: dict[str, int], i: int, failures: list[SpecFailure]
+) -> None:
+    if not isinstance(pool, dict):
+        return
+    pid = pool.get("id")
+    if isinstance(pid, str) and pid:
+        if not RESOURCE_ID.match(pid):
+            failures.append(SpecFailure(names.join(path, "id"), f"must be {_ID_FORM}", pid))
+        elif pid in seen:
+            failures.append(
+                SpecFailure(
+                    names.join(path, "id"),
+                    f"pool ids must be unique (also resource_pools[{seen[pid]}])",
+                    pid,
+                )
+            )
+        seen.setdefault(pid, i)
+    check_machine_spec(pool.get("machine_spec"), names.join(path, "machine_spec"), failures)
+    check_disk_spec(pool.get("disk_spec"), names.join(path, "disk_spec"), failures)
+    count = pool.get("replica_count")
+    scaling = pool.get("autoscaling_spec")
+    # AutoscalingSpec docstring: min_replica_count must be > 0 for a PersistentResource
+    # and may be 0 for a Ray cluster.
+    floor = 0 if has_ray else 1
+    c_path = names.join(path, "replica_count")
+    if isinstance(count, int) and count < floor:
+        failures.append(SpecFailure(c_path, f"must be {floor} or more", count))
+    if not isinstance(scaling, dict) or not scaling:
+        return
+    s_path = names.join(path, "autoscaling_spec")
+    low, high = scaling.get("min_replica_count"), scaling.get("max_replica_count")
+    for name, bound in (("min_replica_count", low), ("max_replica_count", high)):
+        if bound is None:
+            failures.append(
+                missing(
+                    names.join(s_path, name),
+                    "required with autoscaling: give both min_replica_count and max_replica_count",
+                )
+            )
+    if isinstance(low, int) and low < floor:
+        failures.append(
+            SpecFailure(
+                names.join(s_path, "min_replica_count"),
+                f"must be {floor} or more" + ("" if has_ray else " (0 only for Ray clusters)"),
+                low,
+            )
+        )
+    if isinstance(low, int) and isinstance(high, int) and high <= low:
+        failures.append(
+            SpecFailure(
+                names.join(s_path, "max_replica_count"),
+                f"must be more than min_replica_count ({low})",
+                high,
+            )
+        )
+    if isinstance(count, int):
+        if isinstance(low, int) and count < low:
+            failures.append(
+                SpecFailure(
+                    c_path, f"must be at least autoscaling_spec.min_replica_count ({low})", count
+                )
+            )
+        if isinstance(high, int) and count > high:
+            failures.append(
+                SpecFailure(
+                    c_path, f"must be at most autoscaling_spec.max_replica_count ({high})", count
+                )
+            )
+
+
+def _check_service_account_spec(spec: Any, path: str, failures: list[SpecFailure]) -> None:
+    if not isinstance(spec, dict):
+        return
+    account = spec.get("service_account")
+    check_email(account, names.join(path, "service_account"), failures)
+    enabled = spec.get("enable_custom_service_account")
+    if account and enabled is not True and not is_unknown(enabled):
+        failures.append(
+            SpecFailure(
+                names.join(path, "enable_custom_service_account"),
+                "must be true when service_account is given",
+                enabled,
+            )
+        )
+
+
+def _apply_defaults(res: dict[str, Any]) -> None:
+    pools = res.get("resource_pools")
+    if not isinstance(pools, list):
+        return
+    taken = {p.get("id") for p in pools if isinstance(p, dict)}
+    for i, pool in enumerate(pools):
+        if not isinstance(pool, dict):
+            continue
+        if pool.get("id") in (None, ""):
+            candidate, n = f"pool-{i}", 1
+            while candidate in taken:
+                candidate, n = f"pool-{i}-{n}", n + 1
+            pool["id"] = candidate
+            taken.add(candidate)
+        if "replica_count" not in pool:
+            scaling = pool.get("autoscaling_spec")
+            low = scaling.get("min_replica_count") if isinstance(scaling, dict) else None
+            pool["replica_count"] = low if isinstance(low, int) and low >= 1 else 1
+        default_accelerator_count(pool.get("machine_spec"))
+
+
+def _check_ray(res: dict[str, Any], failures: list[SpecFailure]) -> None:
+    """RaySpec (after pool ids are defaulted): an image for every pool, a real head."""
+    runtime = res.get("resource_runtime_spec")
+    ray = runtime.get("ray_spec") if isinstance(runtime, dict) else None
+    if not isinstance(ray, dict):
+        return
+    path = "resource_runtime_spec.ray_spec"
+    pools = res.get("resource_pools")
+    given = [p.get("id") for p in pools if isinstance(p, dict)] if isinstance(pools, list) else []
+    # Unknown pools or pool ids skip the checks that name pools.
+    ids: list[str] | None = (
+        [i for i in given if isinstance(i, str)]
+        if isinstance(pools, list) and all(isinstance(i, str) for i in given)
+        else None
+    )
+    images = ray.get("resource_pool_images")
+    if ray.get("image_uri") in (None, "") and not images:
+        failures.append(
+            missing(
+                names.join(path, "image_uri"),
+                "give image_uri (one Ray image "
+                "for all pools) or resource_pool_images (one per pool id)",
+            )
+        )
+    if isinstance(images, dict) and images and ids is not None:
+        i_path = names.join(path, "resource_pool_images")
+        for key in images:
+            if key not in ids:
+                failures.append(
+                    SpecFailure(
+                        names.key_path(i_path, key),
+                        f"names no pool; pool ids: {', '.join(ids)}",
+                        key,
+                    )
+                )
+        absent = [i for i in ids if i not in images]
+        if absent and ray.get("image_uri") in (None, ""):
+            failures.append(
+                SpecFailure(
+                    i_path, f"must cover every pool; missing: {', '.join(absent)}", sorted(images)
+                )
+            )
+    head = ray.get("head_node_resource_pool_id")
+    if isinstance(head, str) and head and ids is not None and head not in ids:
+        failures.append(
+            SpecFailure(
+                names.join(path, "head_node_resource_pool_id"),
+                f"must be one of the pool ids: {', '.join(ids)}",
+                head,
+            )
+        )
+
+
+def _capacity(pool: dict[str, Any]) -> Any:
+    scaling = pool.get("autoscaling_spec")
+    if isinstance(scaling, dict) and "max_replica_count" in scaling:
+        return scaling["max_replica_count"]
+    return pool.get("replica_count", 1)
+
+
+def _machine_key(spec: Any) -> Any:
+    if not isinstance(spec, dict):
+        return None
+    key = (spec.get("machine_type"), spec.get("accelerator_type"), spec.get("accelerator_count", 0))
+    return None if any(is_unknown(k) for k in key) else key
+
+
+def _describe(key: tuple[Any, Any, Any]) -> str:
+    machine, accel, count = key
+    return f"{machine} + {count} x {accel}" if accel else str(machine)
+
+
+def job_fits_resource(job: dict[str, Any], resource: dict[str, Any]) -> list[SpecFailure]:
+    """What keeps a job (``NormalizedJob.value``) from running on a persistent resource
+    (``NormalizedResource.value``), pathed at the job's fields.
+
+    Every non-empty worker pool needs a resource pool with the same machine_type,
+    accelerator_type and accelerator_count, and enough replicas there (replica_count,
+    or max_replica_count with autoscaling), counting all job pools placed on it; the
+    job's network and CMEK key must equal the resource's. Unknown values skip only the
+    comparisons that need them.
+    """
+    failures: list[SpecFailure] = []
+    spec = job.get("job_spec")
+    pools = resource.get("resource_pools")
+    if not isinstance(spec, dict):
+        return failures
+    rid = resource.get("resource_id", "?")
+    for name, job_value, res_value, path in (
+        ("network", spec.get("network"), resource.get("network"), "job_spec.network"),
+        ("CMEK key", _kms(job), _kms(resource), "encryption_spec.kms_key_name"),
+    ):
+        if is_unknown(job_value) or is_unknown(res_value) or job_value == res_value:
+            continue
+        failures.append(
+            SpecFailure(
+                path,
+                f"must equal the {name} of persistent resource {rid!r} ({res_value or 'none'})",
+                job_value,
+            )
+        )
+    job_pools = spec.get("worker_pool_specs")
+    if not isinstance(job_pools, list) or not isinstance(pools, list):
+        return failures
+    offered = [(p, _machine_key(p.get("machine_spec"))) for p in pools if isinstance(p, dict)]
+    if any(key is None for _, key in offered):
+        return failures  # a resource machine spec is unknown: nothing to compare against
+    used: dict[int, int] = {}
+    for i, pool in enumerate(job_pools):
+        if not isinstance(pool, dict) or is_empty_pool(pool):
+            continue
+        path = names.index("job_spec.worker_pool_specs", i)
+        key = _machine_key(pool.get("machine_spec"))
+        if key is None:
+            continue
+        matches = [(n, p) for n, (p, k) in enumerate(offered) if k == key]
+        if not matches:
+            have = "; ".join(f"{p.get('id')}: {_describe(k)}" for p, k in offered)
+            failures.append(
+                SpecFailure(
+                    names.join(path, "machine_spec"),
+                    f"no pool of persistent resource {rid!r} has "
+                    f"{_describe(key)}; its pools: {have}",
+                    pool.get("machine_spec"),
+                )
+            )
+            continue
+        want = pool.get("replica_count", 1)
+        if not isinstance(want, int) or any(not isinstance(_capacity(p), int) for _, p in matches):
+            continue
+        # Place on the matching pool with the most room left.
+        n, target = max(matches, key=lambda m: _capacity(m[1]) - used.get(m[0], 0))
+        room = _capacity(target) - used.get(n, 0)
+        if want > room:
+            failures.append(
+                SpecFailure(
+                    names.join(path, "replica_count"),
+                    f"needs {want} replicas but pool {target.get('id')!r} "
+                    f"of persistent resource {rid!r} has room for {room} "
+                    f"(of {_capacity(target)})",
+                    want,
+                )
+            )
+        used[n] = used.get(n, 0) + want
+    return failures
+
+
+def _kms(obj: dict[str, Any]) -> Any:
+    spec = obj.get("encryption_spec")
+    if is_unknown(spec):
+        return spec
+    return spec.get("kms_key_name") if isinstance(spec, dict) else None
