@@ -1,0 +1,283 @@
+"""Wires the emulator together and serves it: gRPC here, REST through ``rest.py``.
+
+``google.cloud.aiplatform_v1`` ships no ``*_pb2_grpc`` servicers (proto-plus
+only), so the gRPC side is a table of generic handlers using the proto-plus
+``serialize``/``deserialize`` of each request and response type. Errors cross
+into gRPC once, here: an ``EmulatorError`` becomes ``context.abort(code, message)``
+and the Google client raises the matching ``google.api_core.exceptions`` class.
+
+Example:
+    >>> from pulumi_vertex_training.emulator.server import EmulatorServer
+    >>> with EmulatorServer(pathlib.Path(".vertex-local")) as emulator:  # doctest: +SKIP
+    ...     os.environ["VERTEX_AI_EMULATOR_HOST"] = emulator.grpc_address
+"""
+
+from __future__ import annotations
+
+import logging
+import pathlib
+import uuid
+from collections.abc import Callable
+from concurrent import futures
+from typing import Any
+
+import grpc
+from google.cloud import aiplatform_v1
+from google.longrunning import operations_pb2
+from google.protobuf import empty_pb2
+
+from pulumi_vertex_training.emulator import artifact_registry_service
+from pulumi_vertex_training.emulator.artifact_registry_service import ArtifactRegistryServicer
+from pulumi_vertex_training.emulator.backend import BuildJobRun, JobBackend
+from pulumi_vertex_training.emulator.exceptions import EmulatorError
+from pulumi_vertex_training.emulator.job_service import JobServicer
+from pulumi_vertex_training.emulator.operations_service import OperationsServicer
+from pulumi_vertex_training.emulator.runner_types import Runner
+from pulumi_vertex_training.emulator.store import Store
+
+log = logging.getLogger(__name__)
+
+STATE_FILE = "state.db"
+JOB_SERVICE = "google.cloud.aiplatform.v1.JobService"
+OPERATIONS_SERVICE = "google.longrunning.Operations"
+
+FaultHook = Callable[[str, str, Any], None]
+"""``hook(phase, method, request)``, called with phase ``"before"`` and ``"after"`` each RPC
+(``method`` is the snake_case servicer method). Raising an ``EmulatorError`` from it answers
+the RPC with that error: the seam for fault injection. None (the default) means no faults."""
+
+
+def instance_id(store: Store) -> str:
+    """The data dir's stable id (created on first use); it labels the containers."""
+    data = store.get("meta", "instance")
+    if data is None:
+        data = {"instance_id": uuid.uuid4().hex[:12]}
+        store.put("meta", "instance", data)
+    return str(data["instance_id"])
+
+
+class _Hooked:
+    """A servicer whose every method calls the fault hook before and after dispatch."""
+
+    def __init__(self, servicer: Any, hook: FaultHook) -> None:
+        self._servicer = servicer
+        self._hook = hook
+
+    def __getattr__(self, method: str) -> Any:
+        target = getattr(self._servicer, method)
+        if not callable(target):
+            return target
+
+        def call(request: Any) -> Any:
+            self._hook("before", method, request)
+            response = target(request)
+            self._hook("after", method, request)
+            return response
+
+        return call
+
+
+class EmulatorServer:
+    """The local Vertex AI: JobService + Operations over gRPC (and REST), jobs run by a Runner.
+
+    Args:
+        data_dir: holds the SQLite state, the saved logs and the /gcs folders.
+        host: interface to bind (loopback by default).
+        port: gRPC port; 0 picks a free one (see :attr:`grpc_address`).
+        rest_port: REST port; 0 picks a free one; None serves no REST.
+        runner: runs the containers; default ``runner.DockerRunner``.
+        fault_hook: see :data:`FaultHook`; None disables fault injection.
+        poll_interval: seconds between two polls of the runner.
+        build_job_run: CustomJob -> JobRun; default ``cluster.build_job_run``.
+    """
+
+    def __init__(
+        self,
+        data_dir: pathlib.Path,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        rest_port: int | None = 0,
+        runner: Runner | None = None,
+        fault_hook: FaultHook | None = None,
+        poll_interval: float = 0.2,
+        build_job_run: BuildJobRun | None = None,
+    ) -> None:
+        self.data_dir = pathlib.Path(data_dir).resolve()
+        self.host = host
+        self._port = port
+        self._rest_port = rest_port
+        self._runner = runner
+        self._fault_hook = fault_hook
+        self._poll_interval = poll_interval
+        self._build_job_run = build_job_run
+        self._grpc: grpc.Server | None = None
+        self._rest: Any = None
+        self.backend: JobBackend | None = None
+        self.store: Store | None = None
+        self.port: int | None = None
+        self.rest_port: int | None = None
+
+    @property
+    def grpc_address(self) -> str:
+        """``host:port`` to put in ``VERTEX_AI_EMULATOR_HOST`` (after :meth:`start`)."""
+        if self.port is None:
+            raise RuntimeError("the emulator is not started")
+        return f"{_connect_host(self.host)}:{self.port}"
+
+    @property
+    def rest_address(self) -> str | None:
+        """``host:port`` of the REST endpoint, or None when REST is not served."""
+        if self.rest_port is None:
+            return None
+        return f"{_connect_host(self.host)}:{self.rest_port}"
+
+    def start(self) -> EmulatorServer:
+        """Open the state, reconcile with the runner, start the monitor and bind the ports.
+
+        Raises:
+            OSError: a port is taken.
+        """
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.store = Store(self.data_dir / STATE_FILE)
+        ident = instance_id(self.store)
+        runner = self._runner
+        if runner is None:
+            from pulumi_vertex_training.emulator.runner import DockerRunner
+
+            runner = DockerRunner(self.data_dir, ident)
+        self.backend = JobBackend(
+            self.store,
+            runner,
+            self.data_dir,
+            ident,
+            build_job_run=self._build_job_run,
+            poll_interval=self._poll_interval,
+        )
+        self.backend.start()
+        jobs: Any = JobServicer(self.backend)
+        operations: Any = OperationsServicer(self.backend)
+        if self._fault_hook is not None:
+            jobs, operations = (
+                _Hooked(jobs, self._fault_hook),
+                _Hooked(operations, self._fault_hook),
+            )
+        try:
+            self._start_grpc(jobs, operations)
+            if self._rest_port is not None:
+                self._start_rest(jobs, operations)
+        except BaseException:
+            self.stop()
+            raise
+        log.info("serving gRPC on %s, REST on %s", self.grpc_address, self.rest_address)
+        return self
+
+    def stop(self) -> None:
+        """Stop serving; running job containers keep running (a restart reattaches them)."""
+        if self._rest is not None:
+            self._rest.stop()
+            self._rest = None
+        if self._grpc is not None:
+            self._grpc.stop(grace=1).wait()
+            self._grpc = None
+        if self.backend is not None:
+            self.backend.stop()
+            self.backend = None
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+
+    def __enter__(self) -> EmulatorServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _start_grpc(self, jobs: Any, operations: Any) -> None:
+        # so_reuseport off: with it, a second emulator could bind the same port silently.
+        server = grpc.server(
+            futures.ThreadPoolExecutor(max_workers=64, thread_name_prefix="vertex-local-grpc"),
+            options=[("grpc.so_reuseport", 0)],
+        )
+        T = aiplatform_v1
+        server.add_generic_rpc_handlers(
+            [
+                grpc.method_handlers_generic_handler(
+                    JOB_SERVICE,
+                    {
+                        "CreateCustomJob": _handler(
+                            jobs.create_custom_job, T.CreateCustomJobRequest.deserialize,
+                            T.CustomJob.serialize,
+                        ),
+                        "GetCustomJob": _handler(
+                            jobs.get_custom_job, T.GetCustomJobRequest.deserialize,
+                            T.CustomJob.serialize,
+                        ),
+                        "ListCustomJobs": _handler(
+                            jobs.list_custom_jobs, T.ListCustomJobsRequest.deserialize,
+                            T.ListCustomJobsResponse.serialize,
+                        ),
+                        "CancelCustomJob": _handler(
+                            jobs.cancel_custom_job, T.CancelCustomJobRequest.deserialize,
+                            lambda _: empty_pb2.Empty().SerializeToString(),
+                        ),
+                        "DeleteCustomJob": _handler(
+                            jobs.delete_custom_job, T.DeleteCustomJobRequest.deserialize,
+                            operations_pb2.Operation.SerializeToString,
+                        ),
+                    },
+                ),
+                grpc.method_handlers_generic_handler(
+                    OPERATIONS_SERVICE,
+                    {
+                        "GetOperation": _handler(
+                            operations.get_operation, operations_pb2.GetOperationRequest.FromString,
+                            operations_pb2.Operation.SerializeToString,
+                        ),
+                    },
+                ),
+            ]
+        )  # fmt: skip
+        registry = ArtifactRegistryServicer(self.store)  # type: ignore[arg-type]  # set by start()
+        server.add_generic_rpc_handlers([artifact_registry_service.grpc_handlers(registry)])
+        address = f"{self.host}:{self._port}"
+        try:
+            port = server.add_insecure_port(address)
+        except RuntimeError as err:  # grpc >= 1.50 raises; older versions return 0
+            raise OSError(f"cannot bind the gRPC port {address}: {err}") from err
+        if not port:
+            raise OSError(f"cannot bind the gRPC port {address} (in use?)")
+        server.start()
+        self._grpc, self.port = server, port
+
+    def _start_rest(self, jobs: Any, operations: Any) -> None:
+        try:
+            from pulumi_vertex_training.emulator import rest
+        except ImportError as err:  # the REST gateway lands separately
+            log.warning("REST gateway not available (%s); serving gRPC only", err)
+            return
+        gateway = rest.RestGateway(jobs, operations, self.host, self._rest_port or 0)
+        gateway.start()
+        self._rest, self.rest_port = gateway, gateway.port
+
+
+def _connect_host(host: str) -> str:
+    return "127.0.0.1" if host in ("", "0.0.0.0", "::", "[::]") else host
+
+
+def _handler(
+    method: Callable[[Any], Any],
+    deserialize: Callable[[bytes], Any],
+    serialize: Callable[[Any], bytes],
+) -> grpc.RpcMethodHandler:
+    def call(request: Any, context: grpc.ServicerContext) -> Any:
+        try:
+            return method(request)
+        except EmulatorError as err:
+            context.abort(err.code, err.message)
+        except Exception as err:  # an emulator bug: answer INTERNAL, keep serving
+            log.exception("unexpected error in %s", getattr(method, "__name__", method))
+            context.abort(grpc.StatusCode.INTERNAL, f"emulator error: {err!r}")
+
+    return grpc.unary_unary_rpc_method_handler(
+        call, request_deserializer=deserialize, response_serializer=serialize
+    )

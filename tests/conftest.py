@@ -1,0 +1,143 @@
+"""Fixtures shared by every test package: real Docker, one real emulator per session.
+
+- ``docker_client``: ``docker.from_env()``; tests that need it skip when no engine answers.
+- ``emulator``: an :class:`EmulatorServer` (real DockerRunner, gRPC + REST on free ports,
+  data dir under the session's tmp dir). While it runs, ``VERTEX_AI_EMULATOR_HOST`` points
+  at it, so every client built by ``pulumi_vertex_training.client`` talks to it.
+- ``job_client``: ``aiplatform_v1.JobServiceClient`` over the emulator's insecure channel.
+- ``make_custom_job`` / ``wait_for_job``: a minimal valid CustomJob dict, and a poller.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+PARENT = "projects/test-project/locations/us-central1"
+"""The parent tests create jobs under."""
+
+IMAGE = "local/python:3.11"
+"""The one image tests may run (no Docker Hub here); built by scripts/services.sh."""
+
+_job_counter = itertools.count()
+
+
+def custom_job(
+    code: str = "print('hello from vertex-local')",
+    display_name: str | None = None,
+    labels: dict[str, str] | None = None,
+    **job_spec: Any,
+) -> dict[str, Any]:
+    """A minimal valid CustomJob dict: one replica runs ``python -c code`` in ``local/python:3.11``.
+
+    Extra keyword arguments are merged into ``job_spec`` (e.g. ``scheduling={"timeout": "5s"}``).
+    """
+    return {
+        "display_name": display_name or f"test-job-{next(_job_counter)}",
+        "labels": labels or {},
+        "job_spec": {
+            "worker_pool_specs": [
+                {
+                    "machine_spec": {"machine_type": "n1-standard-4"},
+                    "replica_count": 1,
+                    "container_spec": {"image_uri": IMAGE, "command": ["python", "-c", code]},
+                }
+            ],
+            **job_spec,
+        },
+    }
+
+
+@pytest.fixture(scope="session")
+def parent() -> str:
+    """The parent (``projects/test-project/locations/us-central1``) tests create jobs under."""
+    return PARENT
+
+
+@pytest.fixture(scope="session")
+def docker_client() -> Iterator[Any]:
+    """A docker-py client for the local engine; skips the test when none answers."""
+    import docker
+
+    try:
+        client = docker.from_env()
+        client.ping()
+    except Exception as err:  # DockerException, connection refused, no socket, ...
+        pytest.skip(f"no Docker engine answers ({err}); start one with scripts/services.sh")
+    try:
+        client.images.get(IMAGE)
+    except docker.errors.ImageNotFound:
+        pytest.skip(f"image {IMAGE} is missing; build it with scripts/services.sh")
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def emulator(docker_client: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The session's emulator; ``VERTEX_AI_EMULATOR_HOST`` points at it while it runs."""
+    from pulumi_vertex_training.client import EMULATOR_HOST_ENV
+    from pulumi_vertex_training.emulator.server import EmulatorServer
+
+    server = EmulatorServer(tmp_path_factory.mktemp("vertex-local"), port=0, rest_port=0)
+    server.start()
+    previous = os.environ.get(EMULATOR_HOST_ENV)
+    os.environ[EMULATOR_HOST_ENV] = server.grpc_address
+    try:
+        yield server
+    finally:
+        if previous is None:
+            os.environ.pop(EMULATOR_HOST_ENV, None)
+        else:
+            os.environ[EMULATOR_HOST_ENV] = previous
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def job_client(emulator: Any) -> Any:
+    """The official ``aiplatform_v1.JobServiceClient``, talking gRPC to the emulator."""
+    from pulumi_vertex_training import client
+
+    return client.job_service_client("us-central1")
+
+
+@pytest.fixture(scope="session")
+def make_custom_job() -> Callable[..., dict[str, Any]]:
+    """:func:`custom_job`: ``make_custom_job(code, display_name, labels, **job_spec)``."""
+    return custom_job
+
+
+@pytest.fixture(scope="session")
+def wait_for_job(job_client: Any) -> Callable[..., Any]:
+    """``wait_for_job(name, *states, timeout=60)``: poll GetCustomJob until the job is in a state.
+
+    ``states`` are ``aiplatform_v1.JobState`` values; default: any terminal state.
+    Fails the test with the job's last state when the timeout passes.
+    """
+    from google.cloud.aiplatform_v1 import JobState
+
+    terminal = (
+        JobState.JOB_STATE_SUCCEEDED,
+        JobState.JOB_STATE_FAILED,
+        JobState.JOB_STATE_CANCELLED,
+    )
+
+    def wait(name: str, *states: Any, timeout: float = 60.0) -> Any:
+        wanted = states or terminal
+        deadline = time.monotonic() + timeout
+        while True:
+            job = job_client.get_custom_job(name=name)
+            if job.state in wanted:
+                return job
+            if time.monotonic() > deadline:
+                pytest.fail(
+                    f"{name} still {job.state.name} after {timeout}s "
+                    f"(waited for {[JobState(s).name for s in wanted]}); error: {job.error}"
+                )
+            time.sleep(0.1)
+
+    return wait
