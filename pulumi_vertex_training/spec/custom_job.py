@@ -29,7 +29,7 @@ from . import names
 from .args import to_plain
 from .coerce import coerce_message, prune
 from .durations import duration_seconds
-from .failures import SpecError, SpecFailure, is_unknown, missing
+from .failures import SpecError, SpecFailure, is_unknown, missing, without_redundant
 from .resource_names import (
     CONTEXT,
     LOCATION_ID,
@@ -101,7 +101,7 @@ def normalize_custom_job(raw: Mapping[str, Any], *, location: str | None = None)
         return NormalizedJob({}, failures)
     _check_job(coerced, location, failures)
     _apply_defaults(coerced)
-    return NormalizedJob(prune(coerced, "CustomJob"), failures)
+    return NormalizedJob(prune(coerced, "CustomJob"), without_redundant(failures))
 
 
 def _check_job(job: dict[str, Any], location: str | None, failures: list[SpecFailure]) -> None:

@@ -70,6 +70,13 @@ class SpecError(ValueError):
         super().__init__("\n".join(str(f) for f in self.failures))
 
 
+def without_redundant(failures: list[SpecFailure]) -> list[SpecFailure]:
+    """Drop "required" failures (no value) at paths that already have a failure: a value
+    of the wrong type is reported once, not again as missing."""
+    valued = {f.path for f in failures if f.has_value}
+    return [f for f in failures if f.has_value or f.path not in valued]
+
+
 def _show(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 120 else text[:117] + "..."

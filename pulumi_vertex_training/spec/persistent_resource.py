@@ -23,7 +23,7 @@ from . import names
 from .args import to_plain
 from .coerce import coerce_message, prune
 from .custom_job import check_encryption_spec, default_accelerator_count, is_empty_pool
-from .failures import SpecError, SpecFailure, is_unknown, missing
+from .failures import SpecError, SpecFailure, is_unknown, missing, without_redundant
 from .resource_names import RESOURCE_ID, check_email, check_labels, check_network
 from .validators import (
     check_disk_spec,
@@ -95,7 +95,7 @@ def normalize_persistent_resource(
     _check_resource(value, location, failures)
     _apply_defaults(value)
     _check_ray(value, failures)
-    return NormalizedResource(prune(value, "PersistentResourceInput"), failures)
+    return NormalizedResource(prune(value, "PersistentResourceInput"), without_redundant(failures))
 
 
 def _check_resource(res: dict[str, Any], location: str | None, failures: list[SpecFailure]) -> None:

@@ -124,8 +124,11 @@ def check_kms_key(value: Any, path: str, location: str | None, failures: list[Sp
 def check_pattern(
     value: Any, pattern: re.Pattern[str], form: str, path: str, failures: list[SpecFailure]
 ) -> None:
-    """Report ``value`` unless it matches ``pattern``; ``form`` is shown as what is allowed."""
-    if isinstance(value, str) and not pattern.match(value):
+    """Report ``value`` unless it matches ``pattern``; ``form`` is shown as what is allowed.
+
+    Empty strings pass: they mean "not given", which the required checks handle.
+    """
+    if isinstance(value, str) and value and not pattern.match(value):
         failures.append(SpecFailure(path, f"must be {form}", value))
 
 
