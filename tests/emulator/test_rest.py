@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,13 +21,14 @@ from google.api_core.client_options import ClientOptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import aiplatform_v1
 from google.longrunning import operations_pb2
-from google.protobuf import empty_pb2, field_mask_pb2
+from google.protobuf import empty_pb2, field_mask_pb2, json_format
 
 from pulumi_vertex_training.emulator import exceptions as emx
 from pulumi_vertex_training.emulator.filters import compile_filter
 from pulumi_vertex_training.emulator.rest import RestGateway, template_regex
 
 PARENT = "projects/p/locations/us-central1"
+EMULATOR_PARENT = "projects/test-project/locations/us-central1"
 ENUM_INT = "%24alt=json%3Benum-encoding%3Dint"
 JOB = {
     "displayName": "rest-job",
@@ -423,3 +425,132 @@ def test_gateway_answers_501_unimplemented_when_servicer_lacks_the_method(
     error = response.json()["error"]
     assert error["status"] == "UNIMPLEMENTED"
     assert "get_persistent_resource" in error["message"]
+
+
+# --- through the whole emulator (real backend, jobs in Docker) ------------------------------
+
+
+@pytest.fixture(scope="module")
+def rest_client(emulator: Any) -> aiplatform_v1.JobServiceClient:
+    """The official JobServiceClient over REST to the session's emulator."""
+    return _client(emulator.rest_address)
+
+
+def _error_status(error: gexc.GoogleAPICallError) -> str:
+    return str(error.response.json()["error"]["status"])
+
+
+@pytest.mark.docker
+def test_rest_client_creates_lists_cancels_and_deletes_jobs_when_talking_to_emulator(
+    rest_client: aiplatform_v1.JobServiceClient, make_custom_job: Any, wait_for_job: Any
+) -> None:
+    run = uuid.uuid4().hex[:8]
+    names = []
+    for display_name in ("rest-a1", "rest-a2"):
+        job = rest_client.create_custom_job(
+            parent=EMULATOR_PARENT,
+            custom_job=make_custom_job(display_name=display_name, labels={"run": run}),
+        )
+        assert job.state == aiplatform_v1.JobState.JOB_STATE_QUEUED
+        names.append(job.name)
+    sleeper = rest_client.create_custom_job(
+        parent=EMULATOR_PARENT,
+        custom_job=make_custom_job(
+            "import time; time.sleep(300)", display_name="rest-b1", labels={"run": run}
+        ),
+    )
+    assert rest_client.get_custom_job(name=names[0]).display_name == "rest-a1"
+
+    pager = rest_client.list_custom_jobs(
+        request={"parent": EMULATOR_PARENT, "filter": f"labels.run={run}", "page_size": 2}
+    )
+    pages = list(pager.pages)
+    assert [len(p.custom_jobs) for p in pages] == [2, 1]
+    assert {j.name for p in pages for j in p.custom_jobs} == {*names, sleeper.name}
+    wildcard = f'labels.run="{run}" AND display_name:"rest-a*"'
+    listed = rest_client.list_custom_jobs(request={"parent": EMULATOR_PARENT, "filter": wildcard})
+    assert sorted(j.name for j in listed) == sorted(names[:2])
+
+    for name in names:
+        wait_for_job(name)
+    succeeded = f"labels.run={run} AND state=JOB_STATE_SUCCEEDED"
+    listed = rest_client.list_custom_jobs(request={"parent": EMULATOR_PARENT, "filter": succeeded})
+    assert sorted(j.name for j in listed) == sorted(names)
+
+    wait_for_job(sleeper.name, aiplatform_v1.JobState.JOB_STATE_RUNNING)
+    with pytest.raises(gexc.BadRequest) as refused:
+        rest_client.delete_custom_job(name=sleeper.name)
+    assert _error_status(refused.value) == "FAILED_PRECONDITION"
+    assert "Cancel it" in str(refused.value)
+    rest_client.cancel_custom_job(name=sleeper.name)
+    cancelled = wait_for_job(sleeper.name)
+    assert cancelled.state == aiplatform_v1.JobState.JOB_STATE_CANCELLED
+    assert cancelled.error.code == 1
+
+    operation = rest_client.delete_custom_job(name=names[0])
+    assert operation.result(timeout=30, polling=_fast_polling()) == empty_pb2.Empty()
+    assert isinstance(operation.metadata, aiplatform_v1.DeleteOperationMetadata)
+    polled = rest_client.get_operation(
+        operations_pb2.GetOperationRequest(name=operation.operation.name)
+    )
+    assert polled.done
+    with pytest.raises(gexc.NotFound):
+        rest_client.get_custom_job(name=names[0])
+    for name in [*names[1:], sleeper.name]:
+        rest_client.delete_custom_job(name=name).result(timeout=30)
+
+
+@pytest.mark.docker
+def test_rest_client_raises_not_found_when_job_is_unknown(
+    rest_client: aiplatform_v1.JobServiceClient,
+) -> None:
+    name = f"{EMULATOR_PARENT}/customJobs/987654321"
+    with pytest.raises(gexc.NotFound) as info:
+        rest_client.get_custom_job(name=name)
+    assert _error_status(info.value) == "NOT_FOUND"
+    with pytest.raises(gexc.NotFound):
+        rest_client.cancel_custom_job(name=name)
+    with pytest.raises(gexc.NotFound):
+        rest_client.get_operation(operations_pb2.GetOperationRequest(name=f"{name}/operations/1"))
+
+
+@pytest.mark.docker
+def test_rest_client_raises_invalid_argument_when_job_or_filter_is_bad(
+    rest_client: aiplatform_v1.JobServiceClient, make_custom_job: Any
+) -> None:
+    job = make_custom_job()
+    del job["display_name"]
+    run = uuid.uuid4().hex[:8]
+    job["labels"] = {"run": run}
+    with pytest.raises(gexc.BadRequest) as info:
+        rest_client.create_custom_job(parent=EMULATOR_PARENT, custom_job=job)
+    assert _error_status(info.value) == "INVALID_ARGUMENT"
+    assert "display_name" in str(info.value)
+    listed = rest_client.list_custom_jobs(
+        request={"parent": EMULATOR_PARENT, "filter": f"labels.run={run}"}
+    )
+    assert list(listed) == []  # nothing created
+
+    with pytest.raises(gexc.BadRequest) as info:
+        list(
+            rest_client.list_custom_jobs(
+                request={"parent": EMULATOR_PARENT, "filter": "colour=red"}
+            )
+        )
+    assert _error_status(info.value) == "INVALID_ARGUMENT"
+    assert "unknown field 'colour'" in str(info.value)
+
+
+@pytest.mark.docker
+def test_emulator_rejects_unknown_json_fields_when_posted_over_rest(
+    emulator: Any, make_custom_job: Any
+) -> None:
+    body = json_format.MessageToDict(
+        aiplatform_v1.CustomJob.pb(aiplatform_v1.CustomJob(make_custom_job()))
+    )
+    body["jobSpec"]["colour"] = "red"
+    response = requests.post(
+        f"http://{emulator.rest_address}/v1/{EMULATOR_PARENT}/customJobs", json=body
+    )
+    assert response.status_code == 400
+    assert "colour" in response.json()["error"]["message"]
