@@ -32,6 +32,7 @@ ARTIFACT_REGISTRY = re.compile(
 )
 _IDENTITY_KEYS = ("context_hash", "repository", "image_name")
 _PROGRESS_INTERVAL = 2.0
+_ALWAYS = (": Pushed", ": Layer already exists")
 
 
 def _known(value: Any) -> bool:
@@ -100,7 +101,7 @@ def ensure_repository(repository: str, timeout: float = 300.0) -> bool:
 
 
 class _ThrottledLog:
-    """Step lines go out at once; chatty lines (pip, progress) at most every few seconds."""
+    """Steps and layer results go out at once; chatty lines (pip output) every few seconds."""
 
     def __init__(self, resource: str) -> None:
         self._prefix = f"{resource}: "
@@ -108,7 +109,12 @@ class _ThrottledLog:
 
     def __call__(self, line: str) -> None:
         now = time.monotonic()
-        if line.startswith("Step ") or now - self._last >= _PROGRESS_INTERVAL:
+        if (
+            line.startswith("Step ")
+            or line.endswith(_ALWAYS)
+            or ": Mounted from " in line
+            or now - self._last >= _PROGRESS_INTERVAL
+        ):
             self._last = now
             pulumi.log.info(self._prefix + line[:300])
 
