@@ -1,0 +1,243 @@
+"""CustomJobProvider: a Vertex AI CustomJob as a Pulumi dynamic resource.
+
+Semantics (DESIGN.md, "Resource semantics"): CustomJob has no Update RPC, so a
+change to what runs (display_name, job_spec, labels, encryption_spec, project,
+location, triggers) replaces the job; lifecycle inputs (wait, on_delete,
+wait_timeout) update in place with no API call. Create adopts a live job with
+the same spec and resource labels instead of submitting a second one.
+
+This module path is public API: Pulumi state refers to
+``pulumi_vertex_training.provider.custom_job.CustomJobProvider`` by name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from pulumi.dynamic import (
+    CheckResult,
+    ConfigureRequest,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    ResourceProvider,
+    UpdateResult,
+)
+
+from pulumi_vertex_training import client
+from pulumi_vertex_training.provider import jobs, progress
+from pulumi_vertex_training.provider.values import (
+    changed_paths,
+    check_failures,
+    contains_unknown,
+    from_spec,
+    same_value,
+    to_spec,
+)
+from pulumi_vertex_training.spec import (
+    SpecFailure,
+    custom_job_from_proto,
+    custom_job_to_proto,
+    normalize_custom_job,
+    spec_hash,
+)
+from pulumi_vertex_training.spec.durations import DurationError, normalize_duration, parse_seconds
+from pulumi_vertex_training.spec.failures import is_unknown, missing
+
+WAIT_MODES = ("none", "started", "completed")
+ON_DELETE = ("cancel", "keep")
+DEFAULT_WAIT_TIMEOUT = {"none": 0.0, "started": 3600.0, "completed": 86400.0}
+DELETE_TIMEOUT = 1800.0
+
+JOB_FIELDS = ("display_name", "job_spec", "labels", "encryption_spec")
+REPLACE_KEYS = ("project", "location", *JOB_FIELDS, "triggers")
+LIFECYCLE_KEYS = ("wait", "on_delete", "wait_timeout")
+OUTPUT_KEYS = (
+    "job_id",
+    "state",
+    "error",
+    "create_time",
+    "start_time",
+    "end_time",
+    "update_time",
+    "console_url",
+    "web_access_uris",
+    "model_dir",
+    "checkpoint_dir",
+    "tensorboard_log_dir",
+    "spec_hash",
+)
+
+
+class CustomJobProvider(ResourceProvider):
+    """Dynamic provider for ``vt.CustomJob``. Holds no clients or credentials."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.default_project: str | None = None
+        self.default_location: str | None = None
+
+    def configure(self, req: ConfigureRequest) -> None:
+        """Stack config as a fallback for project and location (``gcp:project``/``gcp:region``)."""
+        self.default_project = req.config.get("gcp:project")
+        self.default_location = req.config.get("gcp:region")
+
+    # -- check / diff ----------------------------------------------------------
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        """Validate everything at once and return the normalized inputs."""
+        values = to_spec(news)
+        failures: list[SpecFailure] = []
+        inputs = dict(news)
+
+        for key, default in (
+            ("project", self.default_project),
+            ("location", self.default_location),
+        ):
+            value = values.get(key) or default
+            if value is None or value == "":
+                config = "gcp:project" if key == "project" else "gcp:region"
+                failures.append(
+                    missing(key, f"{key} is not set: pass {key}= or `pulumi config set {config}`")
+                )
+            elif not is_unknown(value) and not isinstance(value, str):
+                failures.append(SpecFailure(key, "must be a string", value))
+            inputs[key] = from_spec(value)
+
+        wait = values.get("wait") or "started"
+        if not is_unknown(wait) and wait not in WAIT_MODES:
+            failures.append(SpecFailure("wait", f"must be one of {', '.join(WAIT_MODES)}", wait))
+        inputs["wait"] = from_spec(wait)
+        on_delete = values.get("on_delete") or "cancel"
+        if not is_unknown(on_delete) and on_delete not in ON_DELETE:
+            failures.append(
+                SpecFailure("on_delete", f"must be one of {', '.join(ON_DELETE)}", on_delete)
+            )
+        inputs["on_delete"] = from_spec(on_delete)
+        timeout = values.get("wait_timeout")
+        if timeout is not None and not is_unknown(timeout):
+            try:
+                inputs["wait_timeout"] = normalize_duration(timeout)
+                if parse_seconds(timeout) <= 0:
+                    raise DurationError("must be a positive duration")
+            except DurationError as err:
+                failures.append(SpecFailure("wait_timeout", err.reason, timeout))
+
+        normalized = normalize_custom_job({k: values.get(k) for k in JOB_FIELDS})
+        failures.extend(normalized.failures)
+        for key in JOB_FIELDS:
+            inputs[key] = from_spec(normalized.value.get(key))
+        return CheckResult(inputs, check_failures(failures))
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        """Replace on any change to what runs; update lifecycle inputs in place."""
+        replaces = [k for k in REPLACE_KEYS if not _same(olds.get(k), news.get(k))]
+        updates = [k for k in LIFECYCLE_KEYS if not _same(olds.get(k), news.get(k))]
+        if replaces:
+            paths = []
+            for key in replaces:
+                paths.extend(
+                    changed_paths(olds.get(key), news.get(key), key) if key == "job_spec" else [key]
+                )
+            progress.info(f"replacing the job: changed {', '.join(paths)}")
+        return DiffResult(
+            changes=bool(replaces or updates),
+            replaces=replaces,
+            delete_before_replace=False,
+        )
+
+    # -- create / read / update / delete ---------------------------------------
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        """Adopt a live job with the same spec and name labels, or submit one; then wait."""
+        canonical, digest, resource_hash = job_identity(props)
+        job = custom_job_to_proto(canonical)
+        job.labels[jobs.SPEC_HASH_LABEL] = digest
+        job.labels[jobs.RESOURCE_LABEL] = resource_hash
+
+        parent = jobs.parent_of(props["project"], props["location"])
+        live, adopted = jobs.submit_or_adopt(parent, job, digest, resource_hash)
+        verb = "adopted" if adopted else "submitted"
+        progress.info(
+            f"{verb} {live.name} ({live.state.name}); console: {client.console_url(live.name)}"
+        )
+        live = self._wait(live.name, props, live)
+        return CreateResult(live.name, {**props, **jobs.job_outputs(live), "spec_hash": digest})
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        """The live job's state; a job deleted elsewhere leaves the stack."""
+        live = jobs.get_job(id_)
+        if live is None:
+            return ReadResult(None, {})
+        if not props.get("job_spec"):  # CustomJob.get(): inputs come from the live job
+            props = {
+                **props,
+                **_inputs_from_job(live),
+                "wait": "none",
+                "on_delete": "keep",
+            }
+        return ReadResult(id_, {**props, **jobs.job_outputs(live)})
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        """Lifecycle inputs only: no API call, every output kept."""
+        outputs = {k: olds.get(k) for k in OUTPUT_KEYS}
+        return UpdateResult({**news, **outputs})
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        """Cancel (unless ended), wait, delete; or leave it with on_delete='keep'."""
+        if props.get("on_delete") == "keep":
+            progress.info(f"leaving {id_} in Vertex AI (on_delete='keep')")
+            return
+        jobs.cancel_and_delete(id_, DELETE_TIMEOUT)
+
+    # -- helpers -----------------------------------------------------------------
+
+    def _wait(self, name: str, props: dict[str, Any], job: Any) -> Any:
+        mode = props.get("wait") or "started"
+        if mode == "none":
+            return job
+        given = props.get("wait_timeout")
+        timeout = float(parse_seconds(given)) if given else DEFAULT_WAIT_TIMEOUT[mode]
+        until = jobs.STARTED_STATES if mode == "started" else jobs.TERMINAL_STATES
+
+        def report(live: Any) -> None:
+            progress.info(f"{name}: {live.state.name}")
+
+        live = jobs.wait_for(name, until, timeout, on_state=report)
+        if live.state.name in jobs.FAILED_STATES:
+            message = live.error.message or "(no error message)"
+            raise jobs.JobFailedError(
+                f"{name} ended {live.state.name}: {message}\nconsole: {client.console_url(name)}"
+            )
+        return live
+
+
+def _same(old: Any, new: Any) -> bool:
+    if contains_unknown(new):
+        return False
+    return same_value(old, new)
+
+
+def job_identity(props: dict[str, Any]) -> tuple[dict[str, Any], str, str]:
+    """(canonical job fields, spec hash, resource hash): what adoption matches on.
+
+    The spec hash covers what runs; the resource hash, the stack-qualified
+    resource name (``resource_key``), so two resources with the same spec in
+    one stack are still two jobs.
+    """
+    normalized = normalize_custom_job({k: props.get(k) for k in JOB_FIELDS})
+    if normalized.failures:  # check() ran first; only a bug gets here
+        raise ValueError("; ".join(str(f) for f in normalized.failures))
+    key = str(props.get("resource_key") or "")
+    resource_hash = hashlib.sha256(key.encode()).hexdigest()[:32]
+    return normalized.value, spec_hash(normalized.value), resource_hash
+
+
+def _inputs_from_job(job: Any) -> dict[str, Any]:
+    parts = job.name.split("/")
+    return {
+        "project": parts[1],
+        "location": parts[3],
+        **custom_job_from_proto(job),
+    }

@@ -1,0 +1,171 @@
+"""The Pulumi resources users declare: thin classes that hand props to a provider.
+
+Every input accepts ``pulumi.Input``; nested args may be the typed dataclasses
+of ``pulumi_vertex_training.spec`` or plain dicts in snake_case or the REST
+API's camelCase (so a request body from the Vertex AI docs pastes in).
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+from typing import Any
+
+import pulumi
+import pulumi.dynamic
+
+from pulumi_vertex_training.provider.custom_job import OUTPUT_KEYS, CustomJobProvider
+from pulumi_vertex_training.spec import to_plain
+
+
+def default_project() -> pulumi.Input[str] | None:
+    """``gcp:project`` stack config, else ``GOOGLE_CLOUD_PROJECT``."""
+    return pulumi.Config("gcp").get("project") or os.environ.get("GOOGLE_CLOUD_PROJECT")
+
+
+def default_location() -> pulumi.Input[str] | None:
+    """``gcp:region`` stack config, else ``GOOGLE_CLOUD_REGION``."""
+    return pulumi.Config("gcp").get("region") or os.environ.get("GOOGLE_CLOUD_REGION")
+
+
+def resource_key(resource_name: str) -> str:
+    """The stack-qualified name the adoption label is derived from."""
+    return f"{pulumi.get_project()}/{pulumi.get_stack()}/{resource_name}"
+
+
+class CustomJob(pulumi.dynamic.Resource, module="vertex", name="CustomJob"):
+    """A Vertex AI CustomJob: a training run declared as a resource.
+
+    Any change to what runs replaces the job (Vertex AI cannot update one);
+    ``wait``, ``on_delete`` and ``wait_timeout`` change in place. A crashed or
+    retried ``pulumi up`` never submits a second job: create adopts a live job
+    with the same spec and resource name (labels ``pulumi-vertex-spec`` and
+    ``pulumi-vertex-resource``); a failed one is re-run on the next ``up``.
+
+    Example:
+        >>> import pulumi_vertex_training as vt
+        >>> job = vt.CustomJob(  # doctest: +SKIP
+        ...     "train",
+        ...     job_spec=vt.CustomJobSpecArgs(
+        ...         worker_pool_specs=[vt.WorkerPoolSpecArgs(
+        ...             machine_spec=vt.MachineSpecArgs(machine_type="n1-standard-4"),
+        ...             container_spec=vt.ContainerSpecArgs(
+        ...                 image_uri=image.image_uri, args=["--epochs", "3"]),
+        ...         )],
+        ...         base_output_directory={"output_uri_prefix": "gs://my-bucket/run1"},
+        ...     ),
+        ...     wait="completed",
+        ... )
+
+    Args:
+        resource_name: the Pulumi name; the job's display name defaults to it.
+        job_spec: the whole v1 CustomJobSpec (``CustomJobSpecArgs`` or a dict).
+        display_name: at most 128 characters.
+        project: defaults to ``gcp:project`` config, then ``GOOGLE_CLOUD_PROJECT``.
+        location: defaults to ``gcp:region`` config, then ``GOOGLE_CLOUD_REGION``.
+        labels: the job's labels (ours are added beside them).
+        encryption_spec: ``{"kms_key_name": "projects/.../cryptoKeys/k"}`` for CMEK.
+        wait: ``"none"`` (return once submitted), ``"started"`` (until RUNNING,
+            the default) or ``"completed"`` (until it ends; FAILED or CANCELLED
+            fails the deployment with the job's error).
+        wait_timeout: bound of the wait ("30m", "2h", seconds, timedelta);
+            defaults to 1h for ``started`` and 24h for ``completed``.
+        on_delete: ``"cancel"`` (cancel unless ended, then delete the job; the
+            default) or ``"keep"`` (leave it in Vertex AI, drop it from state).
+        triggers: any change to this list forces a new run.
+        opts: Pulumi resource options.
+    """
+
+    job_id: pulumi.Output[str]
+    """The numeric id (last segment of the resource name, which is the Pulumi id)."""
+    state: pulumi.Output[str]
+    """``JOB_STATE_*`` as the API names it, as of the last create or refresh."""
+    error: pulumi.Output[dict[str, Any] | None]
+    """``{"code", "message"}`` when the job FAILED or was CANCELLED."""
+    create_time: pulumi.Output[str]
+    start_time: pulumi.Output[str | None]
+    end_time: pulumi.Output[str | None]
+    update_time: pulumi.Output[str]
+    console_url: pulumi.Output[str]
+    web_access_uris: pulumi.Output[dict[str, str]]
+    model_dir: pulumi.Output[str | None]
+    """``{base_output_directory}/model/`` (AIP_MODEL_DIR) when an output directory is set."""
+    checkpoint_dir: pulumi.Output[str | None]
+    tensorboard_log_dir: pulumi.Output[str | None]
+    spec_hash: pulumi.Output[str]
+    """Hash of the canonical spec; the job carries it as a label."""
+    display_name: pulumi.Output[str]
+    job_spec: pulumi.Output[dict[str, Any]]
+    labels: pulumi.Output[dict[str, str]]
+    project: pulumi.Output[str]
+    location: pulumi.Output[str]
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        job_spec: pulumi.Input[Any],
+        display_name: pulumi.Input[str] | None = None,
+        project: pulumi.Input[str] | None = None,
+        location: pulumi.Input[str] | None = None,
+        labels: pulumi.Input[dict[str, pulumi.Input[str]]] | None = None,
+        encryption_spec: pulumi.Input[Any] | None = None,
+        wait: pulumi.Input[str] = "started",
+        wait_timeout: pulumi.Input[str | int | float] | datetime.timedelta | None = None,
+        on_delete: pulumi.Input[str] = "cancel",
+        triggers: pulumi.Input[list[Any]] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        if isinstance(wait_timeout, datetime.timedelta):
+            wait_timeout = wait_timeout.total_seconds()
+        props: dict[str, Any] = {
+            "project": project if project is not None else default_project(),
+            "location": location if location is not None else default_location(),
+            "display_name": display_name if display_name is not None else resource_name,
+            "job_spec": to_plain(job_spec),
+            "labels": labels,
+            "encryption_spec": to_plain(encryption_spec),
+            "wait": wait,
+            "wait_timeout": wait_timeout,
+            "on_delete": on_delete,
+            "triggers": triggers,
+            "resource_key": resource_key(resource_name),
+            **{key: None for key in OUTPUT_KEYS},
+        }
+        super().__init__(CustomJobProvider(), resource_name, props, opts)
+
+    @staticmethod
+    def get(
+        resource_name: str, id: pulumi.Input[str], opts: pulumi.ResourceOptions | None = None
+    ) -> CustomJob:
+        """Read an existing job into the program by its full resource name.
+
+        ``pulumi import`` does not work for dynamic providers; this does. The
+        job is read, never cancelled or deleted by this stack.
+        """
+        job = CustomJob.__new__(CustomJob)
+        props: dict[str, Any] = {
+            key: None
+            for key in (
+                "project",
+                "location",
+                "display_name",
+                "job_spec",
+                "labels",
+                "encryption_spec",
+                "wait",
+                "wait_timeout",
+                "on_delete",
+                "triggers",
+                "resource_key",
+                *OUTPUT_KEYS,
+            )
+        }
+        pulumi.dynamic.Resource.__init__(
+            job,
+            CustomJobProvider(),
+            resource_name,
+            props,
+            pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id)),
+        )
+        return job
