@@ -456,7 +456,11 @@ def test_rest_client_creates_lists_cancels_and_deletes_jobs_when_talking_to_emul
     sleeper = rest_client.create_custom_job(
         parent=EMULATOR_PARENT,
         custom_job=make_custom_job(
-            "import time; time.sleep(300)", display_name="rest-b1", labels={"run": run}
+            # PID 1 has no default SIGTERM action: exit on it, so cancel needs no SIGKILL wait.
+            "import signal, sys, time; signal.signal(signal.SIGTERM, lambda *_: sys.exit(143)); "
+            "time.sleep(300)",
+            display_name="rest-b1",
+            labels={"run": run},
         ),
     )
     assert rest_client.get_custom_job(name=names[0]).display_name == "rest-a1"
