@@ -1,0 +1,459 @@
+"""Source distributions for ``python_package_spec`` jobs: build, wrap, hash.
+
+Two kinds of source, as the Vertex tools take them:
+
+* a **project** (``source_dir`` holds ``pyproject.toml`` or ``setup.py``): its
+  sdist is built by the ``build`` package in an isolated environment
+  (``python -m build --sdist``), from a private copy of the file set, so the
+  builder never writes ``*.egg-info`` into the user's tree;
+* a **bare script or folder**: wrapped the way the Vertex SDK's
+  ``CustomJob.from_local_script`` does (reference §7): the folder (or the
+  script, copied as ``task.py``) becomes the package
+  ``aiplatform_custom_trainer_script`` of the distribution
+  ``aiplatform_custom_trainer_script-0.1`` with ``requirements`` as
+  ``install_requires``. ``script="task.py"`` runs
+  ``aiplatform_custom_trainer_script.task``; ``python_module="x.y"`` runs
+  ``aiplatform_custom_trainer_script.x.y``. Every sub-folder becomes a
+  sub-package (an empty ``__init__.py`` is added where missing) and every
+  non-Python file travels as package data. The sdist is written directly
+  (no builder): ``setup.py``, ``PKG-INFO`` and the files.
+
+Determinism (decided): the **content hash is computed from the source, not
+from the tarball**: the sorted relative paths, executable bits and bytes of
+the file set (the same file set and ignore rules as ``TrainingImage``:
+``.dockerignore``/``.gcloudignore``, no VCS folders, venvs or caches; for
+projects also no ``build/``, ``dist/``, ``*.egg-info``), plus the kind, the
+module and the requirements. It is cheap, so the program computes it and
+preview knows whether the package changes without building. The tarball is
+made reproducible as well: whatever the builder wrote is re-packed with
+sorted entries, a fixed mtime (``SOURCE_DATE_EPOCH``, also exported to the
+builder), owner 0 and a gzip header without name or time, so the same source
+gives the same bytes on one machine. (Builders may still differ across
+setuptools versions, which is why the hash does not depend on the bytes.)
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import os
+import posixpath
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pulumi_vertex_training.components.packaging.context import (
+    SOURCE_DATE_EPOCH,
+    ContextFile,
+    PackagingError,
+    collect_context,
+)
+
+WRAPPED_DIST_NAME = "aiplatform_custom_trainer_script"
+"""Distribution and package name of a wrapped script or folder (as the Vertex SDK names it)."""
+
+WRAPPED_VERSION = "0.1"
+"""Version of a wrapped script or folder (as the Vertex SDK sets it)."""
+
+BUILD_TIMEOUT_SECONDS = 600.0
+"""How long ``python -m build`` may take (it may download the build backend)."""
+
+_HASH_VERSION = b"pulumi-vertex-training/sdist/v1\n"
+_MODULE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+_PROJECT_FILES = ("pyproject.toml", "setup.py")
+_BUILD_OUTPUT_DIRS = ("build", "dist")
+_OUTPUT_TAIL_LINES = 40
+
+
+class SdistBuildError(PackagingError):
+    """The builder failed; the message names the project file and quotes the builder's output."""
+
+    def __init__(self, project_file: str, returncode: int, output: str) -> None:
+        self.project_file = project_file
+        self.returncode = returncode
+        self.output = output
+        tail = "\n".join(output.rstrip().splitlines()[-_OUTPUT_TAIL_LINES:])
+        super().__init__(
+            f"building the sdist of {project_file} failed (python -m build --sdist exited "
+            f"{returncode}); the builder said:\n{tail}"
+        )
+
+
+@dataclass(frozen=True)
+class SdistSource:
+    """A validated package source: what to build and which module the job runs.
+
+    Attributes:
+        root: absolute path of ``source_dir`` (a folder, or a single script).
+        kind: ``"project"`` (pyproject.toml/setup.py) or ``"wrapped"``.
+        files: the file set, sorted (for a single script: just that file).
+        python_module: the module a job runs (``python -m``), after wrapping.
+        requirements: ``install_requires`` of a wrapped source.
+        content_hash: sha256 hex of everything above that shapes the package.
+    """
+
+    root: str
+    kind: str
+    files: tuple[ContextFile, ...]
+    python_module: str
+    requirements: tuple[str, ...]
+    content_hash: str
+
+    @property
+    def project_file(self) -> str | None:
+        """The ``pyproject.toml`` or ``setup.py`` a project is built from (absolute)."""
+        if self.kind != "project":
+            return None
+        for name in _PROJECT_FILES:
+            path = os.path.join(self.root, name)
+            if os.path.isfile(path):
+                return path
+        return None
+
+
+def _check_module(module: str, field: str) -> str:
+    if not _MODULE_RE.match(module):
+        raise PackagingError(
+            f"{field} {module!r} is not a dotted Python module name (e.g. trainer.task)"
+        )
+    return module
+
+
+def _script_module(root: str, script: str) -> str:
+    full = os.path.normpath(os.path.join(root, script))
+    rel = os.path.relpath(full, root)
+    if rel == ".." or rel.startswith(".." + os.sep) or os.path.isabs(rel):
+        raise PackagingError(f"script {script!r} is not under source_dir {root!r}")
+    if not rel.endswith(".py"):
+        raise PackagingError(
+            f"script {script!r} must be a Python file (.py): the job runs it as a module"
+        )
+    if not os.path.isfile(full):
+        raise PackagingError(f"script {script!r} does not exist in source_dir {root!r}")
+    return _check_module(rel[: -len(".py")].replace(os.sep, "."), "script")
+
+
+def _requirements(requirements: Sequence[str] | None) -> tuple[str, ...]:
+    if requirements is None:
+        return ()
+    if isinstance(requirements, str):
+        raise PackagingError(
+            f"requirements must be a list of requirement strings, not the string {requirements!r}"
+        )
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    out: list[str] = []
+    for i, req in enumerate(requirements):
+        if not isinstance(req, str) or not req.strip():
+            raise PackagingError(f"requirements[{i}] must be a non-empty string, got {req!r}")
+        try:
+            Requirement(req)
+        except InvalidRequirement as err:
+            raise PackagingError(
+                f"requirements[{i}] {req!r} is not a valid requirement: {err}"
+            ) from err
+        out.append(req.strip())
+    return tuple(out)
+
+
+def _is_build_output(path: str) -> bool:
+    parts = path.split("/")
+    return parts[0] in _BUILD_OUTPUT_DIRS or any(p.endswith(".egg-info") for p in parts[:-1])
+
+
+def _hash(
+    kind: str, module: str, requirements: tuple[str, ...], files: Sequence[ContextFile]
+) -> str:
+    h = hashlib.sha256(_HASH_VERSION)
+    for text in (kind, module, "\n".join(requirements)):
+        data = text.encode()
+        h.update(len(data).to_bytes(8, "big") + data)
+    for f in files:
+        h.update(f.path.encode() + b"\0" + f"{f.mode:o}".encode() + b"\0")
+        if f.link_target is not None:
+            h.update(b"L" + f.link_target.encode() + b"\n")
+        else:
+            digest = hashlib.sha256()
+            with open(f.source, "rb") as fh:
+                while chunk := fh.read(1 << 20):
+                    digest.update(chunk)
+            h.update(b"F" + digest.digest() + b"\n")
+    return h.hexdigest()
+
+
+def resolve_source(
+    source_dir: str | os.PathLike[str],
+    *,
+    script: str | None = None,
+    python_module: str | None = None,
+    requirements: Sequence[str] | None = None,
+) -> SdistSource:
+    """Validate a package source and hash it (reads files; builds nothing).
+
+    Args:
+        source_dir: a project folder (with pyproject.toml or setup.py), a bare
+            folder, or a single ``.py`` script.
+        script: path of the entry script relative to ``source_dir`` (turned
+            into a module as gcloud does: ``trainer/task.py`` -> ``trainer.task``).
+        python_module: the module to run; exactly one of ``script`` and
+            ``python_module`` for folders; neither for a single script.
+        requirements: ``install_requires`` of a wrapped source; a project
+            declares its own dependencies.
+
+    Raises:
+        PackagingError: the source is missing, the entry point is missing or
+            ambiguous, requirements are given to a project, or a requirement
+            is malformed (each message names the argument and the value).
+    """
+    root = os.path.abspath(os.fspath(source_dir))
+    reqs = _requirements(requirements)
+    if not os.path.exists(root):
+        raise PackagingError(f"source_dir {os.fspath(source_dir)!r} does not exist")
+    if python_module is not None:
+        _check_module(python_module, "python_module")
+
+    if os.path.isfile(root):
+        if script is not None or python_module is not None:
+            raise PackagingError(
+                f"source_dir {os.fspath(source_dir)!r} is a single script: it runs as "
+                f"{WRAPPED_DIST_NAME}.task; leave script and python_module unset"
+            )
+        if not root.endswith(".py"):
+            raise PackagingError(f"source_dir {os.fspath(source_dir)!r} must be a .py script")
+        mode = 0o755 if os.stat(root).st_mode & 0o100 else 0o644
+        files: tuple[ContextFile, ...] = (ContextFile("task.py", mode, root),)
+        module = f"{WRAPPED_DIST_NAME}.task"
+        return SdistSource(
+            root, "wrapped", files, module, reqs, _hash("wrapped", module, reqs, files)
+        )
+
+    if (script is None) == (python_module is None):
+        raise PackagingError(
+            "exactly one of script and python_module is required for a folder source "
+            f"(got script={script!r}, python_module={python_module!r})"
+        )
+    is_project = any(os.path.isfile(os.path.join(root, n)) for n in _PROJECT_FILES)
+    module = python_module if python_module is not None else _script_module(root, str(script))
+    context = collect_context(root)
+    if is_project:
+        if reqs:
+            raise PackagingError(
+                f"requirements {list(reqs)!r} cannot be added to the project in {root!r}: "
+                "declare them in its pyproject.toml or setup.py"
+            )
+        files = tuple(f for f in context.files if not _is_build_output(f.path))
+        return SdistSource(root, "project", files, module, (), _hash("project", module, (), files))
+
+    if python_module is not None:
+        rel = python_module.replace(".", "/")
+        if not (
+            os.path.isfile(os.path.join(root, rel + ".py"))
+            or os.path.isfile(os.path.join(root, rel, "__main__.py"))
+        ):
+            raise PackagingError(
+                f"python_module {python_module!r}: neither {rel}.py nor {rel}/__main__.py "
+                f"exists in source_dir {root!r}"
+            )
+    wrapped_module = f"{WRAPPED_DIST_NAME}.{module}"
+    files = context.files
+    if not files:
+        raise PackagingError(f"source_dir {root!r} holds no files to package")
+    return SdistSource(
+        root, "wrapped", files, wrapped_module, reqs, _hash("wrapped", wrapped_module, reqs, files)
+    )
+
+
+# ---- building ------------------------------------------------------------------------------
+
+
+def build_sdist(source: SdistSource, out_dir: str | os.PathLike[str]) -> Path:
+    """Build the sdist of ``source`` into ``out_dir``; same source -> same bytes.
+
+    Returns:
+        The path of ``<name>-<version>.tar.gz``.
+
+    Raises:
+        SdistBuildError: the builder failed (its output is in the message).
+        PackagingError: the builder produced no sdist.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    if source.kind == "wrapped":
+        return _write_wrapped(source, out)
+    with tempfile.TemporaryDirectory(prefix="vt-sdist-") as tmp:
+        tree = Path(tmp) / "src"
+        _copy_files(source.files, tree)
+        raw = Path(tmp) / "dist"
+        _run_build(source, tree, raw)
+        built = sorted(raw.glob("*.tar.gz"))
+        if len(built) != 1:
+            raise PackagingError(
+                f"building {source.project_file} produced {[p.name for p in built]!r}, "
+                "expected exactly one .tar.gz"
+            )
+        target = out / built[0].name
+        _repack(built[0], target)
+        return target
+
+
+def _copy_files(files: Sequence[ContextFile], dest: Path) -> None:
+    for f in files:
+        target = dest / f.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if f.link_target is not None:
+            os.symlink(f.link_target, target)
+        else:
+            shutil.copyfile(f.source, target)
+            os.chmod(target, f.mode)
+
+
+def _run_build(source: SdistSource, tree: Path, out: Path) -> None:
+    env = dict(os.environ, SOURCE_DATE_EPOCH=str(SOURCE_DATE_EPOCH), PYTHONDONTWRITEBYTECODE="1")
+    cmd = [sys.executable, "-m", "build", "--sdist", "--outdir", str(out), str(tree)]
+    project_file = source.project_file or source.root
+    try:
+        proc = subprocess.run(
+            cmd,
+            cwd=tree,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=BUILD_TIMEOUT_SECONDS,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as err:
+        output = err.stdout if isinstance(err.stdout, str) else ""
+        raise SdistBuildError(
+            project_file, -1, f"{output}\n(timed out after {err.timeout}s)"
+        ) from err
+    if proc.returncode != 0:
+        # The builder names its temporary copy; point the user at their own files.
+        raise SdistBuildError(
+            project_file, proc.returncode, proc.stdout.replace(str(tree), source.root)
+        )
+
+
+def _tar_info(name: str, kind: bytes, mode: int, size: int = 0) -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.type, info.mode, info.size = kind, mode, size
+    info.mtime, info.uid, info.gid, info.uname, info.gname = SOURCE_DATE_EPOCH, 0, 0, "", ""
+    return info
+
+
+def _write_tar_gz(entries: dict[str, tuple[int, bytes]], target: Path) -> None:
+    """Write ``{path: (mode, bytes)}`` (with parent dirs) as a reproducible .tar.gz."""
+    dirs: set[str] = set()
+    for path in entries:
+        parent = posixpath.dirname(path)
+        while parent and parent not in dirs:
+            dirs.add(parent)
+            parent = posixpath.dirname(parent)
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as tar:
+        for name in sorted(dirs | set(entries)):
+            if name in entries:
+                mode, data = entries[name]
+                tar.addfile(_tar_info(name, tarfile.REGTYPE, mode, len(data)), io.BytesIO(data))
+            else:
+                tar.addfile(_tar_info(name, tarfile.DIRTYPE, 0o755))
+    tmp = target.with_name(target.name + ".part")
+    with open(tmp, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz:
+        gz.write(buf.getvalue())
+    os.replace(tmp, target)
+
+
+def _repack(built: Path, target: Path) -> None:
+    entries: dict[str, tuple[int, bytes]] = {}
+    with tarfile.open(built, "r:gz") as tar:
+        for member in tar.getmembers():
+            if member.isfile():
+                fh = tar.extractfile(member)
+                data = fh.read() if fh is not None else b""
+                mode = 0o755 if member.mode & 0o100 else 0o644
+                entries[member.name] = (mode, data)
+    _write_tar_gz(entries, target)
+
+
+def _wrapped_setup_py(
+    packages: Sequence[str], package_data: dict[str, list[str]], reqs: Sequence[str]
+) -> str:
+    return (
+        "# Generated by pulumi-vertex-training as the Vertex SDK's from_local_script does.\n"
+        "from setuptools import setup\n\n"
+        "setup(\n"
+        f"    name={WRAPPED_DIST_NAME!r},\n"
+        f"    version={WRAPPED_VERSION!r},\n"
+        f"    packages={list(packages)!r},\n"
+        f"    package_data={package_data!r},\n"
+        f"    install_requires={list(reqs)!r},\n"
+        ")\n"
+    )
+
+
+def _pkg_info(reqs: Sequence[str]) -> str:
+    lines = ["Metadata-Version: 2.1", f"Name: {WRAPPED_DIST_NAME}", f"Version: {WRAPPED_VERSION}"]
+    lines += [f"Requires-Dist: {r}" for r in reqs]
+    return "\n".join(lines) + "\n"
+
+
+def _write_wrapped(source: SdistSource, out: Path) -> Path:
+    top = f"{WRAPPED_DIST_NAME}-{WRAPPED_VERSION}"
+    entries: dict[str, tuple[int, bytes]] = {}
+    packages = {""}
+    package_data: dict[str, list[str]] = {}
+    for f in source.files:
+        if f.link_target is not None:
+            target = os.path.realpath(f.source)
+            if not os.path.isfile(target):
+                raise PackagingError(f"{f.path} is a symlink to {f.link_target!r}, not to a file")
+            with open(target, "rb") as fh:
+                data = fh.read()
+        else:
+            with open(f.source, "rb") as fh:
+                data = fh.read()
+        entries[f"{top}/{WRAPPED_DIST_NAME}/{f.path}"] = (
+            0o644 if f.mode == 0o777 else f.mode,
+            data,
+        )
+        folder = posixpath.dirname(f.path)
+        parent = folder
+        while parent:
+            packages.add(parent)
+            parent = posixpath.dirname(parent)
+        if not f.path.endswith(".py"):
+            pkg = ".".join([WRAPPED_DIST_NAME, *folder.split("/")]) if folder else WRAPPED_DIST_NAME
+            package_data.setdefault(pkg, []).append(posixpath.basename(f.path))
+    package_names = []
+    for folder in sorted(packages):
+        init = f"{top}/{WRAPPED_DIST_NAME}/{folder + '/' if folder else ''}__init__.py"
+        entries.setdefault(init, (0o644, b""))
+        package_names.append(
+            ".".join([WRAPPED_DIST_NAME, *folder.split("/")]) if folder else WRAPPED_DIST_NAME
+        )
+    setup_py = _wrapped_setup_py(package_names, package_data, source.requirements)
+    entries[f"{top}/setup.py"] = (0o644, setup_py.encode())
+    entries[f"{top}/PKG-INFO"] = (0o644, _pkg_info(source.requirements).encode())
+    archive = out / f"{top}.tar.gz"
+    _write_tar_gz(entries, archive)
+    return archive
+
+
+def object_name(prefix: str, content_hash: str, filename: str) -> str:
+    """The GCS object name of a package: ``<prefix>/<hash[:16]>/<sdist file name>``.
+
+    The hash in the path makes the object content-addressed (upload only when
+    missing); the sdist keeps its own file name so pip sees ``name-version.tar.gz``.
+
+    >>> object_name("staging/pkgs", "0123456789abcdef" * 4, "x-0.1.tar.gz")
+    'staging/pkgs/0123456789abcdef/x-0.1.tar.gz'
+    """
+    prefix = prefix.strip("/")
+    return f"{prefix + '/' if prefix else ''}{content_hash[:16]}/{filename}"
