@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # heavy imports stay lazy: the provider host imports this mod
     from google.api_core.operation import Operation
     from google.cloud.aiplatform_v1 import JobServiceClient, PersistentResourceServiceClient
     from google.cloud.artifactregistry_v1 import ArtifactRegistryClient
+    from google.cloud.storage import Client as StorageClient
 
 EMULATOR_HOST_ENV = "VERTEX_AI_EMULATOR_HOST"
 """Environment variable naming the local emulator's gRPC address (``host:port``)."""
@@ -119,6 +120,34 @@ def artifact_registry_client() -> ArtifactRegistryClient:
             transport=ArtifactRegistryGrpcTransport(channel=_emulator_channel(host), host=host)
         )
     return artifactregistry_v1.ArtifactRegistryClient()
+
+
+STORAGE_EMULATOR_HOST_ENV = "STORAGE_EMULATOR_HOST"
+"""Environment variable naming a local Cloud Storage (``http://host:port``), as
+google-cloud-storage itself reads it."""
+
+
+def storage_emulator_host() -> str | None:
+    """The local Cloud Storage's URL when ``STORAGE_EMULATOR_HOST`` is set, else None."""
+    host = os.environ.get(STORAGE_EMULATOR_HOST_ENV, "").strip()
+    return host or None
+
+
+def storage_client(project: str | None = None) -> StorageClient:
+    """A Cloud Storage client; anonymous against ``STORAGE_EMULATOR_HOST`` when it is set.
+
+    google-cloud-storage itself sends requests to ``STORAGE_EMULATOR_HOST``;
+    what it does not do is skip the Application Default Credentials lookup,
+    which fails on a machine without any: so the emulator gets anonymous
+    credentials (and a placeholder project, which bucket creation needs).
+    """
+    from google.cloud import storage
+
+    if storage_emulator_host():
+        from google.auth.credentials import AnonymousCredentials
+
+        return storage.Client(project=project or "local", credentials=AnonymousCredentials())
+    return storage.Client(project=project)
 
 
 def google_access_token() -> str:
