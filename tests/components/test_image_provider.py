@@ -5,6 +5,7 @@ Builds are counted with ``registry.builds_started()``, never timed.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -84,7 +85,8 @@ def test_code_change_pushes_only_the_code_layer_when_dependencies_unchanged(
     provider = ImageProvider()
     source = make_package()
     first = created(provider, image_props(source, repository))
-    (source / "trainer/task.py").write_text("print('one line changed')\n")
+    # Unique per run: identical bytes pushed by an earlier run would be mounted, not pushed.
+    (source / "trainer/task.py").write_text(f"print('one line changed {uuid.uuid4().hex}')\n")
     capfd.readouterr()
     second = created(provider, image_props(source, repository))
     log = "".join(capfd.readouterr())
