@@ -58,6 +58,12 @@ def _safe(part: str, limit: int) -> str:
     return _NAME_UNSAFE.sub("-", part)[:limit] or "x"
 
 
+def _timestamp(rfc3339: str) -> str:
+    """Docker's FinishedAt, made comparable as a string (fixed-width nanoseconds)."""
+    m = re.fullmatch(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?Z", rfc3339)
+    return f"{m.group(1)}.{(m.group(2) or '').ljust(9, '0')}" if m else rfc3339
+
+
 def _replica_order(name: str) -> tuple[int, int, str]:
     m = re.fullmatch(r"workerpool(\d+)-(\d+)", name)
     return (int(m.group(1)), int(m.group(2)), name) if m else (1 << 30, 0, name)
@@ -88,6 +94,9 @@ class DockerRunner:
         # Jobs whose start failed before any container ran (image not found, ...):
         # status() reports them FAILED with this message until cleanup().
         self._start_errors: dict[str, str] = {}
+        # Jobs inside start(): status() says STARTING rather than judging a
+        # half-created set of containers.
+        self._starting: set[str] = set()
 
     # -- plumbing -----------------------------------------------------------
 
@@ -141,17 +150,36 @@ class DockerRunner:
         ``status()`` answer FAILED with the reason. Calling it again for a job
         whose containers exist starts the ones not yet started.
         """
+        import docker.errors
+
         with self._job_lock(run.job_name):
-            self._start_errors.pop(run.job_name, None)
-            error = self._ensure_images(run)
-            if error:
-                self._start_errors[run.job_name] = error
-                return
+            with self._lock:
+                self._start_errors.pop(run.job_name, None)
+                self._starting.add(run.job_name)
             try:
-                self._create_and_start(run)
-            except Exception as exc:  # the engine refused: the job fails, the emulator lives
-                self._start_errors[run.job_name] = f"could not start the job's containers: {exc}"
-                self._stop_containers(self._containers(run.job_name))
+                error = self._ensure_images(run)
+                if not error:
+                    try:
+                        self._create_and_start(run)
+                    except docker.errors.DockerException as exc:
+                        # The engine refused (name clash, bad mount, ...): the job
+                        # fails, the emulator lives; cleanup() removes what exists.
+                        error = f"could not start the job's containers: {exc}"
+                        self._stop_quietly(run.job_name)
+                if error:
+                    with self._lock:
+                        self._start_errors[run.job_name] = error
+            finally:
+                with self._lock:
+                    self._starting.discard(run.job_name)
+
+    def _stop_quietly(self, job_name: str) -> None:
+        import docker.errors
+
+        try:
+            self._stop_containers(self._containers(job_name))
+        except docker.errors.DockerException:
+            pass  # best effort: the start error is what the user needs to see
 
     def _ensure_images(self, run: JobRun) -> str:
         import docker.errors
@@ -198,7 +226,8 @@ class DockerRunner:
 
     def _ensure_network(self, run: JobRun, labels: dict[str, str]) -> str:
         name = self._base_name(run.job_id)
-        if not self.client.networks.list(names=[name]):
+        # The engine's name filter matches substrings (job 12 would find job 123's).
+        if not any(n.name == name for n in self.client.networks.list(names=[name])):
             self.client.networks.create(name, driver="bridge", labels=labels, check_duplicate=True)
         return name
 
@@ -242,13 +271,18 @@ class DockerRunner:
         """Inspect the job's containers (by label) and say where the job is."""
         import docker.errors
 
-        error = self._start_errors.get(job_name)
+        with self._lock:
+            error = self._start_errors.get(job_name)
+            starting = job_name in self._starting
         if error:
             return RunStatus(RunPhase.FAILED, error)
+        if starting:
+            return RunStatus(RunPhase.STARTING)
         containers = self._containers(job_name)
         if not containers:
             return RunStatus(RunPhase.MISSING, f"no containers of {job_name} are left")
         exit_codes: dict[str, int] = {}
+        finished: dict[str, str] = {}
         states: dict[str, str] = {}
         for c in containers:
             name = c.labels.get(LABEL_REPLICA, c.name or "")
@@ -256,7 +290,17 @@ class DockerRunner:
             states[name] = c.status
             if c.status in ("exited", "dead"):
                 exit_codes[name] = int(state.get("ExitCode", -1))
-        failed = [n for n, code in exit_codes.items() if code != 0]
+                finished[name] = _timestamp(state.get("FinishedAt", ""))
+        primary_end = (
+            finished.get(PRIMARY_REPLICA) if exit_codes.get(PRIMARY_REPLICA) == 0 else None
+        )
+        # Once the primary has succeeded, replicas stopped afterwards (parameter
+        # servers, by stop()) do not turn the job into a failure.
+        failed = [
+            n
+            for n, code in exit_codes.items()
+            if code != 0 and (primary_end is None or finished[n] <= primary_end)
+        ]
         if failed:
             name = failed[0]
             container = next(c for c in containers if c.labels.get(LABEL_REPLICA) == name)
@@ -268,16 +312,18 @@ class DockerRunner:
             message = f"replica {name} exited with code {exit_codes[name]}{oom}"
             message += f"; last log lines:\n{tail}" if tail else "; it logged nothing"
             return RunStatus(RunPhase.FAILED, message, exit_codes)
+        if primary_end is not None:
+            return RunStatus(RunPhase.SUCCEEDED, "", exit_codes)
         expected = int(containers[0].labels.get(LABEL_REPLICA_COUNT, len(containers)))
         if len(containers) < expected:
             return RunStatus(
                 RunPhase.FAILED,
                 f"{expected - len(containers)} of the {expected} replica containers of "
-                f"{job_name} disappeared (removed outside the emulator?); "
-                f"present: {', '.join(states)}",
+                f"{job_name} are missing (their start was interrupted, or they were removed "
+                f"outside the emulator); present: {', '.join(states)}",
                 exit_codes,
             )
-        if len(exit_codes) == len(containers) or exit_codes.get(PRIMARY_REPLICA) == 0:
+        if len(exit_codes) == len(containers):
             return RunStatus(RunPhase.SUCCEEDED, "", exit_codes)
         if any(s in ("created", "restarting") for s in states.values()):
             return RunStatus(RunPhase.STARTING, "", exit_codes)
@@ -304,19 +350,23 @@ class DockerRunner:
         """Save every replica's full log, then remove containers and network. Idempotent."""
         import docker.errors
 
+        def save_and_remove(c: Container) -> None:
+            replica = c.labels.get(LABEL_REPLICA, c.name or c.id or "unknown")
+            job_id = c.labels.get(LABEL_JOB_ID, job_name.rsplit("/", 1)[-1])
+            try:
+                log = c.logs()
+                folder = self._log_dir(job_id)
+                folder.mkdir(parents=True, exist_ok=True)
+                (folder / f"{replica}.log").write_bytes(log)
+                c.remove(force=True)
+            except docker.errors.NotFound:
+                pass  # removed meanwhile (a concurrent cleanup); its log was saved there
+
         with self._job_lock(job_name):
-            self._start_errors.pop(job_name, None)
-            for c in self._containers(job_name):
-                replica = c.labels.get(LABEL_REPLICA, c.name or c.id or "unknown")
-                job_id = c.labels.get(LABEL_JOB_ID, job_name.rsplit("/", 1)[-1])
-                try:
-                    log = c.logs()
-                    folder = self._log_dir(job_id)
-                    folder.mkdir(parents=True, exist_ok=True)
-                    (folder / f"{replica}.log").write_bytes(log)
-                    c.remove(force=True)
-                except docker.errors.NotFound:
-                    pass
+            with self._lock:
+                self._start_errors.pop(job_name, None)
+            with ThreadPoolExecutor(max_workers=_PARALLELISM) as pool:
+                list(pool.map(save_and_remove, self._containers(job_name)))
             for net in self.client.networks.list(filters=self._filters(job_name)):
                 try:
                     net.remove()
@@ -334,11 +384,11 @@ class DockerRunner:
                 the replicas that exist).
         """
         containers = self._containers(job_name)
-        for c in containers:
-            if c.labels.get(LABEL_REPLICA) == replica:
-                return self._container_lines(c, follow)
         saved = self._log_dir(job_name.rsplit("/", 1)[-1])
         path = saved / f"{replica}.log"
+        for c in containers:
+            if c.labels.get(LABEL_REPLICA) == replica:
+                return self._container_lines(c, follow, path)
         if path.is_file():
             return self._file_lines(path)
         known = sorted(
@@ -350,14 +400,26 @@ class DockerRunner:
             raise NotFound(f"no logs for {job_name}: it has no containers and no saved logs")
         raise NotFound(f"replica {replica!r} of {job_name} not found; replicas: {', '.join(known)}")
 
-    @staticmethod
-    def _container_lines(container: Container, follow: bool) -> Iterator[str]:
+    @classmethod
+    def _container_lines(cls, container: Container, follow: bool, saved: Path) -> Iterator[str]:
+        import docker.errors
+
         pending = b""
-        for chunk in container.logs(stream=True, follow=follow):
-            pending += chunk
-            *lines, pending = pending.split(b"\n")
-            for line in lines:
-                yield line.decode("utf-8", "replace")
+        seen = 0
+        try:
+            for chunk in container.logs(stream=True, follow=follow):
+                pending += chunk
+                *lines, pending = pending.split(b"\n")
+                for line in lines:
+                    seen += 1
+                    yield line.decode("utf-8", "replace")
+        except (docker.errors.DockerException, OSError):
+            # Removed while we read (cleanup saved its log first): finish from the copy.
+            pending = b""
+            if saved.is_file():
+                for i, line in enumerate(cls._file_lines(saved)):
+                    if i >= seen:
+                        yield line
         if pending:
             yield pending.decode("utf-8", "replace")
 

@@ -22,7 +22,13 @@ from pulumi_vertex_training.emulator.runner import (
     LABEL_REPLICA,
     DockerRunner,
 )
-from pulumi_vertex_training.emulator.runner_types import JobRun, RunPhase, RunStatus
+from pulumi_vertex_training.emulator.runner_types import (
+    JobRun,
+    Mount,
+    ReplicaSpec,
+    RunPhase,
+    RunStatus,
+)
 
 pytestmark = [pytest.mark.docker]
 
@@ -159,32 +165,6 @@ def test_nonzero_exit_fails_the_job_with_replica_code_and_last_log_lines(
     assert tail == [f"line {i}" for i in range(11, 31)]
 
 
-def test_stop_stops_every_replica_and_is_idempotent(
-    runner: DockerRunner, docker_client: docker.DockerClient, tmp_path: Path, instance_id: str
-) -> None:
-    # command alone replaces ENTRYPOINT and drops the image CMD ($0 would be python3).
-    run = make_run(
-        tmp_path,
-        instance_id,
-        [pool(command=["sh", "-c", 'echo "zero=$0 argc=$#"; exec sleep 600'])],
-    )
-    runner.start(run)
-    assert wait_for(runner, run.job_name, lambda s: s.phase != RunPhase.STARTING).phase == (
-        RunPhase.RUNNING
-    )
-
-    runner.stop(run.job_name)
-    runner.stop(run.job_name)
-
-    assert [c.status for c in containers_of(docker_client, run)] == ["exited"]
-    assert (
-        runner.status(run.job_name).phase == RunPhase.FAILED
-    )  # killed: the backend says CANCELLED
-    assert list(runner.logs(run.job_name, "workerpool0-0")) == ["zero=sh argc=0"]
-    runner.cleanup(run.job_name)
-    runner.stop(run.job_name)  # nothing left to stop: still fine
-
-
 GATED_PRIMARY = """
 import os, pathlib, time
 print("waiting", flush=True)
@@ -194,7 +174,7 @@ print("released", flush=True)
 """
 
 
-def test_primary_success_ends_the_job_while_other_replicas_still_serve(
+def test_primary_success_ends_the_job_while_other_replicas_serve_until_stopped(
     runner: DockerRunner, docker_client: docker.DockerClient, tmp_path: Path, instance_id: str
 ) -> None:
     run = make_run(
@@ -202,7 +182,9 @@ def test_primary_success_ends_the_job_while_other_replicas_still_serve(
         instance_id,
         [
             pool(command=["python", "-c", GATED_PRIMARY]),
-            pool(command=["sleep", "600"]),  # a parameter server that never exits
+            # A parameter server that never exits. command alone replaces the
+            # ENTRYPOINT and drops the image CMD (else $0 would be python3).
+            pool(command=["sh", "-c", 'echo "zero=$0 argc=$#"; exec sleep 600']),
         ],
         base_output_directory={"output_uri_prefix": "gs://gate-bkt/out"},
     )
@@ -249,7 +231,18 @@ def test_primary_success_ends_the_job_while_other_replicas_still_serve(
     status = wait_for(runner, run.job_name, lambda s: s.phase in TERMINAL)
     assert status == RunStatus(RunPhase.SUCCEEDED, "", {"workerpool0-0": 0})
 
+    assert {c.status for c in containers_of(docker_client, run)} == {"exited", "running"}
+
+    runner.stop(run.job_name)
+    runner.stop(run.job_name)  # idempotent
+
+    assert {c.status for c in containers_of(docker_client, run)} == {"exited"}
+    status = runner.status(run.job_name)
+    assert status.phase == RunPhase.SUCCEEDED  # stopping the server later changes nothing
+    assert status.exit_codes["workerpool1-0"] != 0
+    assert list(runner.logs(run.job_name, "workerpool1-0")) == ["zero=sh argc=0"]
     runner.cleanup(run.job_name)
+    runner.stop(run.job_name)  # nothing left to stop: still fine
     assert containers_of(docker_client, run) == []
     assert sorted(p.name for p in (tmp_path / "logs" / run.job_id).iterdir()) == [
         "workerpool0-0.log",
@@ -284,3 +277,45 @@ def test_runner_is_constructed_without_touching_the_engine(tmp_path: Path) -> No
     r = DockerRunner(tmp_path, "lazy")
 
     assert r.data_dir == tmp_path
+
+
+def test_engine_refusing_a_container_fails_the_job_with_the_engine_message(
+    runner: DockerRunner, docker_client: docker.DockerClient, tmp_path: Path, instance_id: str
+) -> None:
+    replica = ReplicaSpec(
+        pool_index=0,
+        replica_index=0,
+        hostname="workerpool0-0",
+        image=IMAGE,
+        command=("true",),
+        args=(),
+        env=(),
+        mounts=(Mount(host_path=str(tmp_path / "does-not-exist"), container_path="/gcs/x"),),
+    )
+    run = JobRun(job_name="projects/p/locations/l/customJobs/55", job_id="55", replicas=(replica,))
+
+    runner.start(run)
+    status = runner.status(run.job_name)
+
+    assert status.phase == RunPhase.FAILED
+    assert status.message.startswith("could not start the job's containers: ")
+    assert "does-not-exist" in status.message
+    runner.cleanup(run.job_name)
+    assert networks_of(docker_client, run) == []
+    assert runner.status(run.job_name).phase == RunPhase.MISSING
+
+
+def test_each_job_gets_its_own_network_when_job_ids_share_a_prefix(
+    runner: DockerRunner, docker_client: docker.DockerClient
+) -> None:
+    long = JobRun(job_name="projects/p/locations/l/customJobs/123", job_id="123", replicas=())
+    short = JobRun(job_name="projects/p/locations/l/customJobs/12", job_id="12", replicas=())
+
+    runner.start(long)
+    runner.start(short)
+
+    assert [n.name for n in networks_of(docker_client, long)] == [runner._base_name("123")]
+    assert [n.name for n in networks_of(docker_client, short)] == [runner._base_name("12")]
+    runner.cleanup(long.job_name)
+    runner.cleanup(short.job_name)
+    assert networks_of(docker_client, long) == networks_of(docker_client, short) == []
