@@ -1,0 +1,113 @@
+"""Benchmark: the CustomJob provider's no-op pass through the real dynamic-provider host.
+
+Prints, each measured in this run:
+- check+diff per resource for 50 unchanged jobs through ``python -m pulumi.dynamic``,
+  against a trivial provider's check+diff round trip in the same kind of host (ratio);
+- the number of Vertex API calls that no-op pass makes (must be 0);
+- the host's cold start (spawn to first answer) against a bare
+  ``python -c "import google.cloud.aiplatform_v1"``.
+
+Run: ``.venv/bin/python bench/provider.py`` (starts its own emulator; needs Docker).
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from pulumi_vertex_training import client
+from pulumi_vertex_training.emulator.server import EmulatorServer
+from pulumi_vertex_training.provider.custom_job import CustomJobProvider
+from pulumi_vertex_training.testing.host import DynamicHost, EchoProvider
+
+JOBS = 50
+
+
+def job_props(i: int) -> dict[str, Any]:
+    return {
+        "project": "bench",
+        "location": "us-central1",
+        "display_name": f"bench-{i}",
+        "job_spec": {
+            "worker_pool_specs": [
+                {
+                    "machine_spec": {"machine_type": "n1-standard-4"},
+                    "replica_count": 1,
+                    "container_spec": {
+                        "image_uri": "local/python:3.11",
+                        "command": ["python", "-c", "print(1)"],
+                        "env": [{"name": "EPOCHS", "value": str(i)}],
+                    },
+                }
+            ],
+            "scheduling": {"timeout": "2h", "strategy": "SPOT"},
+        },
+        "wait": "none",
+        "on_delete": "cancel",
+        "resource_key": f"bench/dev/job-{i}",
+    }
+
+
+def no_op_pass(host: DynamicHost, provider: str, states: list[dict[str, Any]]) -> float:
+    """check + diff for every resource; returns seconds per resource."""
+    start = time.perf_counter()
+    for outputs in states:
+        inputs, failures = host.check(outputs, {**outputs, "__provider": provider})
+        assert not failures, failures
+        diff = host.diff("id", outputs, inputs)
+        assert diff.changes == "none", diff
+    return (time.perf_counter() - start) / len(states)
+
+
+def cold_start() -> float:
+    start = time.perf_counter()
+    with DynamicHost():
+        pass
+    return time.perf_counter() - start
+
+
+def bare_import() -> float:
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import google.cloud.aiplatform_v1"], check=True)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as data_dir, EmulatorServer(Path(data_dir)) as emulator:
+        env = {client.EMULATOR_HOST_ENV: emulator.grpc_address}
+        with DynamicHost(env=env) as host:
+            provider = DynamicHost.serialize(CustomJobProvider())
+            # outputs as the state would hold them: checked inputs + computed outputs
+            states = []
+            for i in range(JOBS):
+                inputs, _ = host.check({}, {**job_props(i), "__provider": provider})
+                states.append({**inputs, "state": "JOB_STATE_RUNNING", "spec_hash": "x"})
+            calls_before = sum(emulator.calls.values())
+            ours = statistics.median(no_op_pass(host, provider, states) for _ in range(3))
+            calls = sum(emulator.calls.values()) - calls_before
+
+            echo = DynamicHost.serialize(EchoProvider())
+            echo_states = [{**s, "__provider": echo} for s in states]
+            baseline = statistics.median(no_op_pass(host, echo, echo_states) for _ in range(3))
+
+    colds = [cold_start() for _ in range(3)]
+    imports = [bare_import() for _ in range(3)]
+    print(f"no-op check+diff per job ({JOBS} jobs, real host): {ours * 1000:.2f} ms")
+    print(f"trivial provider check+diff round trip:          {baseline * 1000:.2f} ms")
+    print(f"ratio (ours / trivial):                          {ours / baseline:.2f}x")
+    print(f"Vertex API calls during the no-op pass:          {calls}")
+    print(f"dynamic host cold start:                         {statistics.median(colds):.2f} s")
+    print(f"bare `import google.cloud.aiplatform_v1`:        {statistics.median(imports):.2f} s")
+    print(
+        f"ratio (host cold start / bare import):           "
+        f"{statistics.median(colds) / statistics.median(imports):.2f}x"
+    )
+
+
+if __name__ == "__main__":
+    main()

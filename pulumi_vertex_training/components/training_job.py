@@ -1,0 +1,201 @@
+"""TrainingJob: ``gcloud ai custom-jobs create --worker-pool-spec=...,local-package-path=...``
+as one component: a TrainingImage built from local code, and a CustomJob running it."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+from pulumi_vertex_training.components.training_image import TrainingImage
+from pulumi_vertex_training.provider.resources import CustomJob
+from pulumi_vertex_training.spec.args import to_plain
+
+
+@dataclass
+class WorkerPoolArgs:
+    """One worker pool, flat like gcloud's ``--worker-pool-spec`` keys.
+
+    Pool 0 is the primary (one replica); 1 workers; 2 parameter servers or the
+    reduction server; 3 evaluators. ``None`` (or ``WorkerPoolArgs()`` with no
+    machine type) in the list keeps a pool position empty.
+    """
+
+    machine_type: pulumi.Input[str] | None = None
+    replica_count: pulumi.Input[int] = 1
+    accelerator_type: pulumi.Input[str] | None = None
+    accelerator_count: pulumi.Input[int] | None = None
+    boot_disk_type: pulumi.Input[str] | None = None
+    boot_disk_size_gb: pulumi.Input[int] | None = None
+
+
+def worker_pool_specs(
+    pools: Sequence[WorkerPoolArgs | Mapping[str, Any] | None],
+    container_spec: Mapping[str, Any],
+) -> list[dict[str, Any]]:
+    """The API's ``worker_pool_specs`` for flat pools, every non-empty one running
+    ``container_spec`` (gcloud's rule: the built image serves all pools).
+
+    >>> worker_pool_specs([WorkerPoolArgs("n1-standard-4"), None], {"image_uri": "i"})
+    [{'machine_spec': {'machine_type': 'n1-standard-4'}, 'replica_count': 1, \
+'container_spec': {'image_uri': 'i'}}, {}]
+    """
+    specs: list[dict[str, Any]] = []
+    for pool in pools:
+        flat = to_plain(pool) if pool is not None else {}
+        if not flat.get("machine_type"):
+            specs.append({})
+            continue
+        machine: dict[str, Any] = {"machine_type": flat["machine_type"]}
+        for key in ("accelerator_type", "accelerator_count"):
+            if flat.get(key) is not None:
+                machine[key] = flat[key]
+        spec: dict[str, Any] = {
+            "machine_spec": machine,
+            "replica_count": flat.get("replica_count", 1),
+        }
+        disk = {
+            key: flat[key]
+            for key in ("boot_disk_type", "boot_disk_size_gb")
+            if flat.get(key) is not None
+        }
+        if disk:
+            spec["disk_spec"] = disk
+        spec["container_spec"] = dict(container_spec)
+        specs.append(spec)
+    return specs
+
+
+class TrainingJob(pulumi.ComponentResource):
+    """Local training code, packaged and run on Vertex AI, as one component.
+
+    Children: ``{name}-image`` (a ``TrainingImage`` built from ``source_dir``) and
+    ``{name}`` (a ``CustomJob`` whose non-empty pools all run that image). The
+    image is rebuilt only when the code changes; the job is replaced only when
+    what it runs changes.
+
+    Example:
+        >>> job = vt.TrainingJob(  # doctest: +SKIP
+        ...     "train",
+        ...     source_dir="trainer",
+        ...     python_module="trainer.task",
+        ...     base_image="us-docker.pkg.dev/vertex-ai/training/pytorch-gpu.2-4.py310:latest",
+        ...     repository="us-central1-docker.pkg.dev/my-project/training",
+        ...     worker_pools=[
+        ...         vt.WorkerPoolArgs("n1-standard-8", accelerator_type="NVIDIA_TESLA_T4")
+        ...     ],
+        ...     args=["--epochs", "10"],
+        ...     base_output_directory="gs://my-bucket/runs/train",
+        ...     wait="completed",
+        ... )
+
+    Args:
+        resource_name: the component's name; children are named after it.
+        source_dir, script, python_module, base_image, repository, requirements,
+        extra_packages, extra_dirs: as for ``TrainingImage``.
+        worker_pools: up to four flat pools (``WorkerPoolArgs`` or dicts).
+        args: the container's args; env: ``{name: value}`` or a list of ``{name, value}``.
+        scheduling: ``SchedulingArgs`` or a dict (timeout, strategy, ...).
+        service_account, network, reserved_ip_ranges, persistent_resource_id:
+            CustomJobSpec fields.
+        base_output_directory: ``gs://...``; sets AIP_MODEL_DIR and friends.
+        labels, display_name, wait, wait_timeout, on_delete: as for ``CustomJob``.
+    """
+
+    image_uri: pulumi.Output[str]
+    job_name: pulumi.Output[str]
+    state: pulumi.Output[str]
+    model_dir: pulumi.Output[str | None]
+    console_url: pulumi.Output[str]
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        source_dir: str,
+        base_image: str,
+        repository: str,
+        worker_pools: Sequence[WorkerPoolArgs | Mapping[str, Any] | None],
+        script: str | None = None,
+        python_module: str | None = None,
+        args: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None,
+        env: pulumi.Input[Any] | None = None,
+        requirements: Sequence[str] | None = None,
+        extra_packages: Sequence[str] | None = None,
+        extra_dirs: Sequence[str] | None = None,
+        scheduling: pulumi.Input[Any] | None = None,
+        service_account: pulumi.Input[str] | None = None,
+        network: pulumi.Input[str] | None = None,
+        reserved_ip_ranges: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None,
+        base_output_directory: pulumi.Input[str] | None = None,
+        persistent_resource_id: pulumi.Input[str] | None = None,
+        labels: pulumi.Input[Mapping[str, pulumi.Input[str]]] | None = None,
+        display_name: pulumi.Input[str] | None = None,
+        project: pulumi.Input[str] | None = None,
+        location: pulumi.Input[str] | None = None,
+        wait: pulumi.Input[str] = "started",
+        wait_timeout: pulumi.Input[str | int | float] | datetime.timedelta | None = None,
+        on_delete: pulumi.Input[str] = "cancel",
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        if not worker_pools:
+            raise ValueError("worker_pools: give at least one pool (the primary, pool 0)")
+        super().__init__("vertex:components:TrainingJob", resource_name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        self.image = TrainingImage(
+            f"{resource_name}-image",
+            source_dir=source_dir,
+            script=script,
+            python_module=python_module,
+            base_image=base_image,
+            repository=repository,
+            requirements=requirements,
+            extra_packages=extra_packages,
+            extra_dirs=extra_dirs,
+            opts=child,
+        )
+        container: dict[str, Any] = {"image_uri": self.image.image_uri}
+        if args is not None:
+            container["args"] = args
+        if env is not None:
+            container["env"] = env
+        job_spec: dict[str, Any] = {
+            "worker_pool_specs": worker_pool_specs(worker_pools, container),
+            "scheduling": to_plain(scheduling),
+            "service_account": service_account,
+            "network": network,
+            "reserved_ip_ranges": reserved_ip_ranges,
+            "persistent_resource_id": persistent_resource_id,
+        }
+        if base_output_directory is not None:
+            job_spec["base_output_directory"] = {"output_uri_prefix": base_output_directory}
+        self.job = CustomJob(
+            resource_name,
+            job_spec={k: v for k, v in job_spec.items() if v is not None},
+            display_name=display_name,
+            project=project,
+            location=location,
+            labels=labels,
+            wait=wait,
+            wait_timeout=wait_timeout,
+            on_delete=on_delete,
+            opts=child,
+        )
+        self.image_uri = self.image.image_uri
+        self.job_name = self.job.id
+        self.state = self.job.state
+        self.model_dir = self.job.model_dir
+        self.console_url = self.job.console_url
+        self.register_outputs(
+            {
+                "image_uri": self.image_uri,
+                "job_name": self.job_name,
+                "state": self.state,
+                "model_dir": self.model_dir,
+                "console_url": self.console_url,
+            }
+        )
