@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,34 +19,49 @@ def _create(job_client: Any, job: dict[str, Any], parent: str = PARENT) -> aipla
     return job_client.create_custom_job(parent=parent, custom_job=job)
 
 
+@pytest.fixture(scope="module")
+def finished_job(job_client: Any, make_custom_job: Any, wait_for_job: Any) -> tuple[Any, Any]:
+    """(as created, as finished) of a job that prints and exits 0; shared to save containers."""
+    created = _create(
+        job_client, make_custom_job("print('ok')", display_name="named", labels={"pick": "me"})
+    )
+    return created, wait_for_job(created.name)
+
+
+@pytest.fixture(scope="module")
+def failed_job(job_client: Any, make_custom_job: Any, wait_for_job: Any) -> Any:
+    """A finished job whose command printed a marker and exited 3."""
+    code = "import sys; print('the-last-words'); sys.exit(3)"
+    return wait_for_job(_create(job_client, make_custom_job(code)).name)
+
+
+@pytest.fixture(scope="module")
+def running_job(job_client: Any, make_custom_job: Any, wait_for_job: Any) -> Iterator[Any]:
+    """A RUNNING job with web access enabled; cancelled after the module."""
+    created = _create(
+        job_client, make_custom_job("import time; time.sleep(300)", enable_web_access=True)
+    )
+    yield wait_for_job(created.name, JobState.JOB_STATE_RUNNING)
+    job_client.cancel_custom_job(name=created.name)
+    wait_for_job(created.name)
+
+
 def test_create_returns_queued_job_with_numeric_name_when_request_is_valid(
-    job_client: Any, make_custom_job: Any, wait_for_job: Any
+    finished_job: tuple[Any, Any],
 ) -> None:
-    job = _create(job_client, make_custom_job(display_name="named", labels={"team": "ml"}))
+    job, _ = finished_job
     assert job.name.startswith(f"{PARENT}/customJobs/")
     assert job.name.rsplit("/", 1)[1].isdigit()
     assert job.state == JobState.JOB_STATE_QUEUED
     assert job.display_name == "named"
-    assert dict(job.labels) == {"team": "ml"}
+    assert dict(job.labels) == {"pick": "me"}
     assert job.create_time and job.update_time
-    wait_for_job(job.name)
-
-
-def test_job_ids_increase_when_jobs_are_created_one_after_another(
-    job_client: Any, make_custom_job: Any, wait_for_job: Any
-) -> None:
-    first = _create(job_client, make_custom_job())
-    second = _create(job_client, make_custom_job())
-    assert int(second.name.rsplit("/", 1)[1]) > int(first.name.rsplit("/", 1)[1])
-    wait_for_job(first.name)
-    wait_for_job(second.name)
 
 
 def test_job_succeeds_with_times_set_when_command_exits_zero(
-    job_client: Any, make_custom_job: Any, wait_for_job: Any
+    finished_job: tuple[Any, Any],
 ) -> None:
-    job = _create(job_client, make_custom_job("print('ok')"))
-    done = wait_for_job(job.name)
+    _, done = finished_job
     assert done.state == JobState.JOB_STATE_SUCCEEDED, done.error
     assert done.create_time <= done.start_time <= done.end_time
     assert done.update_time >= done.end_time
@@ -53,16 +69,13 @@ def test_job_succeeds_with_times_set_when_command_exits_zero(
 
 
 def test_job_fails_with_exit_code_and_log_tail_when_command_exits_non_zero(
-    job_client: Any, make_custom_job: Any, wait_for_job: Any
+    failed_job: Any,
 ) -> None:
-    code = "import sys; print('the-last-words'); sys.exit(3)"
-    job = _create(job_client, make_custom_job(code))
-    done = wait_for_job(job.name)
-    assert done.state == JobState.JOB_STATE_FAILED
-    assert done.error.code != 0
-    assert "3" in done.error.message
-    assert "the-last-words" in done.error.message
-    assert "workerpool0-0" in done.error.message
+    assert failed_job.state == JobState.JOB_STATE_FAILED
+    assert failed_job.error.code != 0
+    assert "3" in failed_job.error.message
+    assert "the-last-words" in failed_job.error.message
+    assert "workerpool0-0" in failed_job.error.message
 
 
 def test_job_fails_with_timeout_message_when_scheduling_timeout_passes(
@@ -103,12 +116,10 @@ def test_cancel_ends_cancelled_when_job_was_just_created(
 
 
 def test_cancel_raises_failed_precondition_when_job_has_finished(
-    job_client: Any, make_custom_job: Any, wait_for_job: Any
+    job_client: Any, finished_job: tuple[Any, Any]
 ) -> None:
-    job = _create(job_client, make_custom_job())
-    wait_for_job(job.name)
     with pytest.raises(exceptions.FailedPrecondition, match="already finished"):
-        job_client.cancel_custom_job(name=job.name)
+        job_client.cancel_custom_job(name=finished_job[0].name)
 
 
 def test_delete_removes_job_through_a_done_operation_when_job_has_finished(
@@ -127,15 +138,11 @@ def test_delete_removes_job_through_a_done_operation_when_job_has_finished(
 
 
 def test_delete_raises_failed_precondition_when_job_is_running(
-    job_client: Any, make_custom_job: Any, wait_for_job: Any
+    job_client: Any, running_job: Any
 ) -> None:
-    job = _create(job_client, make_custom_job("import time; time.sleep(60)"))
-    wait_for_job(job.name, JobState.JOB_STATE_RUNNING)
     with pytest.raises(exceptions.FailedPrecondition, match="JOB_STATE_RUNNING"):
-        job_client.delete_custom_job(name=job.name)
-    assert job_client.get_custom_job(name=job.name).state == JobState.JOB_STATE_RUNNING
-    job_client.cancel_custom_job(name=job.name)
-    wait_for_job(job.name)
+        job_client.delete_custom_job(name=running_job.name)
+    assert job_client.get_custom_job(name=running_job.name).state == JobState.JOB_STATE_RUNNING
 
 
 @pytest.mark.parametrize(
@@ -159,7 +166,7 @@ def test_get_operation_raises_not_found_when_operation_does_not_exist(job_client
         )
 
 
-def test_list_pages_newest_first_when_page_size_is_smaller_than_the_job_count(
+def test_list_pages_newest_first_with_increasing_ids_when_page_size_is_below_job_count(
     job_client: Any, make_custom_job: Any, wait_for_job: Any
 ) -> None:
     parent = "projects/list-project/locations/europe-west4"
@@ -168,24 +175,17 @@ def test_list_pages_newest_first_when_page_size_is_smaller_than_the_job_count(
     pages = list(pager.pages)
     assert [len(p.custom_jobs) for p in pages] == [2, 1]
     assert [j.name for p in pages for j in p.custom_jobs] == created[::-1]
+    ids = [int(name.rsplit("/", 1)[1]) for name in created]
+    assert ids == sorted(ids) and len(set(ids)) == 3
     for name in created:
         wait_for_job(name)
 
 
 def test_list_filters_by_label_when_filter_is_given(
-    job_client: Any, make_custom_job: Any, wait_for_job: Any
+    job_client: Any, finished_job: tuple[Any, Any], failed_job: Any
 ) -> None:
-    tagged = _create(job_client, make_custom_job(labels={"pick": "me"}))
-    other = _create(job_client, make_custom_job())
-    names = [
-        j.name
-        for j in job_client.list_custom_jobs(
-            request={"parent": PARENT, "filter": 'labels.pick="me"'}
-        )
-    ]
-    assert names == [tagged.name]
-    wait_for_job(tagged.name)
-    wait_for_job(other.name)
+    request = {"parent": PARENT, "filter": 'labels.pick="me"'}
+    assert [j.name for j in job_client.list_custom_jobs(request=request)] == [finished_job[0].name]
 
 
 def test_list_raises_invalid_argument_when_page_token_is_not_ours(job_client: Any) -> None:
@@ -194,12 +194,6 @@ def test_list_raises_invalid_argument_when_page_token_is_not_ours(job_client: An
 
 
 def test_web_access_uris_are_keyed_by_replica_when_web_access_is_enabled(
-    job_client: Any, make_custom_job: Any, wait_for_job: Any
+    running_job: Any,
 ) -> None:
-    job = _create(
-        job_client, make_custom_job("import time; time.sleep(30)", enable_web_access=True)
-    )
-    running = wait_for_job(job.name, JobState.JOB_STATE_RUNNING)
-    assert set(running.web_access_uris) == {"workerpool0-0"}
-    job_client.cancel_custom_job(name=job.name)
-    wait_for_job(job.name)
+    assert set(running_job.web_access_uris) == {"workerpool0-0"}
