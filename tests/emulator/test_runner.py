@@ -279,20 +279,26 @@ def test_runner_is_constructed_without_touching_the_engine(tmp_path: Path) -> No
     assert r.data_dir == tmp_path
 
 
-def test_engine_refusing_a_container_fails_the_job_with_the_engine_message(
+def test_engine_refusing_a_container_fails_the_job_and_a_restarted_runner_sees_it_incomplete(
     runner: DockerRunner, docker_client: docker.DockerClient, tmp_path: Path, instance_id: str
 ) -> None:
-    replica = ReplicaSpec(
-        pool_index=0,
-        replica_index=0,
-        hostname="workerpool0-0",
-        image=IMAGE,
-        command=("true",),
-        args=(),
-        env=(),
-        mounts=(Mount(host_path=str(tmp_path / "does-not-exist"), container_path="/gcs/x"),),
+    def replica(pool_index: int, host_path: Path) -> ReplicaSpec:
+        return ReplicaSpec(
+            pool_index=pool_index,
+            replica_index=0,
+            hostname=f"workerpool{pool_index}-0",
+            image=IMAGE,
+            command=("true",),
+            args=(),
+            env=(),
+            mounts=(Mount(host_path=str(host_path), container_path="/gcs/x"),),
+        )
+
+    run = JobRun(
+        job_name="projects/p/locations/l/customJobs/55",
+        job_id="55",
+        replicas=(replica(0, tmp_path), replica(1, tmp_path / "does-not-exist")),
     )
-    run = JobRun(job_name="projects/p/locations/l/customJobs/55", job_id="55", replicas=(replica,))
 
     runner.start(run)
     status = runner.status(run.job_name)
@@ -300,7 +306,17 @@ def test_engine_refusing_a_container_fails_the_job_with_the_engine_message(
     assert status.phase == RunPhase.FAILED
     assert status.message.startswith("could not start the job's containers: ")
     assert "does-not-exist" in status.message
+    # The emulator restarted: only the containers tell, and one is missing.
+    restarted = DockerRunner(tmp_path, instance_id, docker_client)
+    status = restarted.status(run.job_name)
+    assert status.phase == RunPhase.FAILED
+    assert status.message.startswith(
+        f"1 of the 2 replica containers of {run.job_name} are missing (their start was "
+        "interrupted, or they were removed outside the emulator); present: workerpool0-0"
+    )
+    restarted.cleanup(run.job_name)
     runner.cleanup(run.job_name)
+    assert containers_of(docker_client, run) == []
     assert networks_of(docker_client, run) == []
     assert runner.status(run.job_name).phase == RunPhase.MISSING
 
