@@ -148,6 +148,9 @@ def parse_enum(value: object, kind: EnumType) -> str | None:
     text = kind.aliases.get(text, text)
     if text in kind.values:
         return None if kind.values[text] == 0 else text
+    # "A100" names two types: suggest every name containing it, else the closest one.
+    containing = [n for n in kind.allowed() if len(text) >= 2 and text in n]
     hint = closest(text, kind.allowed())
-    suggestion = f"; did you mean {hint}?" if hint else ""
+    hints = containing[:3] or ([hint] if hint else [])
+    suggestion = f"; did you mean {' or '.join(hints)}?" if hints else ""
     raise EnumValueError(f"unknown {kind.name}; allowed: {', '.join(kind.allowed())}{suggestion}")
