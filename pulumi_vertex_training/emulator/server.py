@@ -14,10 +14,11 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import logging
 import pathlib
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent import futures
 from typing import Any
 
@@ -57,11 +58,13 @@ def instance_id(store: Store) -> str:
 
 
 class _Hooked:
-    """A servicer whose every method calls the fault hook before and after dispatch."""
+    """A servicer whose every method is counted and, when a fault hook is set,
+    calls it before and after dispatch (gRPC and REST alike)."""
 
-    def __init__(self, servicer: Any, hook: FaultHook) -> None:
+    def __init__(self, servicer: Any, hook: FaultHook | None, calls: Counter[str]) -> None:
         self._servicer = servicer
         self._hook = hook
+        self._calls = calls
 
     def __getattr__(self, method: str) -> Any:
         target = getattr(self._servicer, method)
@@ -69,9 +72,12 @@ class _Hooked:
             return target
 
         def call(request: Any) -> Any:
-            self._hook("before", method, request)
+            self._calls[method] += 1
+            if self._hook is not None:
+                self._hook("before", method, request)
             response = target(request)
-            self._hook("after", method, request)
+            if self._hook is not None:
+                self._hook("after", method, request)
             return response
 
         return call
@@ -89,6 +95,8 @@ class EmulatorServer:
         fault_hook: see :data:`FaultHook`; None disables fault injection.
         poll_interval: seconds between two polls of the runner.
         build_job_run: CustomJob -> JobRun; default ``cluster.build_job_run``.
+        image_map: ``(URI prefix, local image)`` pairs for python_package_spec
+            executor images (``--image-map``), handed to ``cluster.build_job_run``.
     """
 
     def __init__(
@@ -101,6 +109,7 @@ class EmulatorServer:
         fault_hook: FaultHook | None = None,
         poll_interval: float = 0.2,
         build_job_run: BuildJobRun | None = None,
+        image_map: Sequence[tuple[str, str]] = (),
     ) -> None:
         self.data_dir = pathlib.Path(data_dir).resolve()
         self.host = host
@@ -110,12 +119,21 @@ class EmulatorServer:
         self._fault_hook = fault_hook
         self._poll_interval = poll_interval
         self._build_job_run = build_job_run
+        if build_job_run is None and image_map:
+            from pulumi_vertex_training.emulator import cluster
+
+            self._build_job_run = functools.partial(
+                cluster.build_job_run, image_map=tuple(image_map)
+            )
         self._grpc: grpc.Server | None = None
         self._rest: Any = None
         self.backend: JobBackend | None = None
         self.store: Store | None = None
         self.port: int | None = None
         self.rest_port: int | None = None
+        self.calls: Counter[str] = Counter()
+        """RPCs served so far, by servicer method (``create_custom_job``, ...): lets tests
+        assert that a no-op ``pulumi up`` made no mutating call."""
 
     @property
     def grpc_address(self) -> str:
@@ -154,13 +172,8 @@ class EmulatorServer:
             poll_interval=self._poll_interval,
         )
         self.backend.start()
-        jobs: Any = JobServicer(self.backend)
-        operations: Any = OperationsServicer(self.backend)
-        if self._fault_hook is not None:
-            jobs, operations = (
-                _Hooked(jobs, self._fault_hook),
-                _Hooked(operations, self._fault_hook),
-            )
+        jobs: Any = _Hooked(JobServicer(self.backend), self._fault_hook, self.calls)
+        operations: Any = _Hooked(OperationsServicer(self.backend), self._fault_hook, self.calls)
         try:
             self._start_grpc(jobs, operations)
             if self._rest_port is not None:
