@@ -258,8 +258,18 @@ class DockerRunner:
             networking_config={
                 network: self.client.api.create_endpoint_config(aliases=[replica.hostname])
             },
+            extra_hosts=self._host_alias(network),
             detach=True,
         )
+
+    def _host_alias(self, network: str) -> dict[str, str]:
+        # host.docker.internal -> the job network's gateway, which is the host
+        # itself on a bridge (the only way in here: the engine runs with
+        # --iptables=false, so "host-gateway" resolves to nothing). Replicas
+        # reach the local Cloud Storage this way (cluster.py, STORAGE_EMULATOR_HOST).
+        configs = self.client.networks.get(network).attrs.get("IPAM", {}).get("Config") or []
+        gateways = [c["Gateway"] for c in configs if c.get("Gateway") and "." in c["Gateway"]]
+        return {"host.docker.internal": gateways[0]} if gateways else {}
 
     @staticmethod
     def _start_if_created(container: Container) -> None:

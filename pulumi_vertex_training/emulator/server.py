@@ -18,6 +18,7 @@ import functools
 import logging
 import pathlib
 import uuid
+from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent import futures
 from typing import Any
