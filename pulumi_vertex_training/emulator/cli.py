@@ -70,6 +70,15 @@ def _parser() -> argparse.ArgumentParser:
             "--rest-port", type=int, default=DEFAULT_REST_PORT, help="REST port (0: any free)"
         )
         p.add_argument("--no-rest", action="store_true", help="serve gRPC only")
+        p.add_argument(
+            "--image-map",
+            action="append",
+            default=[],
+            metavar="URI_PREFIX=LOCAL_IMAGE",
+            help="run python_package_spec executor images under URI_PREFIX ('*' allowed) in "
+            "LOCAL_IMAGE (repeatable; Vertex's prebuilt training images default to "
+            "local/python:3.11)",
+        )
         data_dir(p)
 
     p = sub.add_parser("serve", help="serve in the foreground (Ctrl-C stops)")
@@ -116,8 +125,19 @@ def _serve(args: argparse.Namespace) -> int:
             f"(vertex-local stop --data-dir {args.data_dir})"
         )
         return 1
+    from pulumi_vertex_training.emulator.executor import parse_image_map
+
+    try:
+        image_map = parse_image_map(args.image_map)
+    except ValueError as err:
+        _err(str(err))
+        return 2
     server = EmulatorServer(
-        data_dir, host=args.host, port=args.port, rest_port=None if args.no_rest else args.rest_port
+        data_dir,
+        host=args.host,
+        port=args.port,
+        rest_port=None if args.no_rest else args.rest_port,
+        image_map=image_map,
     )
     try:
         server.start()
@@ -167,6 +187,8 @@ def _start(args: argparse.Namespace) -> int:
     ]  # fmt: skip
     if args.no_rest:
         command.append("--no-rest")
+    for entry in args.image_map:
+        command += ["--image-map", entry]
     log_path = data_dir / LOG_FILE
     with open(log_path, "ab") as log_file:
         process = subprocess.Popen(

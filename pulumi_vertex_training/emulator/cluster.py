@@ -36,6 +36,23 @@ Emulator decisions (Vertex's exact behaviour is unverified for these):
   ``/gcs/bucket`` in the command, args or env (on Vertex, every bucket the
   service account can read is under ``/gcs/``). The env keeps the ``gs://``
   values. Folders are created mode 0777 so a non-root container user can write.
+  The same folders are the objects of the local Cloud Storage
+  (``emulator/gcs.py``, ``STORAGE_EMULATOR_HOST``): one store, two ways in.
+* python_package_spec: the pool runs its ``executor_image_uri`` mapped to a
+  local image through the image map (``vertex-local serve --image-map
+  PREFIX=IMAGE``; a prefix may hold ``*``; the first match wins, the user's
+  entries before ``executor.DEFAULT_IMAGE_MAP``, which sends Vertex's prebuilt
+  training images to ``local/python:3.11``; an unmapped URI runs as is). The
+  command is ``sh -c "python3 -m pip install --no-build-isolation <every
+  package_uri as /gcs/...> && exec python3 -m <python_module> \"$@\""`` with
+  ``args`` as the positional parameters. ``--no-build-isolation``: containers
+  may have no package index (this engine gives them none), so sdists build
+  with the executor image's setuptools; requirements must already be in the
+  image or among the package_uris.
+* ``STORAGE_EMULATOR_HOST``: when the emulator has one (its own environment),
+  every replica gets it too, with a loopback host rewritten to
+  ``host.docker.internal``, which the runner points at the job network's
+  gateway (the host, as seen from the bridge).
 """
 
 from __future__ import annotations
@@ -43,19 +60,26 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterable, Mapping
+import shlex
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from google.cloud import aiplatform_v1
 from google.protobuf import json_format
 
-from pulumi_vertex_training.emulator.exceptions import InvalidArgument, Unimplemented
+from pulumi_vertex_training.emulator.exceptions import InvalidArgument
+from pulumi_vertex_training.emulator.executor import (
+    STORAGE_EMULATOR_HOST_ENV,
+    container_storage_host,
+    map_executor_image,
+)
 from pulumi_vertex_training.emulator.runner_types import JobRun, Mount, ReplicaSpec
 
 CLUSTER_PORT = 2222
 MASTER_PORT = 3333
 GCS_MOUNT_ROOT = "/gcs"
 LABEL_PREFIX = "dev.pulumi-vertex-training"
+
 
 # Pool position -> TensorFlow task type (see the module docstring).
 TF_TASK_TYPES = ("chief", "worker", "ps", "evaluator")
@@ -190,7 +214,28 @@ def _make_bucket_dir(data_dir: Path, bucket: str) -> Mount:
     return Mount(host_path=str(folder.resolve()), container_path=f"{GCS_MOUNT_ROOT}/{bucket}")
 
 
-def build_job_run(job: aiplatform_v1.CustomJob, data_dir: Path, instance_id: str) -> JobRun:
+def _package_command(package_uris: Sequence[str], module: str, field: str) -> tuple[str, ...]:
+    paths = []
+    for j, uri in enumerate(package_uris):
+        bucket, obj = _split_gs_uri(uri, field=f"{field}.package_uris[{j}]")
+        paths.append(shlex.quote(f"{GCS_MOUNT_ROOT}/{bucket}/{obj}"))
+    script = (
+        "python3 -m pip install --no-build-isolation --disable-pip-version-check "
+        f"--no-warn-script-location {' '.join(paths)} "
+        f'&& exec python3 -m {shlex.quote(module)} "$@"'
+    )
+    # "python3" is $0 of the script; the pool's args follow as $1...
+    return ("sh", "-c", script, "python3")
+
+
+def build_job_run(
+    job: aiplatform_v1.CustomJob,
+    data_dir: Path,
+    instance_id: str,
+    *,
+    image_map: Sequence[tuple[str, str]] | None = None,
+    storage_emulator_host: str | None = None,
+) -> JobRun:
     """Turn a validated CustomJob into the replicas to run (see the module docstring).
 
     Args:
@@ -198,10 +243,13 @@ def build_job_run(job: aiplatform_v1.CustomJob, data_dir: Path, instance_id: str
         data_dir: the emulator's data dir; bucket folders are created under
             ``gcs_root(data_dir)``.
         instance_id: the data dir's id, added as a container label.
+        image_map: ``(URI prefix, local image)`` pairs tried before
+            :data:`executor.DEFAULT_IMAGE_MAP` for ``python_package_spec.executor_image_uri``.
+        storage_emulator_host: the local Cloud Storage's URL; default the
+            ``STORAGE_EMULATOR_HOST`` environment variable; passed on to replicas.
 
     Raises:
         InvalidArgument: the job names no runnable pool or a malformed gs:// URI.
-        Unimplemented: a pool uses python_package_spec.
     """
     job_spec = job.job_spec
     job_id = job.name.rsplit("/", 1)[-1]
@@ -215,12 +263,7 @@ def build_job_run(job: aiplatform_v1.CustomJob, data_dir: Path, instance_id: str
 
     for i, pool in active:
         if pool._pb.WhichOneof("task") == "python_package_spec":
-            # TODO(python_package_spec): install package_uris from the local GCS
-            # folder into executor_image_uri and run python_module (another issue).
-            raise Unimplemented(
-                f"job_spec.worker_pool_specs[{i}].python_package_spec: the local Vertex AI runs "
-                "only container_spec pools so far; use container_spec.image_uri"
-            )
+            continue
         if not pool.container_spec.image_uri:
             raise InvalidArgument(
                 f"job_spec.worker_pool_specs[{i}].container_spec.image_uri is required"
@@ -248,15 +291,19 @@ def build_job_run(job: aiplatform_v1.CustomJob, data_dir: Path, instance_id: str
         ("WORLD_SIZE", str(world_size)),
     ]
 
+    storage_host = storage_emulator_host or os.environ.get(STORAGE_EMULATOR_HOST_ENV, "")
+    if storage_host.strip():
+        common.append((STORAGE_EMULATOR_HOST_ENV, container_storage_host(storage_host.strip())))
+
+    tasks = {i: _task(i, pool, image_map) for i, pool in active}
     texts: list[str] = []
-    for _, pool in active:
-        cs = pool.container_spec
-        texts += [*cs.command, *cs.args, *(e.value for e in cs.env)]
+    for _image, command, args, env, package_uris in tasks.values():
+        texts += [*command, *args, *(v for _, v in env), *package_uris]
     mounts = tuple(_make_bucket_dir(data_dir, b) for b in _buckets(job_spec, texts))
 
     replicas: list[ReplicaSpec] = []
     for i, pool in active:
-        cs = pool.container_spec
+        image, command, args, env, _ = tasks[i]
         for r in range(pool.replica_count):
             task = {"type": f"workerpool{i}", "index": r, "trial": ""}
             cluster_spec = {
@@ -280,15 +327,15 @@ def build_job_run(job: aiplatform_v1.CustomJob, data_dir: Path, instance_id: str
                 vertex_env.append(("RANK", "0"))
             elif i == 1:
                 vertex_env.append(("RANK", str(1 + r)))
-            user_env = expand_env(((e.name, e.value) for e in cs.env), dict(vertex_env))
+            user_env = expand_env(env, dict(vertex_env))
             replicas.append(
                 ReplicaSpec(
                     pool_index=i,
                     replica_index=r,
                     hostname=hostname(i, r),
-                    image=cs.image_uri,
-                    command=tuple(cs.command),
-                    args=tuple(cs.args),
+                    image=image,
+                    command=command,
+                    args=args,
                     env=_merge_env(vertex_env, user_env),
                     mounts=mounts,
                 )
@@ -298,6 +345,33 @@ def build_job_run(job: aiplatform_v1.CustomJob, data_dir: Path, instance_id: str
         job_id=job_id,
         replicas=tuple(replicas),
         labels=((f"{LABEL_PREFIX}.instance-id", instance_id),),
+    )
+
+
+_Task = tuple[str, tuple[str, ...], tuple[str, ...], list[tuple[str, str]], tuple[str, ...]]
+
+
+def _task(
+    i: int, pool: aiplatform_v1.WorkerPoolSpec, image_map: Sequence[tuple[str, str]] | None
+) -> _Task:
+    """``(image, command, args, env, package_uris)`` of a pool, whichever its task is."""
+    if pool._pb.WhichOneof("task") == "python_package_spec":
+        py = pool.python_package_spec
+        field = f"job_spec.worker_pool_specs[{i}].python_package_spec"
+        return (
+            map_executor_image(py.executor_image_uri, image_map),
+            _package_command(list(py.package_uris), py.python_module, field),
+            tuple(py.args),
+            [(e.name, e.value) for e in py.env],
+            tuple(py.package_uris),
+        )
+    cs = pool.container_spec
+    return (
+        cs.image_uri,
+        tuple(cs.command),
+        tuple(cs.args),
+        [(e.name, e.value) for e in cs.env],
+        (),
     )
 
 

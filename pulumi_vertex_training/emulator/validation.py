@@ -179,6 +179,12 @@ def _check_pool(pool: Any, i: int, f: str, errors: list[str]) -> None:
                 f"{f}.python_package_spec.package_uris has {len(py.package_uris)} entries; "
                 f"at most {MAX_PACKAGE_URIS} are allowed"
             )
+        for j, uri in enumerate(py.package_uris):
+            if not uri.startswith("gs://") or len(uri) <= len("gs://") or uri.endswith("/"):
+                errors.append(
+                    f"{f}.python_package_spec.package_uris[{j}]: {uri!r} must be a "
+                    "gs://bucket/object URI of a Python package (sdist or wheel)"
+                )
         if not py.python_module:
             errors.append(f"{f}.python_package_spec.python_module is required")
         _check_env(py.env, f"{f}.python_package_spec.env", errors)

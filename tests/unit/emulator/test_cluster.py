@@ -16,7 +16,7 @@ from pulumi_vertex_training.emulator.cluster import (
     gcs_local_path,
     gcs_root,
 )
-from pulumi_vertex_training.emulator.exceptions import InvalidArgument, Unimplemented
+from pulumi_vertex_training.emulator.exceptions import InvalidArgument
 from pulumi_vertex_training.emulator.runner_types import JobRun, ReplicaSpec
 
 JOB_NAME = "projects/p/locations/us-central1/customJobs/4242"
@@ -281,21 +281,6 @@ def test_malformed_output_directory_is_invalid_argument_naming_the_field(
     assert "job_spec.base_output_directory.output_uri_prefix" in err.value.message
     assert fragment in err.value.message
     assert repr(uri) in err.value.message
-
-
-def test_python_package_spec_is_unimplemented_naming_the_pool(tmp_path: Path) -> None:
-    spec = {
-        "executor_image_uri": "us-docker.pkg.dev/vertex-ai/training/pytorch-cpu.2-1:latest",
-        "package_uris": ["gs://bkt/pkg.tar.gz"],
-        "python_module": "trainer.task",
-    }
-    pools = [pool(1), {**pool(1), "container_spec": None, "python_package_spec": spec}]
-    pools[1].pop("container_spec")
-
-    with pytest.raises(Unimplemented) as err:
-        build(tmp_path, pools)
-
-    assert "job_spec.worker_pool_specs[1].python_package_spec" in err.value.message
 
 
 def test_a_job_without_runnable_pools_is_invalid_argument(tmp_path: Path) -> None:
