@@ -132,7 +132,7 @@ class TrainingJob(pulumi.ComponentResource):
         reserved_ip_ranges: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None,
         base_output_directory: pulumi.Input[str] | None = None,
         persistent_resource_id: pulumi.Input[str] | None = None,
-        labels: pulumi.Input[Mapping[str, pulumi.Input[str]]] | None = None,
+        labels: pulumi.Input[dict[str, pulumi.Input[str]]] | None = None,
         display_name: pulumi.Input[str] | None = None,
         project: pulumi.Input[str] | None = None,
         location: pulumi.Input[str] | None = None,

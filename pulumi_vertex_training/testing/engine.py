@@ -323,9 +323,11 @@ class Engine(pulumi_mocks.Mocks):
             for old in self._run.replaced:
                 self._run.steps.append(Step("delete-replaced", old["type"], old["name"]))
                 self._delete(old)
-        assert stack is not None
+        # pulumi.export() lands on the Stack's outputs, which set_mocks already
+        # finished with: serialize them ourselves, as Stack._finish would.
+        exported = getattr(stack, "outputs", {})
         outputs = rpc.deserialize_properties(
-            _sync_await(rpc.serialize_properties(massage(stack.outputs, []), {})), True
+            _sync_await(rpc.serialize_properties(massage(exported, []), {})), True
         )
         stale = [k for k in reversed(list(self.state["resources"])) if k not in self._run.seen]
         for key in stale:

@@ -1,0 +1,140 @@
+"""TrainingJob: flat pools -> worker_pool_specs (pure), and the component run in-process."""
+
+from __future__ import annotations
+
+import textwrap
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pytest
+
+import pulumi_vertex_training as vt
+from pulumi_vertex_training.components.training_job import WorkerPoolArgs, worker_pool_specs
+from pulumi_vertex_training.testing import ProgramRunner
+
+CONFIG = {"gcp:project": "components", "gcp:region": "us-central1"}
+CONTAINER = {"image_uri": "registry/trainer@sha256:abc", "args": ["--epochs", "1"]}
+
+
+def test_every_non_empty_pool_runs_the_built_image() -> None:
+    specs = worker_pool_specs(
+        [
+            WorkerPoolArgs("n1-standard-4"),
+            WorkerPoolArgs("n1-standard-8", replica_count=2),
+            None,
+            {"machine_type": "n1-standard-4"},
+        ],
+        CONTAINER,
+    )
+    assert [s.get("container_spec") for s in specs] == [CONTAINER, CONTAINER, None, CONTAINER]
+    assert specs[1]["replica_count"] == 2
+    assert specs[2] == {}
+
+
+def test_accelerators_and_disks_map_to_machine_and_disk_specs() -> None:
+    (spec,) = worker_pool_specs(
+        [
+            WorkerPoolArgs(
+                "n1-standard-8",
+                accelerator_type="NVIDIA_TESLA_T4",
+                accelerator_count=2,
+                boot_disk_type="pd-standard",
+                boot_disk_size_gb=200,
+            )
+        ],
+        CONTAINER,
+    )
+    assert spec["machine_spec"] == {
+        "machine_type": "n1-standard-8",
+        "accelerator_type": "NVIDIA_TESLA_T4",
+        "accelerator_count": 2,
+    }
+    assert spec["disk_spec"] == {"boot_disk_type": "pd-standard", "boot_disk_size_gb": 200}
+
+
+def test_a_pool_without_machine_type_is_an_empty_placeholder() -> None:
+    assert (
+        worker_pool_specs([WorkerPoolArgs("n1-standard-4"), WorkerPoolArgs()], CONTAINER)[1] == {}
+    )
+
+
+def test_no_pools_is_refused_before_anything_registers() -> None:
+    def program() -> None:
+        vt.TrainingJob(
+            "t",
+            source_dir=".",
+            script="task.py",
+            base_image="local/python:3.11",
+            repository="127.0.0.1:5000/x",
+            worker_pools=[],
+        )
+
+    stack = ProgramRunner(program, config=CONFIG)
+    with pytest.raises(ValueError, match="worker_pools"):
+        stack.preview()
+    assert stack.state["resources"] == {}
+
+
+@pytest.fixture
+def trainer(tmp_path: Path) -> Path:
+    source = tmp_path / "src"
+    (source / "trainer").mkdir(parents=True)
+    (source / "trainer" / "__init__.py").write_text("")
+    (source / "trainer" / "task.py").write_text(
+        textwrap.dedent(
+            """
+            import json, os, sys
+            spec = json.loads(os.environ["CLUSTER_SPEC"])
+            print("task", spec["task"]["type"], spec["task"]["index"], sys.argv[1:])
+            """
+        )
+    )
+    return source
+
+
+@pytest.mark.docker
+def test_training_job_builds_the_image_and_runs_it_on_every_pool(
+    emulator: Any, trainer: Path
+) -> None:
+    repository = f"127.0.0.1:5000/tests-{uuid.uuid4().hex[:8]}"
+
+    def program() -> None:
+        job = vt.TrainingJob(
+            "train",
+            source_dir=str(trainer),
+            python_module="trainer.task",
+            base_image="local/python:3.11",
+            repository=repository,
+            worker_pools=[
+                WorkerPoolArgs("n1-standard-4"),
+                WorkerPoolArgs("n1-standard-4", replica_count=1),
+            ],
+            args=["--epochs", "1"],
+            env={"MODE": "test"},
+            base_output_directory="gs://components/run",
+            wait="completed",
+        )
+        pulumi.export("state", job.state)
+        pulumi.export("image_uri", job.image_uri)
+        pulumi.export("model_dir", job.model_dir)
+
+    stack = ProgramRunner(program, config=CONFIG)
+    preview = stack.preview()
+    assert sorted(preview.ops()) == [
+        ("create", "train"),
+        ("create", "train"),
+        ("create", "train-image"),
+        ("create", "train-image"),
+    ]
+    result = stack.up()
+    assert result.outputs["state"] == "JOB_STATE_SUCCEEDED"
+    assert result.outputs["image_uri"].startswith(f"{repository}/train-image@sha256:")
+    assert result.outputs["model_dir"] == "gs://components/run/model/"
+    job = stack.resources("vertex:CustomJob")["train"]["outputs"]
+    pools = job["job_spec"]["worker_pool_specs"]
+    assert {p["container_spec"]["image_uri"] for p in pools} == {result.outputs["image_uri"]}
+    assert pools[0]["container_spec"]["env"] == [{"name": "MODE", "value": "test"}]
+    assert all(s.op == "same" for s in stack.up().steps)
+    stack.destroy()
