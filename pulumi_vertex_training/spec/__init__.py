@@ -32,10 +32,10 @@ from .args import (
 from .custom_job import NormalizedJob, normalize_custom_job
 from .durations import normalize_duration
 from .failures import UNKNOWN, SpecError, SpecFailure, is_unknown, missing
+from .fit import job_fits_resource
 from .hashing import canonical_json, has_unknowns, spec_hash
 from .persistent_resource import (
     NormalizedResource,
-    job_fits_resource,
     normalize_persistent_resource,
     normalize_resource_id,
 )

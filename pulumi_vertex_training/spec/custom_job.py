@@ -43,13 +43,11 @@ from .resource_names import (
     check_network,
     check_pattern,
 )
+from .tasks import check_container_spec, check_mounts, check_python_package_spec
 from .validators import (
-    check_container_spec,
     check_disk_spec,
     check_machine_spec,
-    check_mounts,
     check_psc_interface_config,
-    check_python_package_spec,
     check_reserved_ip_ranges,
     known,
 )

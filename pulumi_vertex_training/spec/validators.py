@@ -1,4 +1,4 @@
-"""Rules shared by CustomJob and PersistentResource: machines, disks, mounts, tasks, PSC-I.
+"""Rules shared by CustomJob and PersistentResource: machines, disks, networking.
 
 Each ``check_*`` reads an already shape-normalized dict (see coerce.py), appends
 SpecFailures with full field paths and never raises. A value that is UNKNOWN (not known
@@ -13,12 +13,7 @@ from typing import Any
 from . import names
 from .enums import ACCELERATOR_TYPE
 from .failures import SpecFailure, is_unknown, missing
-from .resource_names import (
-    NETWORK_ATTACHMENT,
-    RESERVATION,
-    check_gcs_uri,
-    check_pattern,
-)
+from .resource_names import NETWORK_ATTACHMENT, RESERVATION, check_pattern
 
 # Machine types are family-series-size (n1-standard-4, a2-highgpu-1g, ct5lp-hightpu-4t,
 # n1-custom-8-32768) or cloud-tpu: lowercase words joined by '-'. Deliberately
@@ -26,18 +21,12 @@ from .resource_names import (
 MACHINE_TYPE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)+$")
 GPU_PARTITION = re.compile(r"^\d+g\.\d+gb$")
 TPU_TOPOLOGY = re.compile(r"^\d+x\d+(x\d+)?$")
-ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-PYTHON_MODULE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 # DiskSpec.boot_disk_type docstring: "pd-ssd", "pd-standard" or "hyperdisk-balanced".
 BOOT_DISK_TYPES = ("pd-ssd", "pd-standard", "hyperdisk-balanced")
 # DiskSpec.boot_disk_size_gb: the default (100) is the documented floor; 64,000 GB is the
 # Persistent Disk maximum. Not confirmed in the Vertex reference: conservative bounds.
 BOOT_DISK_MIN_GB, BOOT_DISK_MAX_GB = 100, 64_000
-# ContainerSpec.env / PythonPackageSpec.env: "maximum limit is 100" (field docstring).
-MAX_ENV = 100
-# PythonPackageSpec.package_uris: "maximum limit is 100" (field docstring).
-MAX_PACKAGE_URIS = 100
 
 RESERVATION_KEY = "compute.googleapis.com/reservation-name"
 
@@ -195,163 +184,13 @@ def check_disk_spec(disk: Any, path: str, failures: list[SpecFailure]) -> None:
         )
 
 
-def _require(
+def require_fields(
     obj: dict[str, Any], fields: dict[str, str], path: str, failures: list[SpecFailure]
 ) -> None:
+    """A "required" failure for each of ``fields`` (name -> what it is) not given."""
     for name, what in fields.items():
         if obj.get(name) in (None, ""):
             failures.append(missing(names.join(path, name), f"required: {what}"))
-
-
-def check_mounts(pool: dict[str, Any], path: str, failures: list[SpecFailure]) -> None:
-    """NFS and Lustre mounts: required fields, absolute NFS paths, unique mount points."""
-    points: dict[str, str] = {}
-    for field, required in (
-        (
-            "nfs_mounts",
-            {
-                "server": "the NFS server IP or host",
-                "path": "the exported path, starting with '/'",
-                "mount_point": "the directory under /mnt/nfs/",
-            },
-        ),
-        (
-            "lustre_mounts",
-            {
-                "instance_ip": "the Lustre instance IP",
-                "volume_handle": "the Lustre volume id",
-                "filesystem": "the Lustre filesystem name",
-                "mount_point": "the directory under /mnt/lustre/",
-            },
-        ),
-    ):
-        mounts = pool.get(field)
-        if not isinstance(mounts, list):
-            continue
-        for i, mount in enumerate(mounts):
-            m_path = names.index(names.join(path, field), i)
-            if not isinstance(mount, dict):
-                continue
-            _require(mount, required, m_path, failures)
-            nfs_path = mount.get("path") if field == "nfs_mounts" else None
-            if isinstance(nfs_path, str) and nfs_path and not nfs_path.startswith("/"):
-                failures.append(
-                    SpecFailure(names.join(m_path, "path"), "must start with '/'", nfs_path)
-                )
-            point = mount.get("mount_point")
-            if isinstance(point, str) and point:
-                if "/" in point.strip("/") or point in (".", ".."):
-                    failures.append(
-                        SpecFailure(
-                            names.join(m_path, "mount_point"),
-                            "must be one directory name (mounted under /mnt/nfs/ or /mnt/lustre/)",
-                            point,
-                        )
-                    )
-                root = "nfs" if field == "nfs_mounts" else "lustre"
-                where = f"{root}/{point}"
-                if where in points:
-                    failures.append(
-                        SpecFailure(
-                            names.join(m_path, "mount_point"),
-                            f"already used by {points[where]}; mount points must be unique",
-                            point,
-                        )
-                    )
-                points.setdefault(where, m_path)
-
-
-def check_env(env: Any, path: str, failures: list[SpecFailure]) -> None:
-    """At most 100 variables, names are C identifiers, no name twice."""
-    if not isinstance(env, list):
-        return
-    if len(env) > MAX_ENV:
-        failures.append(
-            SpecFailure(path, f"at most {MAX_ENV} variables are allowed, got {len(env)}", len(env))
-        )
-    seen: dict[str, int] = {}
-    for i, var in enumerate(env):
-        if not isinstance(var, dict):
-            continue
-        name = var.get("name")
-        n_path = names.join(names.index(path, i), "name")
-        if name is None or name == "":
-            failures.append(missing(n_path, "required: the variable name"))
-        elif isinstance(name, str):
-            if not ENV_NAME.match(name):
-                failures.append(
-                    SpecFailure(
-                        n_path,
-                        "must be a C identifier: letters, digits and '_', "
-                        "not starting with a digit",
-                        name,
-                    )
-                )
-            elif name in seen:
-                failures.append(
-                    SpecFailure(
-                        n_path, f"duplicate variable name (also at index {seen[name]})", name
-                    )
-                )
-            seen.setdefault(name, i)
-
-
-def check_container_spec(spec: Any, path: str, failures: list[SpecFailure]) -> None:
-    """image_uri required and free of whitespace; env rules."""
-    if not isinstance(spec, dict):
-        return
-    image = spec.get("image_uri")
-    if image in (None, ""):
-        failures.append(
-            missing(
-                names.join(path, "image_uri"),
-                "required: the training image, e.g. us-docker.pkg.dev/project/repo/trainer:tag",
-            )
-        )
-    elif isinstance(image, str) and (image != image.strip() or any(c.isspace() for c in image)):
-        failures.append(
-            SpecFailure(
-                names.join(path, "image_uri"), "must be an image reference without spaces", image
-            )
-        )
-    check_env(spec.get("env"), names.join(path, "env"), failures)
-
-
-def check_python_package_spec(spec: Any, path: str, failures: list[SpecFailure]) -> None:
-    """executor image, 1..100 gs:// package URIs and a dotted module name are required."""
-    if not isinstance(spec, dict):
-        return
-    _require(
-        spec,
-        {
-            "executor_image_uri": "a Vertex prebuilt training image, e.g. "
-            "us-docker.pkg.dev/vertex-ai/training/pytorch-gpu.2-1.py310:latest",
-            "python_module": "the module to run, e.g. trainer.task",
-        },
-        path,
-        failures,
-    )
-    uris = spec.get("package_uris")
-    u_path = names.join(path, "package_uris")
-    if uris is None or uris == []:
-        failures.append(missing(u_path, "required: 1 to 100 gs:// URIs of sdists or wheels"))
-    elif isinstance(uris, list):
-        if len(uris) > MAX_PACKAGE_URIS:
-            failures.append(
-                SpecFailure(
-                    u_path, f"at most {MAX_PACKAGE_URIS} packages, got {len(uris)}", len(uris)
-                )
-            )
-        for i, uri in enumerate(uris):
-            check_gcs_uri(uri, names.index(u_path, i), failures)
-    check_pattern(
-        spec.get("python_module"),
-        PYTHON_MODULE,
-        "a dotted Python module name like trainer.task",
-        names.join(path, "python_module"),
-        failures,
-    )
-    check_env(spec.get("env"), names.join(path, "env"), failures)
 
 
 def check_psc_interface_config(psc: Any, path: str, failures: list[SpecFailure]) -> None:
@@ -374,7 +213,7 @@ def check_psc_interface_config(psc: Any, path: str, failures: list[SpecFailure])
         c_path = names.index(names.join(path, "dns_peering_configs"), i)
         if not isinstance(config, dict):
             continue
-        _require(
+        require_fields(
             config,
             {
                 "domain": "the DNS name suffix to peer, ending with '.'",
