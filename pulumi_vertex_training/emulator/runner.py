@@ -64,6 +64,12 @@ def _timestamp(rfc3339: str) -> str:
     return f"{m.group(1)}.{(m.group(2) or '').ljust(9, '0')}" if m else rfc3339
 
 
+def _reason(exc: Exception) -> str:
+    # docker-py's str() adds the HTTP method and URL; the engine's words suffice.
+    explanation = getattr(exc, "explanation", None)
+    return explanation if isinstance(explanation, str) and explanation else str(exc)
+
+
 def _replica_order(name: str) -> tuple[int, int, str]:
     m = re.fullmatch(r"workerpool(\d+)-(\d+)", name)
     return (int(m.group(1)), int(m.group(2)), name) if m else (1 << 30, 0, name)
@@ -164,7 +170,7 @@ class DockerRunner:
                     except docker.errors.DockerException as exc:
                         # The engine refused (name clash, bad mount, ...): the job
                         # fails, the emulator lives; cleanup() removes what exists.
-                        error = f"could not start the job's containers: {exc}"
+                        error = f"could not start the job's containers: {_reason(exc)}"
                         self._stop_quietly(run.job_name)
                 if error:
                     with self._lock:
@@ -188,8 +194,8 @@ class DockerRunner:
             try:
                 self.client.images.get(image)
                 continue
-            except docker.errors.ImageNotFound:
-                pass
+            except docker.errors.DockerException:
+                pass  # not here (or a reference the engine rejects): the pull says why
             try:
                 self.client.images.pull(image)
             except docker.errors.DockerException as exc:
@@ -199,7 +205,7 @@ class DockerRunner:
                 )
                 return (
                     f"image {image!r} ({fields}) was not found: it is not in the local Docker "
-                    f"engine and pulling it failed: {exc}"
+                    f"engine and pulling it failed: {_reason(exc)}"
                 )
         return ""
 
