@@ -54,9 +54,20 @@ from .validators import (
 
 MAX_DISPLAY_NAME = 128
 MAX_WORKER_POOLS = 4
-# Dynamic Workload Scheduler jobs run at most 7 days ("Schedule training jobs based on
-# resource availability": FLEX_START jobs are limited to a 7-day run time).
+# FLEX_START (Dynamic Workload Scheduler) requirements, from "Schedule training jobs
+# based on resource availability" (vertex-ai/docs/training/schedule-jobs-dws): the job
+# requests L4, A100, H100, H200 or B200 GPUs, has a timeout of at most 7 days, and uses
+# the same machine configuration for all worker pools.
 FLEX_START_MAX_TIMEOUT = Decimal(7 * 24 * 3600)
+FLEX_START_ACCELERATORS = (
+    "NVIDIA_L4",
+    "NVIDIA_TESLA_A100",
+    "NVIDIA_A100_80GB",
+    "NVIDIA_H100_80GB",
+    "NVIDIA_H100_MEGA_80GB",
+    "NVIDIA_H200_141GB",
+    "NVIDIA_B200",
+)
 
 
 @dataclass
@@ -164,6 +175,7 @@ def _check_job_spec(spec: dict[str, Any], path: str, failures: list[SpecFailure]
         for i, pool in enumerate(pools):
             _check_pool(pool, i, names.index(p_path, i), failures)
     _check_scheduling(spec.get("scheduling"), names.join(path, "scheduling"), failures)
+    _check_flex_start(spec, path, failures)
     check_email(spec.get("service_account"), names.join(path, "service_account"), failures)
     network = spec.get("network")
     check_network(network, names.join(path, "network"), failures)
@@ -340,6 +352,42 @@ def _check_scheduling(sched: Any, path: str, failures: list[SpecFailure]) -> Non
                     f"{strategy or 'unset, i.e. STANDARD'}); set "
                     "strategy: FLEX_START or drop it",
                     wait,
+                )
+            )
+
+
+def _check_flex_start(spec: dict[str, Any], path: str, failures: list[SpecFailure]) -> None:
+    sched, pools = spec.get("scheduling"), spec.get("worker_pool_specs")
+    if not (isinstance(sched, dict) and sched.get("strategy") == "FLEX_START"):
+        return
+    if not isinstance(pools, list):
+        return
+    first: tuple[int, Any] | None = None
+    for i, pool in enumerate(pools):
+        if not isinstance(pool, dict) or is_empty_pool(pool):
+            continue
+        machine = pool.get("machine_spec")
+        if not isinstance(machine, dict):
+            continue
+        m_path = names.join(names.index(names.join(path, "worker_pool_specs"), i), "machine_spec")
+        accel = machine.get("accelerator_type")
+        if not is_unknown(accel) and accel not in FLEX_START_ACCELERATORS:
+            failures.append(
+                SpecFailure(
+                    names.join(m_path, "accelerator_type"),
+                    f"strategy FLEX_START needs GPUs: one of {', '.join(FLEX_START_ACCELERATORS)}",
+                    accel,
+                )
+            )
+        if first is None:
+            first = (i, machine)
+        elif prune(machine, "MachineSpec") != prune(first[1], "MachineSpec"):
+            failures.append(
+                SpecFailure(
+                    m_path,
+                    "with strategy FLEX_START every worker pool must use the "
+                    f"same machine_spec as worker_pool_specs[{first[0]}]",
+                    machine,
                 )
             )
 

@@ -96,13 +96,7 @@ def full_job() -> dict[str, Any]:
         "job_spec": {
             "worker_pool_specs": [
                 {
-                    "machine_spec": {
-                        "machine_type": "ct5lp-hightpu-4t",
-                        "accelerator_type": "TPU_V5_LITEPOD",
-                        "accelerator_count": 4,
-                        "tpu_topology": "2x2",
-                        "reservation_affinity": {"reservation_affinity_type": "ANY_RESERVATION"},
-                    },
+                    "machine_spec": package_pool["machine_spec"],
                     "replica_count": 1,
                     "container_spec": {
                         "image_uri": "us-docker.pkg.dev/p/r/trainer@sha256:" + "a" * 64,
@@ -146,6 +140,20 @@ def full_job() -> dict[str, Any]:
             "persistent_resource_id": "warm-pool",
         },
     }
+
+
+def full_job_tpu() -> dict[str, Any]:
+    """TPU fields (and SPOT, which FLEX_START's one-machine rule would not allow here)."""
+    job = full_job()
+    job["job_spec"]["worker_pool_specs"][0]["machine_spec"] = {
+        "machine_type": "ct5lp-hightpu-4t",
+        "accelerator_type": "TPU_V5_LITEPOD",
+        "accelerator_count": 4,
+        "tpu_topology": "2x2",
+        "reservation_affinity": {"reservation_affinity_type": "ANY_RESERVATION"},
+    }
+    job["job_spec"]["scheduling"] = {"timeout": "30d", "strategy": "SPOT"}
+    return job
 
 
 def full_job_psc() -> dict[str, Any]:

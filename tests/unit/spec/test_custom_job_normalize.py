@@ -52,6 +52,11 @@ SNAKE_JOB = {
 }
 
 
+def gpu_job() -> dict[str, Any]:
+    """make_job on an L4 GPU: what strategy FLEX_START needs."""
+    return mutate(make_job(), f"{P0}.machine_spec.accelerator_type", "NVIDIA_L4")
+
+
 def _value(job: dict[str, Any]) -> dict[str, Any]:
     normalized = normalize_custom_job(job)
     assert normalized.failures == []
@@ -120,7 +125,7 @@ def test_proto_plus_enum_member_is_accepted_when_given() -> None:
     from google.cloud import aiplatform_v1
 
     strategy = aiplatform_v1.Scheduling.Strategy.FLEX_START
-    value = _value(mutate(make_job(), "job_spec.scheduling.strategy", strategy))
+    value = _value(mutate(gpu_job(), "job_spec.scheduling.strategy", strategy))
     assert value["job_spec"]["scheduling"]["strategy"] == "FLEX_START"
 
 
@@ -135,7 +140,7 @@ def test_proto_plus_enum_member_is_accepted_when_given() -> None:
     ],
 )
 def test_strategy_normalizes_to_api_name(given: Any, expected: str) -> None:
-    value = _value(mutate(make_job(), "job_spec.scheduling.strategy", given))
+    value = _value(mutate(gpu_job(), "job_spec.scheduling.strategy", given))
     assert value["job_spec"]["scheduling"]["strategy"] == expected
 
 
@@ -226,7 +231,7 @@ def test_args_numbers_become_strings_when_given() -> None:
 
 def test_max_wait_zero_is_kept_when_given() -> None:
     job = mutate(
-        make_job(), "job_spec.scheduling", {"strategy": "FLEX_START", "max_wait_duration": 0}
+        gpu_job(), "job_spec.scheduling", {"strategy": "FLEX_START", "max_wait_duration": 0}
     )
     assert _value(job)["job_spec"]["scheduling"]["max_wait_duration"] == "0s"
 

@@ -325,6 +325,37 @@ CASES: list[tuple[str, list[tuple[str, Any]], str, str]] = [
         "at most 7 days",
     ),
     (
+        "flex start without gpu",
+        [(f"{SCHED}.strategy", "FLEX_START")],
+        f"{MS}.accelerator_type",
+        "needs GPUs",
+    ),
+    (
+        "flex start with t4",
+        [(f"{SCHED}.strategy", "FLEX_START"), (f"{MS}.accelerator_type", "NVIDIA_TESLA_T4")],
+        f"{MS}.accelerator_type",
+        "NVIDIA_L4",
+    ),
+    (
+        "flex start with mixed machines",
+        [
+            (f"{SCHED}.strategy", "FLEX_START"),
+            (f"{MS}.accelerator_type", "NVIDIA_L4"),
+            (
+                P1,
+                {
+                    **WORKER,
+                    "machine_spec": {
+                        "machine_type": "g2-standard-24",
+                        "accelerator_type": "NVIDIA_L4",
+                    },
+                },
+            ),
+        ],
+        f"{P1}.machine_spec",
+        "same machine_spec as worker_pool_specs[0]",
+    ),
+    (
         "max wait without flex start",
         [(f"{SCHED}.max_wait_duration", "1h")],
         f"{SCHED}.max_wait_duration",

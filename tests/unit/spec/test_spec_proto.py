@@ -16,10 +16,10 @@ from pulumi_vertex_training.spec import (
     persistent_resource_from_proto,
     persistent_resource_to_proto,
 )
-from tests.unit.spec.spec_cases import KMS, NET, full_job, full_job_psc, make_resource
+from tests.unit.spec.spec_cases import KMS, NET, full_job, full_job_psc, full_job_tpu, make_resource
 
 
-@pytest.mark.parametrize("make", [full_job, full_job_psc])
+@pytest.mark.parametrize("make", [full_job, full_job_psc, full_job_tpu])
 def test_round_trip_keeps_every_field_when_going_through_proto(make: Any) -> None:
     normalized = normalize_custom_job(make())
     assert normalized.failures == []
