@@ -14,6 +14,7 @@ The local Vertex AI emulator is ``vertex-local`` (``pulumi_vertex_training.emula
 ``pulumi_vertex_training.testing`` runs programs in-process against it.
 """
 
+from pulumi_vertex_training.components.python_package import PythonPackage
 from pulumi_vertex_training.components.training_image import TrainingImage
 from pulumi_vertex_training.components.training_job import TrainingJob, WorkerPoolArgs
 from pulumi_vertex_training.provider.resources import CustomJob
@@ -56,6 +57,7 @@ __all__ = [
     "MachineSpecArgs",
     "NfsMountArgs",
     "PscInterfaceConfigArgs",
+    "PythonPackage",
     "PythonPackageSpecArgs",
     "RayLogsSpecArgs",
     "RayMetricSpecArgs",

@@ -141,3 +141,27 @@ def wait_for_job(job_client: Any) -> Callable[..., Any]:
             time.sleep(0.1)
 
     return wait
+
+
+@pytest.fixture(scope="session")
+def local_gcs(emulator: Any) -> Iterator[Any]:
+    """The local Cloud Storage (``emulator.gcs.LocalGcs``) over the emulator's ``/gcs`` folders.
+
+    While it runs, ``STORAGE_EMULATOR_HOST`` points at it, so ``client.storage_client()``
+    and the emulator's replicas (through the job network's gateway) use it.
+    """
+    from pulumi_vertex_training.client import STORAGE_EMULATOR_HOST_ENV
+    from pulumi_vertex_training.emulator.cluster import gcs_root
+    from pulumi_vertex_training.emulator.gcs import LocalGcs
+
+    server = LocalGcs(gcs_root(emulator.data_dir)).start()
+    previous = os.environ.get(STORAGE_EMULATOR_HOST_ENV)
+    os.environ[STORAGE_EMULATOR_HOST_ENV] = server.url
+    try:
+        yield server
+    finally:
+        if previous is None:
+            os.environ.pop(STORAGE_EMULATOR_HOST_ENV, None)
+        else:
+            os.environ[STORAGE_EMULATOR_HOST_ENV] = previous
+        server.stop()
