@@ -73,7 +73,7 @@ class FolderStorage(Storage):
         self._store = _FileStore(use_memory=False, root=self._root)
         self._lock = threading.RLock()
         self._seen: dict[tuple[str, str], tuple[int, int]] = {}  # (bucket, name) -> (size, mtime)
-        self.uploads = 0
+        self.uploads: list[tuple[str, str]] = []  # (bucket, name) of every upload, in order
         self._read_config_from_file()
 
     # ---- disk -> metadata ------------------------------------------------------------------
@@ -183,7 +183,7 @@ class FolderStorage(Storage):
                 self._seen[(bucket_name, file_name)] = (st.st_size, st.st_mtime_ns)
                 # A container's user may not be root: keep the files readable.
                 os.chmod(path, 0o644)
-            self.uploads += 1
+            self.uploads.append((bucket_name, file_name))
             return result
 
     def create_bucket(self, bucket_name: str, bucket_obj: Any) -> Any:
