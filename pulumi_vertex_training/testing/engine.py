@@ -68,6 +68,8 @@ class Step:
 
 
 MockResource = Callable[[pulumi_mocks.MockResourceArgs], tuple[str, dict[str, Any]]]
+MockCall = Callable[[pulumi_mocks.MockCallArgs], dict[str, Any]]
+"""Result of an invoke (``gcp.organizations.get_project``, ...) by its ``token`` and ``args``."""
 
 
 def default_mock_resource(args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
@@ -131,6 +133,7 @@ class Engine(pulumi_mocks.Mocks):
         project: str = "project",
         stack: str = "dev",
         mock_resource: MockResource | None = None,
+        mock_call: MockCall | None = None,
     ) -> None:
         self.state: dict[str, Any] = state if state is not None else {}
         self.state.setdefault("resources", {})
@@ -139,6 +142,7 @@ class Engine(pulumi_mocks.Mocks):
         self.project = project
         self.stack = stack
         self.mock_resource = mock_resource or default_mock_resource
+        self.mock_call = mock_call
         self._lock = threading.RLock()
         self._providers: dict[str, ResourceProvider] = {}
         self._run = _Run(dry_run=True)
@@ -159,7 +163,7 @@ class Engine(pulumi_mocks.Mocks):
     # -- pulumi.runtime.mocks.Mocks -------------------------------------------
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], None]:
-        return {}, None
+        return (self.mock_call(args) if self.mock_call else {}), None
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         # Only reached through ReadResource/RegisterResource of our monitor.

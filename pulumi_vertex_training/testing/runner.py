@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from pulumi_vertex_training.testing.engine import Engine, MockResource, Step
+from pulumi_vertex_training.testing.engine import Engine, MockCall, MockResource, Step
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,8 @@ class ProgramRunner:
         config: stack config with namespaced keys (``{"gcp:project": "p"}``).
         state_file: where state is kept between runs (JSON); in memory if None.
         mock_resource: id and outputs for non-dynamic resources (pulumi-gcp).
+        mock_call: results of invokes (``gcp.organizations.get_project``, ...) from
+            their ``token`` and ``args``; every invoke returns ``{}`` if None.
     """
 
     def __init__(
@@ -77,6 +79,7 @@ class ProgramRunner:
         config: dict[str, str] | None = None,
         state_file: str | os.PathLike[str] | None = None,
         mock_resource: MockResource | None = None,
+        mock_call: MockCall | None = None,
     ) -> None:
         self.program = program
         self.state_file = Path(state_file) if state_file else None
@@ -84,7 +87,12 @@ class ProgramRunner:
         if self.state_file and self.state_file.exists():
             state = json.loads(self.state_file.read_text())
         self.engine = Engine(
-            state, config=config, project=project, stack=stack, mock_resource=mock_resource
+            state,
+            config=config,
+            project=project,
+            stack=stack,
+            mock_resource=mock_resource,
+            mock_call=mock_call,
         )
 
     @property
