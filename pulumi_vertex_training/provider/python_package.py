@@ -88,7 +88,11 @@ def _storage_call(what: str, call: Any) -> Any:
 
     try:
         return call()
-    except requests.exceptions.ConnectionError as err:
+    except (requests.exceptions.ConnectionError, gexc.RetryError) as err:
+        if isinstance(err, gexc.RetryError) and not isinstance(
+            err.cause, requests.exceptions.ConnectionError
+        ):
+            raise PackageUploadError(f"cannot {what}: {err}") from err
         where = client.storage_emulator_host() or "storage.googleapis.com"
         raise PackageUploadError(
             f"cannot reach Cloud Storage at {where} to {what}: {err}. For the local one, "
@@ -132,7 +136,9 @@ class PythonPackageProvider(pulumi.dynamic.ResourceProvider):
 
         bucket, _, name = str(id_).removeprefix("gs://").partition("/")
         storage = client.storage_client()
-        blob = _storage_call(f"read {id_}", lambda: storage.bucket(bucket).get_blob(name))
+        blob = _storage_call(
+            f"read {id_}", lambda: storage.bucket(bucket).get_blob(name, retry=_retry())
+        )
         if blob is None:
             return pulumi.dynamic.ReadResult(None, {})
         return pulumi.dynamic.ReadResult(id_, props)
@@ -156,7 +162,7 @@ class PythonPackageProvider(pulumi.dynamic.ResourceProvider):
         folder = object_name(prefix, content_hash, "")
         existing = _storage_call(
             f"list gs://{bucket_name}/{folder}",
-            lambda: [b for b in storage.list_blobs(bucket_name, prefix=folder)],
+            lambda: list(storage.list_blobs(bucket_name, prefix=folder, retry=_retry())),
         )
         sdists = sorted(b.name for b in existing if b.name.endswith(".tar.gz"))
         if len(sdists) == 1:
@@ -182,6 +188,19 @@ class PythonPackageProvider(pulumi.dynamic.ResourceProvider):
                 pulumi.log.info(f"uploading {path.name} to gs://{bucket_name}/{name}")
                 _upload(blob, str(path), f"upload gs://{bucket_name}/{name}")
         return {**props, "package_uri": f"gs://{bucket_name}/{name}"}
+
+
+def _retry() -> Any:
+    """The storage client's default retry; short against a local Cloud Storage.
+
+    Against the local one, a refused connection means it is not running, which
+    retrying for two minutes (the default) would only hide.
+    """
+    from google.cloud.storage.retry import DEFAULT_RETRY
+
+    from pulumi_vertex_training import client
+
+    return DEFAULT_RETRY.with_timeout(5.0) if client.storage_emulator_host() else DEFAULT_RETRY
 
 
 def _upload(blob: Any, path: str, what: str) -> None:
