@@ -8,6 +8,7 @@ from the package's metadata without downloading.
 
 from __future__ import annotations
 
+import json
 import uuid
 from pathlib import Path
 from typing import Any
@@ -93,6 +94,7 @@ def test_packaged_trainer_runs_to_succeeded_and_second_up_uploads_nothing(
         pulumi.export("state", job.state)
 
     stack = ProgramRunner(program, config={"gcp:project": "p", "gcp:region": "us-central1"})
+
     def staging_uploads() -> list[tuple[str, str]]:
         return [u for u in local_gcs.storage.uploads if u[0] == bucket and "staging/" in u[1]]
 
@@ -110,3 +112,22 @@ def test_packaged_trainer_runs_to_succeeded_and_second_up_uploads_nothing(
 
     assert second.changed() == []
     assert len(staging_uploads()) == 1
+
+
+def test_python_package_example_runs_on_the_local_stack(emulator: Any, local_gcs: Any) -> None:
+    from pulumi_vertex_training.testing.runner import load_project
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "python_package"
+    name, program, config = load_project(example, "local")
+    bucket = config[f"{name}:staging_uri"].removeprefix("gs://").split("/", 1)[0]
+    if client.storage_client("p").lookup_bucket(bucket) is None:
+        client.storage_client("p").create_bucket(bucket)
+
+    outputs = ProgramRunner(program, project=name, stack="local", config=config).up().outputs
+
+    assert outputs["job_state"] == "JOB_STATE_SUCCEEDED"
+    assert outputs["python_module"] == "aiplatform_custom_trainer_script.task"
+    model_dir = outputs["model_dir"].removeprefix(f"gs://{bucket}/")
+    weights = client.storage_client("p").bucket(bucket).blob(f"{model_dir}model.json")
+    fitted = json.loads(weights.download_as_bytes())
+    assert abs(fitted["w"] - 3) < 0.1 and abs(fitted["b"] - 2) < 0.1
