@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, Protocol
 
 from google.cloud.aiplatform_v1 import (
     CustomJob,
@@ -66,6 +66,22 @@ def _default_build_job_run(job: CustomJob, data_dir: pathlib.Path, instance_id: 
     return cluster.build_job_run(job, data_dir, instance_id)
 
 
+class JobScheduler(Protocol):
+    """Decides where and when a job may run (``PersistentResourceBackend`` is one).
+
+    ``admit`` runs at CreateCustomJob, after validation, with the job's name set; an
+    ``EmulatorError`` it raises refuses the job. ``claim`` runs before QUEUED ->
+    PENDING, under the backend's lock: False keeps the job QUEUED (retried each poll).
+    ``release`` runs when the job reaches a terminal state.
+    """
+
+    def admit(self, job: CustomJob) -> None: ...
+
+    def claim(self, job: CustomJob) -> bool: ...
+
+    def release(self, job: CustomJob) -> None: ...
+
+
 def _now() -> timestamp_pb2.Timestamp:
     ts = timestamp_pb2.Timestamp()
     ts.GetCurrentTime()
@@ -86,6 +102,7 @@ class JobBackend:
         instance_id: identifies this data dir on container labels.
         build_job_run: turns a CustomJob into a JobRun; default ``cluster.build_job_run``.
         poll_interval: seconds between two polls of the runner.
+        scheduler: see :class:`JobScheduler`; None lets every job start at once.
     """
 
     def __init__(
@@ -96,8 +113,10 @@ class JobBackend:
         instance_id: str,
         build_job_run: BuildJobRun | None = None,
         poll_interval: float = 0.2,
+        scheduler: JobScheduler | None = None,
     ) -> None:
         self.store = store
+        self.scheduler = scheduler
         self.runner = runner
         self.data_dir = pathlib.Path(data_dir)
         self.instance_id = instance_id
@@ -183,6 +202,8 @@ class JobBackend:
             job.ClearField(output_only)
         job_id = self.store.next_id("customJob")
         job.name = f"{parent}/customJobs/{job_id}"
+        if self.scheduler is not None:
+            self.scheduler.admit(CustomJob.wrap(_copy(job)))
         job.state = states.INITIAL
         now = _now()
         job.create_time.CopyFrom(now)
@@ -384,6 +405,8 @@ class JobBackend:
             job = self._jobs.get(name)
             if job is None or job.state != JobState.JOB_STATE_QUEUED:
                 return
+            if self.scheduler is not None and not self.scheduler.claim(CustomJob.wrap(_copy(job))):
+                return  # no room yet: stays QUEUED, the monitor retries
             self._transition(name, JobState.JOB_STATE_PENDING)
             job = _copy(job)
         try:
@@ -458,6 +481,8 @@ class JobBackend:
             if new in states.TERMINAL:
                 job.end_time.CopyFrom(now)
                 job.web_access_uris.clear()
+                if self.scheduler is not None:
+                    self.scheduler.release(CustomJob.wrap(_copy(job)))
             if error is not None:
                 job.error.CopyFrom(error)
             self._save(job)

@@ -5,6 +5,8 @@ Plain Python, no gRPC (see ``job_service.py``).
 
 from __future__ import annotations
 
+from typing import Any
+
 from google.longrunning import operations_pb2
 
 from pulumi_vertex_training.emulator.backend import JobBackend
@@ -15,13 +17,19 @@ class OperationsServicer:
 
     Args:
         backend: keeps the operations (created by DeleteCustomJob, ...).
+        persistent_resources: keeps the operations under ``.../persistentResources/``
+            (a ``PersistentResourceBackend``); None when that service is not served.
     """
 
-    def __init__(self, backend: JobBackend) -> None:
+    def __init__(self, backend: JobBackend, persistent_resources: Any = None) -> None:
         self.backend = backend
+        self.persistent_resources = persistent_resources
 
     def get_operation(
         self, request: operations_pb2.GetOperationRequest
     ) -> operations_pb2.Operation:
         """GetOperation: the operation as last recorded."""
+        if self.persistent_resources is not None and "/persistentResources/" in request.name:
+            result: operations_pb2.Operation = self.persistent_resources.get_operation(request.name)
+            return result
         return self.backend.get_operation(request.name)

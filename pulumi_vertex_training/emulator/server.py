@@ -34,6 +34,16 @@ from pulumi_vertex_training.emulator.backend import BuildJobRun, JobBackend
 from pulumi_vertex_training.emulator.exceptions import EmulatorError
 from pulumi_vertex_training.emulator.job_service import JobServicer
 from pulumi_vertex_training.emulator.operations_service import OperationsServicer
+from pulumi_vertex_training.emulator.persistent_resource_backend import (
+    DEFAULT_DELAY,
+    PersistentResourceBackend,
+)
+from pulumi_vertex_training.emulator.persistent_resource_service import (
+    PersistentResourceServicer,
+)
+from pulumi_vertex_training.emulator.persistent_resource_service import (
+    grpc_handlers as persistent_resource_handlers,
+)
 from pulumi_vertex_training.emulator.runner_types import Runner
 from pulumi_vertex_training.emulator.store import Store
 
@@ -98,6 +108,8 @@ class EmulatorServer:
         build_job_run: CustomJob -> JobRun; default ``cluster.build_job_run``.
         image_map: ``(URI prefix, local image)`` pairs for python_package_spec
             executor images (``--image-map``), handed to ``cluster.build_job_run``.
+        persistent_resource_delay: seconds each PersistentResource operation takes
+            (provisioning, update, reboot, delete).
     """
 
     def __init__(
@@ -111,6 +123,7 @@ class EmulatorServer:
         poll_interval: float = 0.2,
         build_job_run: BuildJobRun | None = None,
         image_map: Sequence[tuple[str, str]] = (),
+        persistent_resource_delay: float = DEFAULT_DELAY,
     ) -> None:
         self.data_dir = pathlib.Path(data_dir).resolve()
         self.host = host
@@ -128,6 +141,9 @@ class EmulatorServer:
             )
         self._grpc: grpc.Server | None = None
         self._rest: Any = None
+        self._persistent_resource_delay = persistent_resource_delay
+        self._persistent_resource_servicer: Any = None
+        self.persistent_resources: PersistentResourceBackend | None = None
         self.backend: JobBackend | None = None
         self.store: Store | None = None
         self.port: int | None = None
@@ -164,6 +180,9 @@ class EmulatorServer:
             from pulumi_vertex_training.emulator.runner import DockerRunner
 
             runner = DockerRunner(self.data_dir, ident)
+        self.persistent_resources = PersistentResourceBackend(
+            self.store, self._persistent_resource_delay
+        )
         self.backend = JobBackend(
             self.store,
             runner,
@@ -171,10 +190,20 @@ class EmulatorServer:
             ident,
             build_job_run=self._build_job_run,
             poll_interval=self._poll_interval,
+            scheduler=self.persistent_resources,
         )
+        self.persistent_resources.attach_jobs(self.backend.cancel_custom_job)
         self.backend.start()
+        self.persistent_resources.start()
+        self._persistent_resource_servicer = _Hooked(
+            PersistentResourceServicer(self.persistent_resources), self._fault_hook, self.calls
+        )
         jobs: Any = _Hooked(JobServicer(self.backend), self._fault_hook, self.calls)
-        operations: Any = _Hooked(OperationsServicer(self.backend), self._fault_hook, self.calls)
+        operations: Any = _Hooked(
+            OperationsServicer(self.backend, self.persistent_resources),
+            self._fault_hook,
+            self.calls,
+        )
         try:
             self._start_grpc(jobs, operations)
             if self._rest_port is not None:
@@ -196,6 +225,9 @@ class EmulatorServer:
         if self.backend is not None:
             self.backend.stop()
             self.backend = None
+        if self.persistent_resources is not None:
+            self.persistent_resources.stop()
+            self.persistent_resources = None
         if self.store is not None:
             self.store.close()
             self.store = None
@@ -253,6 +285,9 @@ class EmulatorServer:
         )  # fmt: skip
         registry = ArtifactRegistryServicer(self.store)  # type: ignore[arg-type]  # set by start()
         server.add_generic_rpc_handlers([artifact_registry_service.grpc_handlers(registry)])
+        server.add_generic_rpc_handlers(
+            [persistent_resource_handlers(self._persistent_resource_servicer, _handler)]
+        )
         address = f"{self.host}:{self._port}"
         try:
             port = server.add_insecure_port(address)
@@ -269,7 +304,13 @@ class EmulatorServer:
         except ImportError as err:  # the REST gateway lands separately
             log.warning("REST gateway not available (%s); serving gRPC only", err)
             return
-        gateway = rest.RestGateway(jobs, operations, self.host, self._rest_port or 0)
+        gateway = rest.RestGateway(
+            jobs,
+            operations,
+            self.host,
+            self._rest_port or 0,
+            persistent_resource_servicer=self._persistent_resource_servicer,
+        )
         gateway.start()
         self._rest, self.rest_port = gateway, gateway.port
 
