@@ -87,6 +87,7 @@ def emulator(docker_client: Any, tmp_path_factory: pytest.TempPathFactory) -> It
     server.start()
     previous = os.environ.get(EMULATOR_HOST_ENV)
     os.environ[EMULATOR_HOST_ENV] = server.grpc_address
+    runner = server.backend.runner if server.backend is not None else None
     try:
         yield server
     finally:
@@ -95,6 +96,12 @@ def emulator(docker_client: Any, tmp_path_factory: pytest.TempPathFactory) -> It
         else:
             os.environ[EMULATOR_HOST_ENV] = previous
         server.stop()
+        # A stopped emulator leaves containers running (a restart would reattach them);
+        # the session's data dir is thrown away, so remove whatever a test left behind.
+        if runner is not None:
+            for name in runner.known_jobs():
+                runner.stop(name)
+                runner.cleanup(name)
 
 
 @pytest.fixture(scope="session")

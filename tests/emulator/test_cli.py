@@ -119,12 +119,14 @@ def test_jobs_exits_1_when_nothing_listens(tmp_path: pathlib.Path) -> None:
     assert "cannot list jobs" in result.stderr
 
 
-@pytest.mark.parametrize("job_ref", ["name", "id"])
+@pytest.mark.parametrize(
+    ("job_ref", "flags"), [("name", []), ("id", []), ("id", ["--follow"])], ids=str
+)
 def test_logs_prints_the_replica_log_when_given_a_name_or_id(
-    data_dir: pathlib.Path, finished_job: Any, job_ref: str
+    data_dir: pathlib.Path, finished_job: Any, job_ref: str, flags: list[str]
 ) -> None:
     ref = finished_job.name if job_ref == "name" else finished_job.name.rsplit("/", 1)[1]
-    result = vertex_local("logs", ref, "--data-dir", str(data_dir))
+    result = vertex_local("logs", ref, *flags, "--data-dir", str(data_dir))
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["line one", "line two"]
 
