@@ -7,12 +7,17 @@
 - ``vt.TrainingImage``: gcloud's autopackaging of a local folder, built with
   Docker, pushed, pinned by digest, rebuilt only when its content changes;
 - ``vt.TrainingJob``: both at once, with flat gcloud-like worker pools;
+- ``vt.TrainingEnvironment``: service account, staging bucket, Docker repository
+  and VPC peering for jobs, as pulumi-gcp resources (the ``gcp`` extra:
+  ``pip install pulumi-vertex-training[gcp]``; imported on first use);
 - the typed args (``vt.CustomJobSpecArgs``, ``vt.WorkerPoolSpecArgs``, ...)
   named after the API's fields; plain dicts in snake_case or camelCase work too.
 
 The local Vertex AI emulator is ``vertex-local`` (``pulumi_vertex_training.emulator``);
 ``pulumi_vertex_training.testing`` runs programs in-process against it.
 """
+
+from typing import TYPE_CHECKING, Any
 
 from pulumi_vertex_training.components.python_package import PythonPackage
 from pulumi_vertex_training.components.training_image import TrainingImage
@@ -42,6 +47,28 @@ from pulumi_vertex_training.spec.args import (
     ServiceAccountSpecArgs,
     WorkerPoolSpecArgs,
 )
+
+if TYPE_CHECKING:
+    from pulumi_vertex_training.components.training_environment import (
+        TrainingEnvironment as TrainingEnvironment,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    # TrainingEnvironment needs pulumi-gcp, an optional extra: import it on first use
+    # so that `import pulumi_vertex_training` works without it.
+    if name == "TrainingEnvironment":
+        try:
+            from pulumi_vertex_training.components.training_environment import (
+                TrainingEnvironment,
+            )
+        except ImportError as err:
+            raise ImportError(
+                "vt.TrainingEnvironment needs pulumi-gcp: pip install pulumi-vertex-training[gcp]"
+            ) from err
+        return TrainingEnvironment
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "AutoscalingSpecArgs",
