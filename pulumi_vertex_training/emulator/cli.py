@@ -3,7 +3,7 @@
 Commands::
 
     vertex-local serve  [--host 127.0.0.1] [--port 8470] [--rest-port 8471]
-                        [--data-dir .vertex-local] [--no-rest]
+                        [--data-dir .vertex-local] [--no-rest] [--faults SPEC]
     vertex-local start  (the same options; in the background: pid file + log in the data dir)
     vertex-local stop   [--data-dir .vertex-local]
     vertex-local status [--data-dir .vertex-local]
@@ -79,6 +79,13 @@ def _parser() -> argparse.ArgumentParser:
             "LOCAL_IMAGE (repeatable; Vertex's prebuilt training images default to "
             "local/python:3.11)",
         )
+        p.add_argument(
+            "--faults",
+            default=None,
+            metavar="SPEC",
+            help="inject faults (tests only), e.g. 'unavailable=0.1,lost=0.05,latency=20ms'; "
+            "default: $VERTEX_LOCAL_FAULTS, else none (see emulator/faults.py)",
+        )
         data_dir(p)
 
     p = sub.add_parser("serve", help="serve in the foreground (Ctrl-C stops)")
@@ -132,12 +139,23 @@ def _serve(args: argparse.Namespace) -> int:
     except ValueError as err:
         _err(str(err))
         return 2
+    from pulumi_vertex_training.emulator import faults
+
+    try:
+        plan = faults.FaultPlan.parse(args.faults) if args.faults else None
+        plan = plan or faults.from_environment(os.environ)
+    except faults.FaultSpecError as err:
+        _err(f"--faults: {err}")
+        return 2
+    if plan is not None and plan.active:
+        print(f"vertex-local: injecting faults: {plan}", flush=True)
     server = EmulatorServer(
         data_dir,
         host=args.host,
         port=args.port,
         rest_port=None if args.no_rest else args.rest_port,
         image_map=image_map,
+        fault_hook=plan.hook if plan is not None and plan.active else None,
     )
     try:
         server.start()
@@ -189,6 +207,8 @@ def _start(args: argparse.Namespace) -> int:
         command.append("--no-rest")
     for entry in args.image_map:
         command += ["--image-map", entry]
+    if args.faults:
+        command += ["--faults", args.faults]
     log_path = data_dir / LOG_FILE
     with open(log_path, "ab") as log_file:
         process = subprocess.Popen(

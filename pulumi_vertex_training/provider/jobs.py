@@ -15,6 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from pulumi_vertex_training import client
 from pulumi_vertex_training.provider import progress
+from pulumi_vertex_training.provider.retries import backoff, explain, explained
+from pulumi_vertex_training.provider.retries import is_transient as _is_transient
+from pulumi_vertex_training.provider.retries import transient_retry as _transient_retry
 
 if TYPE_CHECKING:
     from google.cloud.aiplatform_v1 import CustomJob, JobServiceClient
@@ -58,38 +61,14 @@ def location_of(name: str) -> str:
     return parts[3] if len(parts) > 3 and parts[2] == "locations" else ""
 
 
-def _transient_retry(deadline: float = 300.0) -> Any:
-    from google.api_core import exceptions, retry
-
-    transient = retry.if_exception_type(
-        exceptions.ServiceUnavailable,
-        exceptions.DeadlineExceeded,
-        exceptions.InternalServerError,
-        exceptions.TooManyRequests,
-    )
-    initial = 0.05 if client.emulator_host() else 1.0
-    return retry.Retry(predicate=transient, initial=initial, maximum=10.0, timeout=deadline)
-
-
-def _is_transient(exc: BaseException) -> bool:
-    from google.api_core import exceptions
-
-    return isinstance(
-        exc,
-        exceptions.ServiceUnavailable
-        | exceptions.DeadlineExceeded
-        | exceptions.InternalServerError
-        | exceptions.TooManyRequests,
-    )
-
-
 def get_job(name: str) -> CustomJob | None:
     """The live job, or None when it does not exist (deleted elsewhere)."""
     from google.api_core import exceptions
 
     jobs = client.job_service_client(location_of(name))
     try:
-        return jobs.get_custom_job(name=name, retry=_transient_retry())
+        with explained(name):
+            return jobs.get_custom_job(name=name, retry=_transient_retry())
     except exceptions.NotFound:
         return None
 
@@ -131,27 +110,8 @@ def submit_or_adopt(
             if not _is_transient(exc):
                 raise explain(exc, parent) from exc
             last = exc
-            time.sleep(min(0.05 * 2**attempt, 5.0) if client.emulator_host() else 2**attempt)
+            time.sleep(backoff(attempt))
     raise RuntimeError(f"could not submit the job to {parent} after {attempts} tries: {last}")
-
-
-def explain(exc: BaseException, where: str) -> BaseException:
-    """Errors users must act on, with what to ask for; others unchanged."""
-    from google.api_core import exceptions
-
-    if isinstance(exc, exceptions.PermissionDenied):
-        return PermissionError(
-            f"Vertex AI refused the call on {where}: {exc.message}. The identity running "
-            "Pulumi needs roles/aiplatform.user on the project (and "
-            "roles/iam.serviceAccountUser on the job's service account, if one is set)."
-        )
-    if isinstance(exc, exceptions.ResourceExhausted):
-        return RuntimeError(
-            f"Vertex AI quota exhausted on {where}: {exc.message}. Ask for more quota for "
-            "the machine or accelerator type in this region (IAM & Admin > Quotas), or pick "
-            "another region."
-        )
-    return exc
 
 
 def wait_for(
@@ -202,18 +162,19 @@ def cancel_and_delete(name: str, timeout: float) -> None:
     job = get_job(name)
     if job is None:
         return
-    try:
-        if job.state.name not in TERMINAL_STATES:
-            progress.info(f"cancelling {name} ({job.state.name})")
-            try:
-                jobs.cancel_custom_job(name=name, retry=_transient_retry())
-            except exceptions.FailedPrecondition:
-                pass  # it ended between our get and the cancel
-            wait_for(name, TERMINAL_STATES, timeout)
-        operation = jobs.delete_custom_job(name=name, retry=_transient_retry())
-        client.wait_for_operation(operation, timeout)
-    except (exceptions.NotFound, LookupError):
-        return
+    with explained(name):
+        try:
+            if job.state.name not in TERMINAL_STATES:
+                progress.info(f"cancelling {name} ({job.state.name})")
+                try:
+                    jobs.cancel_custom_job(name=name, retry=_transient_retry())
+                except exceptions.FailedPrecondition:
+                    pass  # it ended between our get and the cancel
+                wait_for(name, TERMINAL_STATES, timeout)
+            operation = jobs.delete_custom_job(name=name, retry=_transient_retry())
+            client.wait_for_operation(operation, timeout)
+        except (exceptions.NotFound, LookupError):
+            return
 
 
 def job_outputs(job: CustomJob) -> dict[str, Any]:
