@@ -4,6 +4,8 @@
 
 - ``vt.CustomJob``: a Vertex AI CustomJob (every field of the v1 CustomJobSpec),
   validated at preview, adopted instead of resubmitted, waited for as asked;
+- ``vt.PersistentResource``: a warm pool of machines jobs run on (scales and
+  reboots in place; ``vt.CustomJob(persistent_resource=...)`` runs on it);
 - ``vt.TrainingImage``: gcloud's autopackaging of a local folder, built with
   Docker, pushed, pinned by digest, rebuilt only when its content changes;
 - ``vt.TrainingJob``: both at once, with flat gcloud-like worker pools;
@@ -22,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from pulumi_vertex_training.components.python_package import PythonPackage
 from pulumi_vertex_training.components.training_image import TrainingImage
 from pulumi_vertex_training.components.training_job import TrainingJob, WorkerPoolArgs
+from pulumi_vertex_training.provider.persistent_resource_resources import PersistentResource
 from pulumi_vertex_training.provider.resources import CustomJob
 from pulumi_vertex_training.spec.args import (
     AutoscalingSpecArgs,
@@ -83,6 +86,7 @@ __all__ = [
     "LustreMountArgs",
     "MachineSpecArgs",
     "NfsMountArgs",
+    "PersistentResource",
     "PscInterfaceConfigArgs",
     "PythonPackage",
     "PythonPackageSpecArgs",

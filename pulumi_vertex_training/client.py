@@ -173,13 +173,14 @@ def wait_for_operation(operation: Operation, timeout: float) -> Any:
         google.api_core.exceptions.GoogleAPICallError: the operation failed.
         concurrent.futures.TimeoutError: it did not finish within ``timeout`` seconds.
     """
-    from google.api_core import retry as retries
+    from google.api_core.future import polling as lro
 
+    # DEFAULT_POLLING retries the "not done yet" signal; a plain Retry would raise it.
     if emulator_host():
-        polling = retries.Retry(initial=0.05, maximum=0.5, multiplier=1.5, timeout=timeout)
+        polling = lro.DEFAULT_POLLING.with_delay(initial=0.05, maximum=0.5, multiplier=1.5)
     else:
-        polling = retries.Retry(initial=1.0, maximum=20.0, multiplier=1.5, timeout=timeout)
-    return operation.result(timeout=timeout, polling=polling)
+        polling = lro.DEFAULT_POLLING.with_delay(initial=1.0, maximum=20.0, multiplier=1.5)
+    return operation.result(timeout=timeout, polling=polling.with_timeout(timeout))
 
 
 def console_url(resource_name: str) -> str:

@@ -27,6 +27,7 @@ from pulumi.dynamic import (
 
 from pulumi_vertex_training import client
 from pulumi_vertex_training.provider import jobs, progress
+from pulumi_vertex_training.provider.persistent_resource import job_fit_failures, with_resource_id
 from pulumi_vertex_training.provider.values import (
     changed_paths,
     check_failures,
@@ -124,8 +125,11 @@ class CustomJobProvider(ResourceProvider):
             except DurationError as err:
                 failures.append(SpecFailure("wait_timeout", err.reason, timeout))
 
+        # vt.CustomJob(persistent_resource=pr) passes pr's spec: name it, check the fit.
+        resource_spec = values.get("persistent_resource_spec")
+        values["job_spec"] = with_resource_id(values.get("job_spec"), resource_spec)
         normalized = normalize_custom_job({k: values.get(k) for k in JOB_FIELDS})
-        failures.extend(normalized.failures)
+        failures.extend(normalized.failures or job_fit_failures(normalized.value, resource_spec))
         for key in JOB_FIELDS:
             inputs[key] = from_spec(normalized.value.get(key))
         return CheckResult(inputs, check_failures(failures))

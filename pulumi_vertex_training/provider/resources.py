@@ -73,6 +73,9 @@ class CustomJob(pulumi.dynamic.Resource, module="vertex", name="CustomJob"):
         on_delete: ``"cancel"`` (cancel unless ended, then delete the job; the
             default) or ``"keep"`` (leave it in Vertex AI, drop it from state).
         triggers: any change to this list forces a new run.
+        persistent_resource: a ``vt.PersistentResource`` to run on: names it in
+            ``job_spec.persistent_resource_id`` (unless set) and lets preview check
+            that the job fits it (machine specs, replicas, network, CMEK).
         opts: Pulumi resource options.
     """
 
@@ -114,6 +117,7 @@ class CustomJob(pulumi.dynamic.Resource, module="vertex", name="CustomJob"):
         wait_timeout: pulumi.Input[str | int | float] | datetime.timedelta | None = None,
         on_delete: pulumi.Input[str] = "cancel",
         triggers: pulumi.Input[list[Any]] | None = None,
+        persistent_resource: Any = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         if isinstance(wait_timeout, datetime.timedelta):
@@ -129,6 +133,9 @@ class CustomJob(pulumi.dynamic.Resource, module="vertex", name="CustomJob"):
             "wait_timeout": wait_timeout,
             "on_delete": on_delete,
             "triggers": triggers,
+            "persistent_resource_spec": (
+                persistent_resource.spec if persistent_resource is not None else None
+            ),
             "resource_key": resource_key(resource_name),
             **{key: None for key in OUTPUT_KEYS},
         }

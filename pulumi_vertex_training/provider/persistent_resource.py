@@ -1,0 +1,443 @@
+"""PersistentResourceProvider: a Vertex AI PersistentResource as a Pulumi dynamic resource.
+
+Semantics (DESIGN.md, "Resource semantics"): the id is client-chosen
+(``resource_id``); create, update, reboot and delete are long-running operations,
+each waited for. ``resource_pools[].replica_count`` and the autoscaling bounds
+update in place (UpdatePersistentResource); a change to ``reboot_triggers`` reboots
+in place; any other change replaces the resource, deleting the old one first when
+its name stays the same (two resources cannot share a name). It bills while it
+exists: check() says so when it is about to be created.
+
+The ``spec`` output is the canonical spec, computed by check(), so it is known at
+preview: ``vt.CustomJob(..., persistent_resource=pr)`` passes it to the job's
+check(), which reports a job that cannot run on the resource.
+
+This module path is public API: Pulumi state refers to
+``pulumi_vertex_training.provider.persistent_resource.PersistentResourceProvider``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pulumi.dynamic import (
+    CheckResult,
+    ConfigureRequest,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    ResourceProvider,
+    UpdateResult,
+)
+
+from pulumi_vertex_training import client
+from pulumi_vertex_training.provider import jobs, progress
+from pulumi_vertex_training.provider.values import (
+    changed_paths,
+    check_failures,
+    contains_unknown,
+    from_spec,
+    same_value,
+    to_spec,
+)
+from pulumi_vertex_training.spec import (
+    SpecFailure,
+    normalize_persistent_resource,
+    persistent_resource_to_proto,
+)
+from pulumi_vertex_training.spec.failures import is_unknown, missing
+
+OPERATION_TIMEOUT = 3600.0
+RESOURCE_FIELDS = (
+    "resource_id",
+    "display_name",
+    "resource_pools",
+    "network",
+    "reserved_ip_ranges",
+    "psc_interface_config",
+    "resource_runtime_spec",
+    "labels",
+    "encryption_spec",
+)
+REPLACE_KEYS = ("project", "location", *(k for k in RESOURCE_FIELDS if k != "resource_pools"))
+OUTPUT_KEYS = (
+    "name",
+    "state",
+    "error",
+    "create_time",
+    "start_time",
+    "update_time",
+    "used_replica_counts",
+    "access_uris",
+    "console_url",
+)
+COUNT_PATHS = {
+    "replica_count": "resource_pools.replica_count",
+    "min_replica_count": "resource_pools.autoscaling_spec.min_replica_count",
+    "max_replica_count": "resource_pools.autoscaling_spec.max_replica_count",
+}
+
+
+class PersistentResourceError(Exception):
+    """The persistent resource ended in ERROR (or could not be created)."""
+
+
+class PersistentResourceProvider(ResourceProvider):
+    """Dynamic provider for ``vt.PersistentResource``. Holds no clients or credentials."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.default_project: str | None = None
+        self.default_location: str | None = None
+
+    def configure(self, req: ConfigureRequest) -> None:
+        """Stack config as a fallback for project and location (``gcp:project``/``gcp:region``)."""
+        self.default_project = req.config.get("gcp:project")
+        self.default_location = req.config.get("gcp:region")
+
+    # -- check / diff ----------------------------------------------------------
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        """Validate everything at once; return the normalized inputs and ``spec``."""
+        values = to_spec(news)
+        failures: list[SpecFailure] = []
+        inputs = dict(news)
+        for key, default, config in (
+            ("project", self.default_project, "gcp:project"),
+            ("location", self.default_location, "gcp:region"),
+        ):
+            value = values.get(key) or default
+            if value is None or value == "":
+                failures.append(
+                    missing(key, f"{key} is not set: pass {key}= or `pulumi config set {config}`")
+                )
+            elif not is_unknown(value) and not isinstance(value, str):
+                failures.append(SpecFailure(key, "must be a string", value))
+            inputs[key] = from_spec(value)
+        location = inputs["location"] if isinstance(inputs["location"], str) else None
+        normalized = normalize_persistent_resource(
+            {k: values.get(k) for k in RESOURCE_FIELDS}, location=location
+        )
+        failures.extend(normalized.failures)
+        for key in RESOURCE_FIELDS:
+            inputs[key] = from_spec(normalized.value.get(key))
+        inputs["spec"] = from_spec(normalized.value)
+        if not olds and not failures:
+            progress.warn(
+                f"persistent resource {normalized.value.get('resource_id')!r} bills for every "
+                f"machine in its pools ({_describe_pools(normalized.value)}) from creation until "
+                "it is deleted, whether jobs run on it or not"
+            )
+        return CheckResult(inputs, check_failures(failures))
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        """Replica counts and reboot_triggers change in place; anything else replaces."""
+        replaces = [k for k in REPLACE_KEYS if not _same(olds.get(k), news.get(k))]
+        old_pools, new_pools = olds.get("resource_pools"), news.get("resource_pools")
+        if not _same(_without_counts(old_pools), _without_counts(new_pools)):
+            replaces.append("resource_pools")
+        scaled = bool(count_changes(old_pools, new_pools)) and "resource_pools" not in replaces
+        reboot = not _same(olds.get("reboot_triggers"), news.get("reboot_triggers"))
+        if replaces:
+            paths: list[str] = []
+            for key in replaces:
+                paths.extend(changed_paths(olds.get(key), news.get(key), key))
+            progress.info(f"replacing the persistent resource: changed {', '.join(paths)}")
+        same_name = all(
+            same_value(olds.get(k), news.get(k)) for k in ("project", "location", "resource_id")
+        )
+        return DiffResult(
+            changes=bool(replaces or scaled or reboot),
+            replaces=replaces,
+            delete_before_replace=same_name,
+        )
+
+    # -- create / read / update / delete ---------------------------------------
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        """Create (or adopt one with the same spec), then wait until RUNNING."""
+        parent = jobs.parent_of(props["project"], props["location"])
+        rid = str(props["resource_id"])
+        name = f"{parent}/persistentResources/{rid}"
+        canonical = _canonical(props)
+        live = create_or_adopt(parent, rid, canonical)
+        progress.info(f"{name}: {live.state.name}; console: {client.console_url(name)}")
+        return CreateResult(name, {**props, **resource_outputs(live)})
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        """The live resource; its replica counts come from Vertex, so drift shows as a diff."""
+        live = get_resource(id_)
+        if live is None:
+            return ReadResult(None, {})
+        pools = props.get("resource_pools")
+        if isinstance(pools, list):
+            counts = {p.id: p for p in live.resource_pools}
+            pools = [_with_live_counts(p, counts.get(p.get("id"))) for p in pools]
+        return ReadResult(id_, {**props, "resource_pools": pools, **resource_outputs(live)})
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        """Scale pools (UpdatePersistentResource) and/or reboot, each waited for."""
+        paths = count_changes(olds.get("resource_pools"), news.get("resource_pools"))
+        prs = client.persistent_resource_client(jobs.location_of(id_))
+        if paths:
+            resource = persistent_resource_to_proto(_canonical(news))
+            resource.name = id_
+            progress.info(f"{id_}: updating {', '.join(paths)}")
+            operation = prs.update_persistent_resource(
+                persistent_resource=resource,
+                update_mask={"paths": sorted(paths)},
+                retry=jobs._transient_retry(),
+            )
+            _wait(operation, id_)
+        if not _same(olds.get("reboot_triggers"), news.get("reboot_triggers")):
+            progress.info(f"{id_}: rebooting (reboot_triggers changed)")
+            _wait(prs.reboot_persistent_resource(name=id_, retry=jobs._transient_retry()), id_)
+        live = get_resource(id_)
+        if live is None:
+            raise PersistentResourceError(f"{id_} was deleted while it was being updated")
+        return UpdateResult({**news, **resource_outputs(live)})
+
+    def delete(self, id_: str, _props: dict[str, Any]) -> None:
+        """Delete and wait (Vertex cancels the jobs on it first); NOT_FOUND is success."""
+        from google.api_core import exceptions
+
+        prs = client.persistent_resource_client(jobs.location_of(id_))
+        try:
+            operation = prs.delete_persistent_resource(name=id_, retry=jobs._transient_retry())
+            progress.info(f"{id_}: deleting (jobs still on it are cancelled first)")
+            client.wait_for_operation(operation, OPERATION_TIMEOUT)
+        except exceptions.NotFound:
+            return
+
+
+# -- plain functions over the API ------------------------------------------------------
+
+
+def get_resource(name: str) -> Any:
+    """The live PersistentResource, or None when it does not exist."""
+    from google.api_core import exceptions
+
+    prs = client.persistent_resource_client(jobs.location_of(name))
+    try:
+        return prs.get_persistent_resource(name=name, retry=jobs._transient_retry())
+    except exceptions.NotFound:
+        return None
+
+
+def create_or_adopt(parent: str, rid: str, canonical: dict[str, Any]) -> Any:
+    """Create the resource and wait until RUNNING.
+
+    When the id is taken (a crashed ``up`` made it, or it was made by hand): a
+    resource in ERROR is deleted and made again; one with the same pools, network
+    and CMEK is adopted; any other is an error naming the clash.
+    """
+    from google.api_core import exceptions
+
+    from pulumi_vertex_training.spec import persistent_resource_from_proto
+
+    name = f"{parent}/persistentResources/{rid}"
+    prs = client.persistent_resource_client(jobs.location_of(name))
+    request = persistent_resource_to_proto(canonical)
+    for _ in range(2):
+        try:
+            operation = prs.create_persistent_resource(
+                parent=parent, persistent_resource=request, persistent_resource_id=rid
+            )
+        except exceptions.AlreadyExists:
+            live = get_resource(name)
+            if live is None:
+                continue  # deleted meanwhile: try again
+            if live.state.name == "ERROR":
+                progress.info(f"{name} exists in ERROR ({live.error.message}); recreating it")
+                client.wait_for_operation(
+                    prs.delete_persistent_resource(name=name), OPERATION_TIMEOUT
+                )
+                continue
+            if not same_value(persistent_resource_from_proto(live), canonical):
+                raise PersistentResourceError(
+                    f"{name} already exists with another spec; delete it, or give this "
+                    "resource another resource_id"
+                ) from None
+            progress.info(f"adopting {name} ({live.state.name})")
+            return wait_until_running(name)
+        except Exception as exc:
+            raise jobs.explain(exc, parent) from exc
+        metadata = operation.metadata
+        if metadata is not None and str(getattr(metadata, "progress_message", "")):
+            progress.info(f"{name}: {metadata.progress_message}")
+        return _wait(operation, name)
+    raise PersistentResourceError(f"could not create {name}: its id stayed taken")
+
+
+def wait_until_running(name: str, timeout: float = OPERATION_TIMEOUT) -> Any:
+    """Poll until RUNNING; ERROR (or the resource vanishing) raises PersistentResourceError."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    interval = 0.05 if client.emulator_host() else 10.0
+    seen = ""
+    while True:
+        live = get_resource(name)
+        if live is None:
+            raise PersistentResourceError(f"{name} was deleted while waiting for it")
+        if live.state.name != seen:
+            seen = live.state.name
+            progress.info(f"{name}: {seen}")
+        if seen == "RUNNING":
+            return live
+        if seen in ("ERROR", "STOPPING"):
+            raise _error(live)
+        if time.monotonic() >= deadline:
+            raise PersistentResourceError(f"{name} is still {seen} after {timeout:.0f}s")
+        time.sleep(interval)
+
+
+def _wait(operation: Any, name: str) -> Any:
+    """Wait for an operation on ``name``; a failed one raises with the resource's error."""
+    from google.api_core import exceptions
+
+    try:
+        client.wait_for_operation(operation, OPERATION_TIMEOUT)
+    except exceptions.GoogleAPICallError as exc:
+        live = get_resource(name)
+        if live is not None and live.state.name == "ERROR":
+            raise _error(live) from exc
+        raise PersistentResourceError(f"{name}: the operation failed: {exc.message}") from exc
+    return wait_until_running(name)
+
+
+def _error(live: Any) -> PersistentResourceError:
+    message = live.error.message or "(no error message)"
+    return PersistentResourceError(
+        f"{live.name} is {live.state.name}: {message}\nconsole: {client.console_url(live.name)}"
+    )
+
+
+def resource_outputs(live: Any) -> dict[str, Any]:
+    """The computed outputs of a PersistentResource resource, from the live one."""
+    error = None
+    if live.error and (live.error.code or live.error.message):
+        error = {"code": live.error.code, "message": live.error.message}
+    return {
+        "name": live.name,
+        "state": live.state.name,
+        "error": error,
+        "create_time": _time(live.create_time),
+        "start_time": _time(live.start_time),
+        "update_time": _time(live.update_time),
+        "used_replica_counts": {p.id: int(p.used_replica_count) for p in live.resource_pools},
+        "access_uris": dict(live.resource_runtime.access_uris),
+        "console_url": client.console_url(live.name),
+    }
+
+
+def count_changes(old_pools: Any, new_pools: Any) -> set[str]:
+    """update_mask paths for the replica counts that differ between two pool lists."""
+    if not isinstance(old_pools, list) or not isinstance(new_pools, list):
+        return set()
+    paths: set[str] = set()
+    for old, new in zip(old_pools, new_pools, strict=False):
+        if not isinstance(old, dict) or not isinstance(new, dict):
+            continue
+        pairs = [("replica_count", old.get("replica_count"), new.get("replica_count"))]
+        old_scaling = old.get("autoscaling_spec") or {}
+        new_scaling = new.get("autoscaling_spec") or {}
+        for bound in ("min_replica_count", "max_replica_count"):
+            pairs.append((bound, old_scaling.get(bound), new_scaling.get(bound)))
+        paths.update(COUNT_PATHS[k] for k, a, b in pairs if not _same(a, b))
+    return paths
+
+
+def _without_counts(pools: Any) -> Any:
+    if not isinstance(pools, list):
+        return pools
+    out = []
+    for pool in pools:
+        if isinstance(pool, dict):
+            pool = {k: v for k, v in pool.items() if k != "replica_count"}
+            scaling = pool.get("autoscaling_spec")
+            if isinstance(scaling, dict):
+                rest = {k: v for k, v in scaling.items() if k not in COUNT_PATHS}
+                # Having autoscaling or not is not a count: adding or dropping it replaces.
+                pool["autoscaling_spec"] = {**rest, "(present)": True}
+        out.append(pool)
+    return out
+
+
+def _with_live_counts(pool: Any, live: Any) -> Any:
+    if not isinstance(pool, dict) or live is None:
+        return pool
+    pool = {**pool, "replica_count": int(live.replica_count)}
+    if isinstance(pool.get("autoscaling_spec"), dict) and "autoscaling_spec" in live:
+        pool["autoscaling_spec"] = {
+            **pool["autoscaling_spec"],
+            "min_replica_count": int(live.autoscaling_spec.min_replica_count),
+            "max_replica_count": int(live.autoscaling_spec.max_replica_count),
+        }
+    return pool
+
+
+def _canonical(props: dict[str, Any]) -> dict[str, Any]:
+    normalized = normalize_persistent_resource({k: props.get(k) for k in RESOURCE_FIELDS})
+    if normalized.failures:  # check() ran first; only a bug gets here
+        raise ValueError("; ".join(str(f) for f in normalized.failures))
+    return normalized.value
+
+
+def _describe_pools(canonical: dict[str, Any]) -> str:
+    pools = canonical.get("resource_pools")
+    if not isinstance(pools, list):
+        return "unknown yet"
+    parts = []
+    for pool in pools:
+        machine = pool.get("machine_spec") if isinstance(pool, dict) else None
+        kind = machine.get("machine_type") if isinstance(machine, dict) else "?"
+        parts.append(f"{pool.get('replica_count', '?')} x {kind}")
+    return ", ".join(parts)
+
+
+def _same(old: Any, new: Any) -> bool:
+    if contains_unknown(new):
+        return False
+    return same_value(old, new)
+
+
+def _time(value: Any) -> str | None:
+    return value.rfc3339() if value else None
+
+
+# -- what CustomJobProvider.check() asks of a persistent resource ------------------------
+
+
+def with_resource_id(job_spec: Any, resource_spec: Any) -> Any:
+    """``job_spec`` naming the resource of ``resource_spec`` when it names none."""
+    if not isinstance(job_spec, dict) or not isinstance(resource_spec, dict):
+        return job_spec
+    if job_spec.get("persistent_resource_id") or job_spec.get("persistentResourceId"):
+        return job_spec
+    return {**job_spec, "persistent_resource_id": resource_spec.get("resource_id")}
+
+
+def job_fit_failures(job: dict[str, Any], resource_spec: Any) -> list[SpecFailure]:
+    """Why a job (``NormalizedJob.value``) cannot run on a resource (its ``spec`` output).
+
+    The job must name that resource, match a pool's machine spec with each worker
+    pool, fit the pools' replicas, and use the resource's network and CMEK key.
+    """
+    from pulumi_vertex_training.spec import job_fits_resource
+
+    if not isinstance(resource_spec, dict):
+        return []
+    failures = []
+    spec = job.get("job_spec")
+    named = spec.get("persistent_resource_id") if isinstance(spec, dict) else None
+    rid = resource_spec.get("resource_id")
+    if not is_unknown(named) and not is_unknown(rid) and named != rid:
+        failures.append(
+            SpecFailure(
+                "job_spec.persistent_resource_id",
+                f"must be {rid!r}, the id of the persistent_resource given",
+                named,
+            )
+        )
+    return failures + job_fits_resource(job, resource_spec)
