@@ -162,8 +162,9 @@ class Engine(pulumi_mocks.Mocks):
 
     # -- pulumi.runtime.mocks.Mocks -------------------------------------------
 
-    def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], None]:
-        return (self.mock_call(args) if self.mock_call else {}), None
+    def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        # No failures is an empty list: the mock monitor iterates it.
+        return (self.mock_call(args) if self.mock_call else {}), []
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         # Only reached through ReadResource/RegisterResource of our monitor.
@@ -400,6 +401,11 @@ class _Monitor(pulumi_mocks.MockMonitor):
         resource_id, outs = self.engine.register(
             request.type, request.name, inputs, bool(request.custom), request.importId
         )
+        # Kept as the engine keeps them in its state, so tests can assert on the graph.
+        saved = self.engine.state["resources"].get(f"{request.type}::{request.name}")
+        if saved is not None and not self.engine._run.dry_run:
+            saved["parent"] = request.parent
+            saved["dependencies"] = sorted(set(request.dependencies))
         struct = _sync_await(rpc.serialize_properties(outs, {}))
         self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(urn, resource_id, outs)
         return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id, object=struct)

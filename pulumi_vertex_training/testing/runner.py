@@ -97,7 +97,11 @@ class ProgramRunner:
 
     @property
     def state(self) -> dict[str, Any]:
-        """The saved state: ``{"resources": {key: {...}}, "outputs": {...}}`` (plain JSON)."""
+        """The saved state: ``{"resources": {key: {...}}, "outputs": {...}}`` (plain JSON).
+
+        Each resource keeps ``type``, ``name``, ``id``, ``inputs``, ``outputs``, and the
+        ``parent`` URN and ``dependencies`` (URNs) of its last registration.
+        """
         return self.engine.state
 
     @property
