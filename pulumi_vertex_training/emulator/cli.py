@@ -141,11 +141,12 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     from pulumi_vertex_training.emulator import faults
 
+    source = "--faults" if args.faults else f"${faults.ENV_VAR}"
     try:
         plan = faults.FaultPlan.parse(args.faults) if args.faults else None
         plan = plan or faults.from_environment(os.environ)
     except faults.FaultSpecError as err:
-        _err(f"--faults: {err}")
+        _err(f"{source}: {err}")
         return 2
     if plan is not None and plan.active:
         print(f"vertex-local: injecting faults: {plan}", flush=True)

@@ -20,7 +20,7 @@ import pytest
 from pulumi_vertex_training.client import EMULATOR_HOST_ENV
 from pulumi_vertex_training.emulator.faults import FaultPlan
 from pulumi_vertex_training.emulator.runner_types import JobRun, RunPhase, RunStatus
-from pulumi_vertex_training.emulator.server import EmulatorServer
+from pulumi_vertex_training.emulator.server import EmulatorServer, FaultHook
 
 PROJECT = "reliability-project"
 LOCATION = "us-central1"
@@ -78,14 +78,15 @@ def fault_emulator(
     plan: FaultPlan | None = None,
     runner: Any = None,
     rest: bool = False,
+    hook: FaultHook | None = None,
 ) -> Iterator[EmulatorServer]:
-    """An emulator of the test's own (own data dir, InstantRunner, ``plan`` as fault hook),
-    with ``VERTEX_AI_EMULATOR_HOST`` pointing at it for the test."""
+    """An emulator of the test's own (own data dir, InstantRunner, ``plan`` or ``hook`` as
+    fault hook), with ``VERTEX_AI_EMULATOR_HOST`` pointing at it for the test."""
     server = EmulatorServer(
         data_dir,
         rest_port=0 if rest else None,
         runner=runner or InstantRunner(),
-        fault_hook=plan.hook if plan is not None else None,
+        fault_hook=plan.hook if plan is not None else hook,
         build_job_run=no_cluster,
         poll_interval=0.05,
     )
