@@ -53,6 +53,11 @@ def provider(emulator: Any) -> PersistentResourceProvider:
     return PersistentResourceProvider()
 
 
+def outs_of(result: Any) -> dict[str, Any]:
+    assert result.outs is not None
+    return dict(result.outs)
+
+
 def checked(provider: PersistentResourceProvider, props: dict[str, Any]) -> dict[str, Any]:
     result = provider.check({}, props)
     assert not result.failures, [(f.property, f.reason) for f in result.failures]
@@ -156,7 +161,7 @@ def test_diff_scales_and_reboots_in_place_and_replaces_on_anything_else(
 
     renamed = {**old, "resource_id": "other"}
     diff = provider.diff("id", old, renamed)
-    assert "resource_id" in diff.replaces and diff.delete_before_replace is False
+    assert "resource_id" in (diff.replaces or []) and diff.delete_before_replace is False
 
     labelled = {**old, "labels": {"a": "b"}}
     assert provider.diff("id", old, labelled).replaces == ["labels"]
@@ -178,7 +183,7 @@ def test_diff_scales_and_reboots_in_place_and_replaces_on_anything_else(
 
 def test_create_scale_reboot_read_delete(provider: PersistentResourceProvider) -> None:
     inputs = checked(provider, pr_props())
-    created = provider.create(inputs)
+    created: Any = provider.create(inputs)
     name = f"{PARENT}/persistentResources/{inputs['resource_id']}"
     assert created.id == name
     outs = created.outs
@@ -189,14 +194,14 @@ def test_create_scale_reboot_read_delete(provider: PersistentResourceProvider) -
     )
 
     scaled = {**inputs, "resource_pools": [{**inputs["resource_pools"][0], "replica_count": 2}]}
-    updated = provider.update(name, outs, scaled).outs
+    updated = outs_of(provider.update(name, outs, scaled))
     assert updated["state"] == "RUNNING" and updated["create_time"] == outs["create_time"]
     assert get_resource(name).resource_pools[0].replica_count == 2
 
-    rebooted = provider.update(name, updated, {**scaled, "reboot_triggers": ["1"]}).outs
+    rebooted = outs_of(provider.update(name, updated, {**scaled, "reboot_triggers": ["1"]}))
     assert rebooted["update_time"] > updated["update_time"]
 
-    read = provider.read(name, rebooted)
+    read: Any = provider.read(name, rebooted)
     assert read.id == name and read.outs["resource_pools"][0]["replica_count"] == 2
 
     provider.delete(name, rebooted)
@@ -215,7 +220,7 @@ def test_create_fails_with_the_resource_error_then_recreates_on_the_next_try(
         provider.create(inputs)
     assert get_resource(name).state.name == "ERROR"
 
-    created = provider.create(inputs)  # the ERROR one is deleted and made again
+    created: Any = provider.create(inputs)  # the ERROR one is deleted and made again
     assert created.outs["state"] == "RUNNING"
     provider.delete(created.id, created.outs)
 
@@ -230,7 +235,7 @@ def test_create_adopts_a_resource_with_the_same_spec_and_refuses_another(
         persistent_resource=persistent_resource_to_proto(inputs["spec"]),
         persistent_resource_id=inputs["resource_id"],
     )
-    adopted = provider.create(inputs)
+    adopted: Any = provider.create(inputs)
     assert adopted.outs["state"] == "RUNNING"
 
     other = checked(
