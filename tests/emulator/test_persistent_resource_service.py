@@ -444,3 +444,44 @@ def test_high_level_sdk_persistent_resource_over_rest(emulator: Any) -> None:
     finally:
         initializer.global_config.__dict__.clear()
         initializer.global_config.__dict__.update(saved)
+
+
+# -- edge cases, through the client and the scheduler seam ---------------------------
+
+
+def test_update_refuses_to_shrink_below_the_replicas_jobs_use(
+    emulator: Any, make_pr: Any, prs: Any
+) -> None:
+    resource = make_pr(pool(2))
+    scheduler = emulator.persistent_resources
+    job = aiplatform_v1.CustomJob(on_resource(resource, "1"))
+    job.job_spec.worker_pool_specs[0].replica_count = 2
+    job.name = f"{PARENT}/customJobs/999{uuid.uuid4().int % 10**6}"
+    scheduler.admit(job)
+    assert scheduler.claim(job) is True
+    assert prs.get_persistent_resource(name=resource.name).resource_pools[0].used_replica_count == 2
+
+    resource.resource_pools[0].replica_count = 1
+    mask = field_mask_pb2.FieldMask(paths=["resource_pools.replica_count"])
+    with pytest.raises(exceptions.FailedPrecondition, match="jobs use 2 replicas"):
+        prs.update_persistent_resource(persistent_resource=resource, update_mask=mask)
+    scheduler.release(job)
+    shrunk = prs.update_persistent_resource(persistent_resource=resource, update_mask=mask)
+    assert shrunk.result(timeout=30, polling=FAST).resource_pools[0].replica_count == 1
+
+
+def test_update_is_refused_while_updating_and_abandoned_by_a_delete(make_pr: Any, prs: Any) -> None:
+    resource = make_pr(pool(1))
+    resource.resource_pools[0].replica_count = 2
+    mask = field_mask_pb2.FieldMask(paths=["resource_pools.replica_count"])
+    update = prs.update_persistent_resource(persistent_resource=resource, update_mask=mask)
+    with pytest.raises(exceptions.FailedPrecondition, match="it is UPDATING"):
+        prs.update_persistent_resource(persistent_resource=resource, update_mask=mask)
+    prs.delete_persistent_resource(name=resource.name).result(timeout=30, polling=FAST)
+    with pytest.raises(exceptions.Aborted, match="being deleted"):
+        update.result(timeout=30, polling=FAST)
+
+
+def test_list_refuses_a_page_token_it_did_not_issue(prs: Any) -> None:
+    with pytest.raises(exceptions.InvalidArgument, match="page_token"):
+        prs.list_persistent_resources(request={"parent": PARENT, "page_token": "bogus"})
