@@ -31,7 +31,7 @@ from pulumi.dynamic import (
 )
 
 from pulumi_vertex_training import client
-from pulumi_vertex_training.provider import jobs, progress
+from pulumi_vertex_training.provider import jobs, progress, retries
 from pulumi_vertex_training.provider.values import (
     changed_paths,
     check_failures,
@@ -179,19 +179,21 @@ class PersistentResourceProvider(ResourceProvider):
         """Scale pools (UpdatePersistentResource) and/or reboot, each waited for."""
         paths = count_changes(olds.get("resource_pools"), news.get("resource_pools"))
         prs = client.persistent_resource_client(jobs.location_of(id_))
-        if paths:
-            resource = persistent_resource_to_proto(_canonical(news))
-            resource.name = id_
-            progress.info(f"{id_}: updating {', '.join(paths)}")
-            operation = prs.update_persistent_resource(
-                persistent_resource=resource,
-                update_mask={"paths": sorted(paths)},
-                retry=jobs._transient_retry(),
-            )
-            _wait(operation, id_)
-        if not _same(olds.get("reboot_triggers"), news.get("reboot_triggers")):
-            progress.info(f"{id_}: rebooting (reboot_triggers changed)")
-            _wait(prs.reboot_persistent_resource(name=id_, retry=jobs._transient_retry()), id_)
+        with retries.explained(id_):
+            if paths:
+                resource = persistent_resource_to_proto(_canonical(news))
+                resource.name = id_
+                progress.info(f"{id_}: updating {', '.join(paths)}")
+                operation = prs.update_persistent_resource(
+                    persistent_resource=resource,
+                    update_mask={"paths": sorted(paths)},
+                    retry=retries.transient_retry(),
+                )
+                _wait(operation, id_)
+            if not _same(olds.get("reboot_triggers"), news.get("reboot_triggers")):
+                progress.info(f"{id_}: rebooting (reboot_triggers changed)")
+                reboot = prs.reboot_persistent_resource(name=id_, retry=retries.transient_retry())
+                _wait(reboot, id_)
         live = get_resource(id_)
         if live is None:
             raise PersistentResourceError(f"{id_} was deleted while it was being updated")
@@ -203,9 +205,12 @@ class PersistentResourceProvider(ResourceProvider):
 
         prs = client.persistent_resource_client(jobs.location_of(id_))
         try:
-            operation = prs.delete_persistent_resource(name=id_, retry=jobs._transient_retry())
-            progress.info(f"{id_}: deleting (jobs still on it are cancelled first)")
-            client.wait_for_operation(operation, OPERATION_TIMEOUT)
+            with retries.explained(id_):
+                operation = prs.delete_persistent_resource(
+                    name=id_, retry=retries.transient_retry()
+                )
+                progress.info(f"{id_}: deleting (jobs still on it are cancelled first)")
+                client.wait_for_operation(operation, OPERATION_TIMEOUT)
         except exceptions.NotFound:
             return
 
@@ -219,7 +224,8 @@ def get_resource(name: str) -> Any:
 
     prs = client.persistent_resource_client(jobs.location_of(name))
     try:
-        return prs.get_persistent_resource(name=name, retry=jobs._transient_retry())
+        with retries.explained(name):
+            return prs.get_persistent_resource(name=name, retry=retries.transient_retry())
     except exceptions.NotFound:
         return None
 
@@ -231,6 +237,8 @@ def create_or_adopt(parent: str, rid: str, canonical: dict[str, Any]) -> Any:
     resource in ERROR is deleted and made again; one with the same pools, network
     and CMEK is adopted; any other is an error naming the clash.
     """
+    import time
+
     from google.api_core import exceptions
 
     from pulumi_vertex_training.spec import persistent_resource_from_proto
@@ -238,7 +246,8 @@ def create_or_adopt(parent: str, rid: str, canonical: dict[str, Any]) -> Any:
     name = f"{parent}/persistentResources/{rid}"
     prs = client.persistent_resource_client(jobs.location_of(name))
     request = persistent_resource_to_proto(canonical)
-    for _ in range(2):
+    attempts = 6
+    for attempt in range(attempts):
         try:
             operation = prs.create_persistent_resource(
                 parent=parent, persistent_resource=request, persistent_resource_id=rid
@@ -261,7 +270,12 @@ def create_or_adopt(parent: str, rid: str, canonical: dict[str, Any]) -> Any:
             progress.info(f"adopting {name} ({live.state.name})")
             return wait_until_running(name)
         except Exception as exc:
-            raise jobs.explain(exc, parent) from exc
+            if retries.is_transient(exc) and attempt < attempts - 1:
+                # The answer may be lost after the server created it: the next try
+                # meets ALREADY_EXISTS and adopts it (same spec), never a second one.
+                time.sleep(retries.backoff(attempt))
+                continue
+            raise retries.explain(exc, parent) from exc
         metadata = operation.metadata
         if metadata is not None and str(getattr(metadata, "progress_message", "")):
             progress.info(f"{name}: {metadata.progress_message}")

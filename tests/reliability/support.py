@@ -89,6 +89,7 @@ def fault_emulator(
         fault_hook=plan.hook if plan is not None else hook,
         build_job_run=no_cluster,
         poll_interval=0.05,
+        persistent_resource_delay=0.05,
     )
     server.start()
     monkeypatch.setenv(EMULATOR_HOST_ENV, server.grpc_address)
