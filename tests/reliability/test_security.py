@@ -1,0 +1,228 @@
+"""Nothing leaks: no credentials in pickled providers or saved state, secrets stay
+secret, credential files never enter an image, the emulator listens on loopback only."""
+
+from __future__ import annotations
+
+import base64
+import json
+import pathlib
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pulumi
+import pytest
+from pulumi.dynamic.dynamic import serialize_provider
+from pulumi.runtime import rpc
+
+import pulumi_vertex_training as vt
+from pulumi_vertex_training.emulator.server import EmulatorServer
+from pulumi_vertex_training.provider.custom_job import CustomJobProvider
+from pulumi_vertex_training.provider.image import ImageProvider
+from pulumi_vertex_training.provider.persistent_resource import PersistentResourceProvider
+from pulumi_vertex_training.provider.python_package import PythonPackageProvider
+from pulumi_vertex_training.testing import ProgramRunner
+from tests.reliability.support import CONFIG, InstantRunner, fault_emulator, trivial_job_spec
+
+TOKEN = "ya29.fake-access-token-for-the-leak-test"
+
+
+@pytest.fixture
+def credentials(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[dict[str, Any]]:
+    """A service account key with a fresh RSA private key, as Application Default
+    Credentials (GOOGLE_APPLICATION_CREDENTIALS), resolvable by google.auth.default()."""
+    import google.auth
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    info = {
+        "type": "service_account",
+        "project_id": "leak-test",
+        "private_key_id": "0123456789abcdef0123456789abcdef01234567",
+        "private_key": pem,
+        "client_email": "deployer@leak-test.iam.gserviceaccount.com",
+        "client_id": "112233445566778899001",
+        "token_uri": "https://oauth2.googleapis.com/token",
+    }
+    path = tmp_path / "sa.json"
+    path.write_text(json.dumps(info))
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(path))
+    monkeypatch.setenv("GOOGLE_OAUTH_ACCESS_TOKEN", TOKEN)
+    creds, project = google.auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
+    assert project == "leak-test" and creds.service_account_email == info["client_email"]
+    creds.token = TOKEN  # as if refreshed: a live token sits in this process
+    yield {"creds": creds, "info": info, "path": str(path)}
+
+
+def secrets_of(credentials: dict[str, Any]) -> list[str]:
+    """Strings that must never appear: key material, key id, SA JSON, token, key path."""
+    info = credentials["info"]
+    body = "".join(info["private_key"].splitlines()[1:-1])
+    return [
+        "PRIVATE KEY",
+        body[:64],
+        body[-64:],
+        info["private_key_id"],
+        TOKEN,
+        credentials["path"],
+        '"type": "service_account"',
+    ]
+
+
+def assert_clean(blob: str, credentials: dict[str, Any], what: str) -> None:
+    for secret in secrets_of(credentials):
+        assert secret not in blob, f"{what} holds credential material: {secret[:20]}..."
+
+
+@pytest.mark.parametrize(
+    "provider",
+    [CustomJobProvider, PersistentResourceProvider, ImageProvider, PythonPackageProvider],
+    ids=lambda p: p.__name__,
+)
+def test_pickled_provider_holds_no_credentials_when_credentials_are_loaded(
+    credentials: dict[str, Any], provider: type
+) -> None:
+    from pulumi.dynamic import Config, ConfigureRequest
+
+    instance = provider()
+    instance.configure(ConfigureRequest(Config(dict(CONFIG), "project")))
+    pickled = base64.b64decode(serialize_provider(instance))
+    assert len(pickled) < 2000, "a provider should pickle by reference, small"
+    assert_clean(pickled.decode("latin-1"), credentials, provider.__name__)
+
+
+def test_saved_state_holds_no_credentials_and_secrets_stay_secret(
+    credentials: dict[str, Any], tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def program() -> None:
+        spec = trivial_job_spec()
+        spec["worker_pool_specs"][0]["container_spec"]["env"] = [
+            {"name": "API_KEY", "value": pulumi.Output.secret("s3cr3t-env-value")}
+        ]
+        job = vt.CustomJob(
+            "train",
+            job_spec=spec,
+            display_name=pulumi.Output.secret("secret-display-name"),
+            wait="none",
+        )
+        pulumi.export("job_spec", job.job_spec)
+        pulumi.export("display_name", job.display_name)
+        pulumi.export("state", job.state)
+
+    state_file = tmp_path / "state.json"
+    with fault_emulator(tmp_path / "vertex", monkeypatch):
+        stack = ProgramRunner(program, config=CONFIG, state_file=state_file)
+        result = stack.up()
+        saved = stack.resources("CustomJob")["train"]
+        assert {"job_spec", "display_name"} <= set(saved["secret_outputs"])
+        assert rpc.is_rpc_secret(result.outputs["job_spec"])
+        assert rpc.is_rpc_secret(result.outputs["display_name"])
+        assert not rpc.is_rpc_secret(result.outputs["state"])
+        stack.destroy()
+    assert_clean(state_file.read_text(), credentials, "the saved state")
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        (
+            "sa-key.json",
+            '{"type": "service_account", "private_key": "-----BEGIN PRIVATE KEY-----"}',
+        ),
+        (".env", "API_KEY=abc\n"),
+        ("keys/id_rsa", "-----BEGIN OPENSSH PRIVATE KEY-----\n"),
+    ],
+)
+def test_training_image_refuses_a_context_holding_credentials(
+    tmp_path: pathlib.Path, name: str, content: str
+) -> None:
+    source = tmp_path / "src"
+    (source / "trainer").mkdir(parents=True)
+    (source / "trainer" / "task.py").write_text("print('train')\n")
+    secret = source / "trainer" / name  # inside the code the Dockerfile copies
+    secret.parent.mkdir(parents=True, exist_ok=True)
+    secret.write_text(content)
+
+    def program() -> None:
+        vt.TrainingImage(
+            "image",
+            source_dir=str(source),
+            script="trainer/task.py",
+            base_image="local/python:3.11",
+            repository="127.0.0.1:5000/leak",
+        )
+
+    with pytest.raises(Exception, match="look like credentials") as raised:
+        ProgramRunner(program, config=CONFIG).preview()
+    assert name in str(raised.value)
+
+
+def _listening(port: int) -> set[str]:
+    """Local addresses with a TCP socket listening on ``port`` (from /proc/net/tcp*)."""
+    found = set()
+    for table, width in (("/proc/net/tcp", 8), ("/proc/net/tcp6", 32)):
+        try:
+            lines = pathlib.Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            local, state = line.split()[1], line.split()[3]
+            address, hex_port = local.split(":")
+            if state == "0A" and int(hex_port, 16) == port and len(address) == width:
+                found.add(_address(address))
+    return found
+
+
+def _address(hex_address: str) -> str:
+    raw = bytes.fromhex(hex_address)
+    if len(raw) == 4:
+        return ".".join(str(b) for b in reversed(raw))
+    words = [raw[i : i + 4][::-1] for i in range(0, 16, 4)]  # /proc stores 4-byte words LE
+    import ipaddress
+
+    address = ipaddress.IPv6Address(b"".join(words))
+    return str(address.ipv4_mapped or address)  # ::ffff:127.0.0.1 is 127.0.0.1
+
+
+def test_emulator_listens_on_loopback_only_unless_told_otherwise(tmp_path: pathlib.Path) -> None:
+    with EmulatorServer(tmp_path / "a", runner=InstantRunner()) as server:
+        assert server.port and server.rest_port
+        for port in (server.port, server.rest_port):
+            assert _listening(port) <= {"127.0.0.1", "::1"} and _listening(port), port
+    with EmulatorServer(tmp_path / "b", host="0.0.0.0", runner=InstantRunner()) as server:
+        assert server.port is not None
+        assert _listening(server.port) & {"0.0.0.0", "::"}
+
+
+@pytest.mark.docker
+def test_vertex_local_serve_listens_on_loopback_only(
+    tmp_path: pathlib.Path, docker_client: Any
+) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pulumi_vertex_training.emulator", "serve", "--port", "0",
+         "--rest-port", "0", "--data-dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        pid_file = tmp_path / "emulator.pid"
+        deadline = time.monotonic() + 60
+        while not pid_file.exists():
+            assert process.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        info = json.loads(pid_file.read_text())
+        for address in (info["grpc_address"], info["rest_address"]):
+            port = int(address.rsplit(":", 1)[1])
+            assert _listening(port) and _listening(port) <= {"127.0.0.1", "::1"}, address
+    finally:
+        process.terminate()
+        process.wait(30)
