@@ -16,7 +16,7 @@ import pytest
 pytest.importorskip("pulumi_gcp", reason="the gcp extra: pip install -e '.[gcp]'")
 
 import pulumi_vertex_training as vt
-from pulumi_vertex_training.components.training_environment import (
+from pulumi_vertex_training.components.environment_args import (
     parse_network,
 )
 from pulumi_vertex_training.testing import ProgramRunner
