@@ -188,6 +188,23 @@ def test_jobs_on_job_options_are_created_after_and_deleted_before_the_peering() 
     assert stack.state["resources"] == {}
 
 
+def test_children_of_a_component_on_job_options_are_deleted_before_the_peering() -> None:
+    # how vt.TrainingJob(opts=env.job_options()) behaves: its children follow it
+    def program() -> None:
+        env = vt.TrainingEnvironment(
+            "train-env", project="my-project", region="us-central1", create_peering=True
+        )
+        parent = pulumi.ComponentResource("test:index:Jobs", "jobs", None, env.job_options())
+        pulumi.CustomResource(
+            "test:index:Job", "child", {"x": 1}, pulumi.ResourceOptions(parent=parent)
+        )
+
+    stack = run(program)
+    assert "train-env-peering" in dependency_names(by_name(stack)["jobs"])
+    deleted = [name for op, name in stack.destroy().ops() if op == "delete"]
+    assert deleted.index("child") < deleted.index("jobs") < deleted.index("train-env-peering")
+
+
 def test_outputs_carry_the_resources_a_job_needs_when_passed_as_inputs() -> None:
     def program() -> None:
         env = vt.TrainingEnvironment(
