@@ -13,23 +13,18 @@ from __future__ import annotations
 import base64
 import re
 import uuid
-from collections.abc import Callable
-from typing import Any
 
-import grpc
 from google.cloud import artifactregistry_v1
 from google.longrunning import operations_pb2
 from google.protobuf import timestamp_pb2
 
 from pulumi_vertex_training.emulator.exceptions import (
     AlreadyExists,
-    EmulatorError,
     InvalidArgument,
     NotFound,
 )
 from pulumi_vertex_training.emulator.store import Store
 
-SERVICE = "google.devtools.artifactregistry.v1.ArtifactRegistry"
 REPOSITORY_KIND = "artifactRegistryRepository"
 OPERATION_KIND = "operation"  # shared with the backend's GetOperation
 _PARENT = re.compile(r"^projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)$")
@@ -46,7 +41,7 @@ def _now() -> timestamp_pb2.Timestamp:
 
 
 class ArtifactRegistryServicer:
-    """The Artifact Registry repository methods (plain Python; see :func:`grpc_handlers`).
+    """The Artifact Registry repository methods (plain Python; served as listed in ``rpcs.py``).
 
     Args:
         store: the emulator's store.
@@ -118,37 +113,3 @@ class ArtifactRegistryServicer:
             {"name": op.name, "operation": base64.b64encode(op.SerializeToString()).decode()},
         )
         return op
-
-
-def _handler(
-    method: Callable[[Any], Any],
-    deserialize: Callable[[bytes], Any],
-    serialize: Callable[[Any], bytes],
-) -> grpc.RpcMethodHandler:
-    def call(request: Any, context: grpc.ServicerContext) -> Any:
-        try:
-            return method(request)
-        except EmulatorError as err:
-            context.abort(err.code, err.message)
-
-    return grpc.unary_unary_rpc_method_handler(
-        call, request_deserializer=deserialize, response_serializer=serialize
-    )
-
-
-def grpc_handlers(servicer: ArtifactRegistryServicer) -> grpc.GenericRpcHandler:
-    """The servicer's methods as a gRPC handler for ``server.add_generic_rpc_handlers``."""
-    T = artifactregistry_v1
-    return grpc.method_handlers_generic_handler(
-        SERVICE,
-        {
-            "GetRepository": _handler(
-                servicer.get_repository, T.GetRepositoryRequest.deserialize, Repository.serialize
-            ),
-            "CreateRepository": _handler(
-                servicer.create_repository,
-                T.CreateRepositoryRequest.deserialize,
-                operations_pb2.Operation.SerializeToString,
-            ),
-        },
-    )

@@ -7,15 +7,10 @@ subclasses, which those layers turn into the wire error.
 
 from __future__ import annotations
 
-from typing import Any
-
-import grpc
 from google.cloud import aiplatform_v1
 from google.longrunning import operations_pb2
 
 from pulumi_vertex_training.emulator.persistent_resource_backend import PersistentResourceBackend
-
-SERVICE = "google.cloud.aiplatform.v1.PersistentResourceService"
 
 
 class PersistentResourceServicer:
@@ -72,40 +67,3 @@ class PersistentResourceServicer:
     ) -> operations_pb2.Operation:
         """DeletePersistentResource: cancels the jobs on it, then deletes it."""
         return self.backend.delete_persistent_resource(request.name)
-
-
-def grpc_handlers(servicer: Any, handler: Any) -> grpc.GenericRpcHandler:
-    """The generic gRPC handler table; ``handler(method, deserialize, serialize)`` is
-    ``server._handler`` (it maps EmulatorError to the gRPC status)."""
-    T = aiplatform_v1
-    op = operations_pb2.Operation.SerializeToString
-    return grpc.method_handlers_generic_handler(
-        SERVICE,
-        {
-            "CreatePersistentResource": handler(
-                servicer.create_persistent_resource,
-                T.CreatePersistentResourceRequest.deserialize, op,
-            ),
-            "GetPersistentResource": handler(
-                servicer.get_persistent_resource,
-                T.GetPersistentResourceRequest.deserialize, T.PersistentResource.serialize,
-            ),
-            "ListPersistentResources": handler(
-                servicer.list_persistent_resources,
-                T.ListPersistentResourcesRequest.deserialize,
-                T.ListPersistentResourcesResponse.serialize,
-            ),
-            "UpdatePersistentResource": handler(
-                servicer.update_persistent_resource,
-                T.UpdatePersistentResourceRequest.deserialize, op,
-            ),
-            "RebootPersistentResource": handler(
-                servicer.reboot_persistent_resource,
-                T.RebootPersistentResourceRequest.deserialize, op,
-            ),
-            "DeletePersistentResource": handler(
-                servicer.delete_persistent_resource,
-                T.DeletePersistentResourceRequest.deserialize, op,
-            ),
-        },
-    )  # fmt: skip

@@ -24,11 +24,8 @@ from concurrent import futures
 from typing import Any
 
 import grpc
-from google.cloud import aiplatform_v1
-from google.longrunning import operations_pb2
-from google.protobuf import empty_pb2
 
-from pulumi_vertex_training.emulator import artifact_registry_service
+from pulumi_vertex_training.emulator import rpcs
 from pulumi_vertex_training.emulator.artifact_registry_service import ArtifactRegistryServicer
 from pulumi_vertex_training.emulator.backend import BuildJobRun, JobBackend
 from pulumi_vertex_training.emulator.exceptions import EmulatorError
@@ -41,17 +38,12 @@ from pulumi_vertex_training.emulator.persistent_resource_backend import (
 from pulumi_vertex_training.emulator.persistent_resource_service import (
     PersistentResourceServicer,
 )
-from pulumi_vertex_training.emulator.persistent_resource_service import (
-    grpc_handlers as persistent_resource_handlers,
-)
 from pulumi_vertex_training.emulator.runner_types import Runner
 from pulumi_vertex_training.emulator.store import Store
 
 log = logging.getLogger(__name__)
 
 STATE_FILE = "state.db"
-JOB_SERVICE = "google.cloud.aiplatform.v1.JobService"
-OPERATIONS_SERVICE = "google.longrunning.Operations"
 
 FaultHook = Callable[[str, str, Any], None]
 """``hook(phase, method, request)``, called with phase ``"before"`` and ``"after"`` each RPC
@@ -244,49 +236,31 @@ class EmulatorServer:
             futures.ThreadPoolExecutor(max_workers=64, thread_name_prefix="vertex-local-grpc"),
             options=[("grpc.so_reuseport", 0)],
         )
-        T = aiplatform_v1
+        assert self.store is not None  # opened by start()
+        registry = _Hooked(ArtifactRegistryServicer(self.store), self._fault_hook, self.calls)
+        services = (
+            (rpcs.JOB_SERVICE, rpcs.JOB_RPCS, jobs),
+            (rpcs.OPERATIONS_SERVICE, rpcs.OPERATIONS_RPCS, operations),
+            (
+                rpcs.PERSISTENT_RESOURCE_SERVICE,
+                rpcs.PERSISTENT_RESOURCE_RPCS,
+                self._persistent_resource_servicer,
+            ),
+            (rpcs.ARTIFACT_REGISTRY_SERVICE, rpcs.ARTIFACT_REGISTRY_RPCS, registry),
+        )
         server.add_generic_rpc_handlers(
             [
                 grpc.method_handlers_generic_handler(
-                    JOB_SERVICE,
+                    service,
                     {
-                        "CreateCustomJob": _handler(
-                            jobs.create_custom_job, T.CreateCustomJobRequest.deserialize,
-                            T.CustomJob.serialize,
-                        ),
-                        "GetCustomJob": _handler(
-                            jobs.get_custom_job, T.GetCustomJobRequest.deserialize,
-                            T.CustomJob.serialize,
-                        ),
-                        "ListCustomJobs": _handler(
-                            jobs.list_custom_jobs, T.ListCustomJobsRequest.deserialize,
-                            T.ListCustomJobsResponse.serialize,
-                        ),
-                        "CancelCustomJob": _handler(
-                            jobs.cancel_custom_job, T.CancelCustomJobRequest.deserialize,
-                            lambda _: empty_pb2.Empty().SerializeToString(),
-                        ),
-                        "DeleteCustomJob": _handler(
-                            jobs.delete_custom_job, T.DeleteCustomJobRequest.deserialize,
-                            operations_pb2.Operation.SerializeToString,
-                        ),
+                        rpc.name: _handler(
+                            getattr(servicer, rpc.method), rpc.deserialize, rpc.serialize
+                        )
+                        for rpc in table
                     },
-                ),
-                grpc.method_handlers_generic_handler(
-                    OPERATIONS_SERVICE,
-                    {
-                        "GetOperation": _handler(
-                            operations.get_operation, operations_pb2.GetOperationRequest.FromString,
-                            operations_pb2.Operation.SerializeToString,
-                        ),
-                    },
-                ),
+                )
+                for service, table, servicer in services
             ]
-        )  # fmt: skip
-        registry = ArtifactRegistryServicer(self.store)  # type: ignore[arg-type]  # set by start()
-        server.add_generic_rpc_handlers([artifact_registry_service.grpc_handlers(registry)])
-        server.add_generic_rpc_handlers(
-            [persistent_resource_handlers(self._persistent_resource_servicer, _handler)]
         )
         address = f"{self.host}:{self._port}"
         try:
