@@ -31,7 +31,7 @@ MAX_WORKER_POOLS = 4
 MAX_ENV_VARS = 100
 MAX_PACKAGE_URIS = 100
 MAX_LABELS = 64
-MAX_LABEL_LENGTH = 64
+MAX_LABEL_LENGTH = 63  # keys and values: "at most 63 characters" (Google Cloud label rules)
 BOOT_DISK_TYPES = ("pd-ssd", "pd-standard", "hyperdisk-balanced")
 BOOT_DISK_SIZE_GB = (100, 64000)
 # google.protobuf.Duration's own bounds (10,000 years).
@@ -224,7 +224,7 @@ def _check_accelerator(machine: Any, f: str, errors: list[str]) -> None:
         )
     elif count == 0 and kind != AcceleratorType.ACCELERATOR_TYPE_UNSPECIFIED:
         errors.append(
-            f"{f}.accelerator_type is {AcceleratorType(kind).name} but accelerator_count is 0; "
+            f"{f}.accelerator_count is 0 but accelerator_type is {AcceleratorType(kind).name}; "
             "set a count >= 1 or leave the type unset"
         )
 

@@ -117,6 +117,9 @@ def _check_job(job: dict[str, Any], location: str | None, failures: list[SpecFai
     name = job.get("display_name")
     if name is None or name == "":
         failures.append(missing("display_name", "required: 1 to 128 characters"))
+    elif isinstance(name, str) and not name.strip():
+        # Vertex (and the emulator) treat a blank name as missing.
+        failures.append(SpecFailure("display_name", "must not be blank: 1 to 128 characters", name))
     elif isinstance(name, str) and len(name) > MAX_DISPLAY_NAME:
         failures.append(
             SpecFailure(

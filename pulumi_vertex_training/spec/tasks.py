@@ -163,6 +163,15 @@ def check_python_package_spec(spec: Any, path: str, failures: list[SpecFailure])
             )
         for i, uri in enumerate(uris):
             check_gcs_uri(uri, names.index(u_path, i), failures)
+            if isinstance(uri, str) and uri.startswith("gs://") and uri.endswith("/"):
+                # A folder is not a package: Vertex pip-installs each URI as a file.
+                failures.append(
+                    SpecFailure(
+                        names.index(u_path, i),
+                        "must name a package file (sdist or wheel), not a folder",
+                        uri,
+                    )
+                )
     check_pattern(
         spec.get("python_module"),
         PYTHON_MODULE,

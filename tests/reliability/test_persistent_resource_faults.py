@@ -113,6 +113,6 @@ def test_permission_denied_names_the_role_on_read_update_and_delete(
         ):
             refuse.methods = {method}
             before = server.calls[method]
-            with pytest.raises(PermissionError, match="roles/aiplatform.user"):
+            with pytest.raises(PermissionError, match=r"roles/aiplatform\.user"):
                 call()
             assert server.calls[method] == before + 1
