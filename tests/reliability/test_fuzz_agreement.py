@@ -13,8 +13,9 @@ providers' check() validates through spec/. For generated, well-formed-ish input
 4. where check() rejects a field the emulator accepts, the rule is in ``STRICTER`` with
    the reason (test_check_is_stricter_than_the_service_only_where_listed shows each).
 
-Example counts: ``FUZZ_EXAMPLES`` (default 300 per property, about 10 s). A long run,
-``FUZZ_EXAMPLES=5000``, is reported in the module's commit and the report.
+Example counts: ``FUZZ_EXAMPLES`` (default 300 per property, about 15 s). A long run,
+``FUZZ_EXAMPLES=2000`` (6,000 generated inputs in all), passed in 86 s after the fixes
+listed in the commit that added this module.
 """
 
 from __future__ import annotations
