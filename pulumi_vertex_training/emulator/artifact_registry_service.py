@@ -10,14 +10,13 @@ CreateRepository's operation is stored like every other operation, so
 
 from __future__ import annotations
 
-import base64
 import re
 import uuid
 
 from google.cloud import artifactregistry_v1
 from google.longrunning import operations_pb2
-from google.protobuf import timestamp_pb2
 
+from pulumi_vertex_training.emulator import records
 from pulumi_vertex_training.emulator.exceptions import (
     AlreadyExists,
     InvalidArgument,
@@ -32,12 +31,6 @@ _NAME = re.compile(r"^projects/[^/]+/locations/[^/]+/repositories/[^/]+$")
 _REPOSITORY_ID = re.compile(r"^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")
 
 Repository = artifactregistry_v1.Repository
-
-
-def _now() -> timestamp_pb2.Timestamp:
-    stamp = timestamp_pb2.Timestamp()
-    stamp.GetCurrentTime()
-    return stamp
 
 
 class ArtifactRegistryServicer:
@@ -85,7 +78,7 @@ class ArtifactRegistryServicer:
         name = f"{request.parent}/repositories/{request.repository_id}"
         if self.store.get(REPOSITORY_KIND, name) is not None:
             raise AlreadyExists(f"the repository already exists: {name}")
-        now = _now()
+        now = records.now()
         repository = Repository(
             name=name,
             format_=request.repository.format_,
@@ -107,9 +100,5 @@ class ArtifactRegistryServicer:
         op.metadata.Pack(
             artifactregistry_v1.OperationMetadata.pb(artifactregistry_v1.OperationMetadata())
         )
-        self.store.put(
-            OPERATION_KIND,
-            op.name,
-            {"name": op.name, "operation": base64.b64encode(op.SerializeToString()).decode()},
-        )
+        records.save_operation(self.store, OPERATION_KIND, op)
         return op

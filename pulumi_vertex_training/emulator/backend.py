@@ -19,7 +19,6 @@ runner still knows (after a restart): live ones are reattached, vanished ones FA
 
 from __future__ import annotations
 
-import base64
 import logging
 import pathlib
 import threading
@@ -35,10 +34,10 @@ from google.cloud.aiplatform_v1 import (
     WorkerPoolSpec,
 )
 from google.longrunning import operations_pb2
-from google.protobuf import empty_pb2, json_format, timestamp_pb2
+from google.protobuf import empty_pb2, json_format
 from google.rpc import code_pb2, status_pb2
 
-from pulumi_vertex_training.emulator import states, validation
+from pulumi_vertex_training.emulator import records, states, validation
 from pulumi_vertex_training.emulator.exceptions import (
     FailedPrecondition,
     InvalidArgument,
@@ -80,16 +79,6 @@ class JobScheduler(Protocol):
     def claim(self, job: CustomJob) -> bool: ...
 
     def release(self, job: CustomJob) -> None: ...
-
-
-def _now() -> timestamp_pb2.Timestamp:
-    ts = timestamp_pb2.Timestamp()
-    ts.GetCurrentTime()
-    return ts
-
-
-def _status(code: int, message: str) -> status_pb2.Status:
-    return status_pb2.Status(code=code, message=message)
 
 
 class JobBackend:
@@ -173,7 +162,7 @@ class JobBackend:
                     self._transition(
                         name,
                         JobState.JOB_STATE_FAILED,
-                        _status(
+                        records.status(
                             code_pb2.INTERNAL,
                             "The emulator restarted and the job's containers were gone "
                             f"(the job was {state.name}); it cannot be resumed.",
@@ -205,7 +194,7 @@ class JobBackend:
         if self.scheduler is not None:
             self.scheduler.admit(CustomJob.wrap(_copy(job)))
         job.state = states.INITIAL
-        now = _now()
+        now = records.now()
         job.create_time.CopyFrom(now)
         job.update_time.CopyFrom(now)
         with self._lock:
@@ -234,7 +223,7 @@ class JobBackend:
         if page_size < 0:
             raise InvalidArgument(f"page_size: {page_size} must not be negative")
         size = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
-        after = _decode_page_token(page_token)
+        after = int(token) if (token := records.decode_page_token(page_token)) else None
         with self._lock:
             jobs = sorted(self._jobs.values(), key=_job_id, reverse=True)
             jobs = [
@@ -249,7 +238,7 @@ class JobBackend:
             if not matches(wrapped):
                 continue
             if len(page) == size:
-                next_token = _encode_page_token(_job_id(CustomJob.pb(page[-1])))
+                next_token = records.encode_page_token(str(_job_id(CustomJob.pb(page[-1]))))
                 break
             page.append(wrapped)
         return page, next_token
@@ -286,7 +275,7 @@ class JobBackend:
                 )
             del self._jobs[name]
             self.store.delete(JOB_KIND, name)
-        now = _now()
+        now = records.now()
         op = operations_pb2.Operation(
             name=f"{name}/operations/{self.store.next_id('operation')}", done=True
         )
@@ -295,20 +284,13 @@ class JobBackend:
         metadata.generic_metadata.update_time.CopyFrom(now)
         op.metadata.Pack(metadata)
         op.response.Pack(empty_pb2.Empty())
-        self.store.put(
-            OPERATION_KIND,
-            op.name,
-            {"name": op.name, "operation": base64.b64encode(op.SerializeToString()).decode()},
-        )
+        records.save_operation(self.store, OPERATION_KIND, op)
         return op
 
     def get_operation(self, name: str) -> operations_pb2.Operation:
         """A long-running operation by name. Raises InvalidArgument, NotFound."""
         validation.check_operation_name(name)
-        data = self.store.get(OPERATION_KIND, name)
-        if data is None:
-            raise NotFound(f"Operation {name} not found.")
-        return operations_pb2.Operation.FromString(base64.b64decode(data["operation"]))
+        return records.load_operation(self.store, OPERATION_KIND, name)
 
     # ---- the monitor -----------------------------------------------------------------
 
@@ -360,13 +342,15 @@ class JobBackend:
             elif status.phase == RunPhase.FAILED:
                 message = status.message or f"A replica exited non-zero: {status.exit_codes}"
                 self._transition(
-                    name, JobState.JOB_STATE_FAILED, _status(code_pb2.INVALID_ARGUMENT, message)
+                    name,
+                    JobState.JOB_STATE_FAILED,
+                    records.status(code_pb2.INVALID_ARGUMENT, message),
                 )
             elif status.phase == RunPhase.MISSING:
                 self._transition(
                     name,
                     JobState.JOB_STATE_FAILED,
-                    _status(
+                    records.status(
                         code_pb2.INTERNAL,
                         "The job's containers disappeared while it was "
                         f"{state.name} (removed outside the emulator).",
@@ -421,7 +405,7 @@ class JobBackend:
                 self._transition(
                     name,
                     JobState.JOB_STATE_FAILED,
-                    _status(
+                    records.status(
                         code_pb2.INVALID_ARGUMENT, f"The job's containers could not start: {err}"
                     ),
                 )
@@ -447,7 +431,7 @@ class JobBackend:
             self._transition(
                 name,
                 JobState.JOB_STATE_FAILED,
-                _status(
+                records.status(
                     code_pb2.DEADLINE_EXCEEDED,
                     f"The job timed out: it ran longer than job_spec.scheduling.timeout "
                     f"({seconds:g}s) and was stopped.",
@@ -471,7 +455,7 @@ class JobBackend:
         with self._lock:
             job = self._jobs[name]
             states.check_transition(JobState(job.state), new)
-            now = _now()
+            now = records.now()
             job.state = new
             job.update_time.CopyFrom(now)
             if new == JobState.JOB_STATE_RUNNING:
@@ -499,7 +483,7 @@ def _copy(job: Any) -> Any:
 
 
 def _cancelled() -> status_pb2.Status:
-    return _status(code_pb2.CANCELLED, "CANCELED")
+    return records.status(code_pb2.CANCELLED, "CANCELED")
 
 
 def _job_id(job: Any) -> int:
@@ -547,22 +531,3 @@ def _compile_filter(text: str) -> Callable[[CustomJob], bool]:
     except ImportError as err:  # the filter parser lands separately
         raise Unimplemented(f"filter: filtering is not available in this build ({err})") from err
     return filters.compile_filter(text)
-
-
-def _encode_page_token(last_id: int) -> str:
-    return base64.urlsafe_b64encode(f"after:{last_id}".encode()).decode()
-
-
-def _decode_page_token(token: str) -> int | None:
-    if not token:
-        return None
-    try:
-        text = base64.urlsafe_b64decode(token.encode()).decode()
-        prefix, _, value = text.partition(":")
-        if prefix != "after":
-            raise ValueError(text)
-        return int(value)
-    except ValueError as err:
-        raise InvalidArgument(
-            f"page_token: {token!r} is not a token this service returned"
-        ) from err

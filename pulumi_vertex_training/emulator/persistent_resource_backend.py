@@ -25,7 +25,6 @@ through to the Store, so a restarted emulator carries on where it stopped.
 
 from __future__ import annotations
 
-import base64
 import logging
 import threading
 import time
@@ -41,11 +40,11 @@ from google.cloud.aiplatform_v1 import (
     UpdatePersistentResourceOperationMetadata,
 )
 from google.longrunning import operations_pb2
-from google.protobuf import empty_pb2, json_format, timestamp_pb2
+from google.protobuf import empty_pb2, json_format
 from google.rpc import code_pb2, status_pb2
 
 from pulumi_vertex_training.emulator import persistent_resource_validation as prv
-from pulumi_vertex_training.emulator import validation
+from pulumi_vertex_training.emulator import records, validation
 from pulumi_vertex_training.emulator.exceptions import (
     AlreadyExists,
     EmulatorError,
@@ -90,12 +89,6 @@ _BUSY_STATE = {
     "reboot": State.REBOOTING,
     "delete": State.STOPPING,
 }
-
-
-def _now() -> timestamp_pb2.Timestamp:
-    ts = timestamp_pb2.Timestamp()
-    ts.GetCurrentTime()
-    return ts
 
 
 class _Record:
@@ -199,7 +192,7 @@ class PersistentResourceBackend:
                     f"persistent_resource_id: a PersistentResource named {name} already exists"
                 )
             resource.name = name
-            now = _now()
+            now = records.now()
             resource.create_time.CopyFrom(now)
             resource.update_time.CopyFrom(now)
             record = _Record(resource, None, {})
@@ -229,12 +222,12 @@ class PersistentResourceBackend:
         if page_size < 0:
             raise InvalidArgument(f"page_size: {page_size} must not be negative")
         size = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
-        after = _decode_token(page_token)
+        after = records.decode_page_token(page_token)
         prefix = f"{parent}/persistentResources/"
         with self._lock:
             names = sorted(n for n in self._records if n.startswith(prefix) and n > after)
             page = [PersistentResource.wrap(_copy(self._records[n].resource)) for n in names[:size]]
-        token = _encode_token(names[size - 1]) if len(names) > size else ""
+        token = records.encode_page_token(names[size - 1]) if len(names) > size else ""
         return page, token
 
     def update_persistent_resource(
@@ -313,10 +306,7 @@ class PersistentResourceBackend:
     def get_operation(self, name: str) -> operations_pb2.Operation:
         """A persistent-resource operation by name. Raises InvalidArgument, NotFound."""
         validation.check_operation_name(name)
-        data = self.store.get(OPERATION_KIND, name)
-        if data is None:
-            raise NotFound(f"Operation {name} not found.")
-        return operations_pb2.Operation.FromString(base64.b64decode(data["operation"]))
+        return records.load_operation(self.store, OPERATION_KIND, name)
 
     # ---- the job scheduler (called by JobBackend) --------------------------------------
 
@@ -474,7 +464,7 @@ class PersistentResourceBackend:
         current = record.state
         if new not in TRANSITIONS.get(current, frozenset()):
             raise RuntimeError(f"{State(current).name} -> {State(new).name} is not legal")
-        now = _now()
+        now = records.now()
         record.resource.state = new
         record.resource.update_time.CopyFrom(now)
         if new == State.RUNNING:
@@ -493,7 +483,7 @@ class PersistentResourceBackend:
         self._transition(record, _BUSY_STATE[kind])
         op_name = f"{record.resource.name}/operations/{self.store.next_id('operation')}"
         op = operations_pb2.Operation(name=op_name, done=False)
-        now = _now()
+        now = records.now()
         metadata = _METADATA[kind].pb()()
         metadata.generic_metadata.create_time.CopyFrom(now)
         metadata.generic_metadata.update_time.CopyFrom(now)
@@ -509,7 +499,7 @@ class PersistentResourceBackend:
         op = self.get_operation(pending["operation"])
         metadata = _METADATA[pending["kind"]].pb()()
         op.metadata.Unpack(metadata)
-        metadata.generic_metadata.update_time.CopyFrom(_now())
+        metadata.generic_metadata.update_time.CopyFrom(records.now())
         if pending["kind"] != "delete":
             done = "Done: the resource is RUNNING."
             metadata.progress_message = f"Failed: {error.message}" if error is not None else done
@@ -522,8 +512,7 @@ class PersistentResourceBackend:
         self._store_operation(op)
 
     def _store_operation(self, op: operations_pb2.Operation) -> None:
-        encoded = base64.b64encode(op.SerializeToString()).decode()
-        self.store.put(OPERATION_KIND, op.name, {"name": op.name, "operation": encoded})
+        records.save_operation(self.store, OPERATION_KIND, op)
 
     def _cancel_all(self, record: _Record, jobs: list[str]) -> None:
         """Cancel jobs (outside the lock: the job backend calls back into release)."""
@@ -566,19 +555,3 @@ def _apply(given: Any, target: Any, paths: set[str]) -> None:
             bound
         ):
             setattr(target.autoscaling_spec, bound, getattr(given.autoscaling_spec, bound))
-
-
-def _encode_token(name: str) -> str:
-    return base64.urlsafe_b64encode(f"after:{name}".encode()).decode()
-
-
-def _decode_token(token: str) -> str:
-    if not token:
-        return ""
-    try:
-        prefix, _, name = base64.urlsafe_b64decode(token.encode()).decode().partition(":")
-    except ValueError:
-        prefix, name = "", ""
-    if prefix != "after" or not name:
-        raise InvalidArgument(f"page_token: {token!r} is not a token this service returned")
-    return name
