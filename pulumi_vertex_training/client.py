@@ -159,9 +159,7 @@ def google_access_token() -> str:
     import google.auth
     import google.auth.transport.requests
 
-    credentials, _ = google.auth.default(
-        scopes=["https://www.googleapis.com/auth/cloud-platform"]
-    )
+    credentials, _ = google.auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
     credentials.refresh(google.auth.transport.requests.Request())
     return str(credentials.token)
 

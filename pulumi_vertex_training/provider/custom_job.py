@@ -43,6 +43,7 @@ from pulumi_vertex_training.spec import (
     normalize_custom_job,
     spec_hash,
 )
+from pulumi_vertex_training.spec.custom_job import JOB_FIELDS
 from pulumi_vertex_training.spec.durations import DurationError, normalize_duration, parse_seconds
 from pulumi_vertex_training.spec.failures import is_unknown, missing
 
@@ -51,7 +52,6 @@ ON_DELETE = ("cancel", "keep")
 DEFAULT_WAIT_TIMEOUT = {"none": 0.0, "started": 3600.0, "completed": 86400.0}
 DELETE_TIMEOUT = 1800.0
 
-JOB_FIELDS = ("display_name", "job_spec", "labels", "encryption_spec")
 REPLACE_KEYS = ("project", "location", *JOB_FIELDS, "triggers")
 LIFECYCLE_KEYS = ("wait", "on_delete", "wait_timeout")
 OUTPUT_KEYS = (

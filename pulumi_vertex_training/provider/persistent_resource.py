@@ -46,19 +46,10 @@ from pulumi_vertex_training.spec import (
     persistent_resource_to_proto,
 )
 from pulumi_vertex_training.spec.failures import is_unknown, missing
+from pulumi_vertex_training.spec.persistent_resource import RESOURCE_FIELDS as SPEC_RESOURCE_FIELDS
 
 OPERATION_TIMEOUT = 3600.0
-RESOURCE_FIELDS = (
-    "resource_id",
-    "display_name",
-    "resource_pools",
-    "network",
-    "reserved_ip_ranges",
-    "psc_interface_config",
-    "resource_runtime_spec",
-    "labels",
-    "encryption_spec",
-)
+RESOURCE_FIELDS = ("resource_id", *SPEC_RESOURCE_FIELDS)
 REPLACE_KEYS = ("project", "location", *(k for k in RESOURCE_FIELDS if k != "resource_pools"))
 OUTPUT_KEYS = (
     "name",

@@ -21,7 +21,6 @@ non-empty pool is an error (the SDK turns 0-replica pools into ``{}``; write ``{
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -29,7 +28,7 @@ from . import names
 from .args import to_plain
 from .coerce import coerce_message, prune
 from .durations import duration_seconds
-from .failures import SpecError, SpecFailure, is_unknown, missing, without_redundant
+from .failures import Normalized, SpecFailure, is_unknown, missing, without_redundant
 from .resource_names import (
     CONTEXT,
     LOCATION_ID,
@@ -70,27 +69,16 @@ FLEX_START_ACCELERATORS = (
 )
 
 
-@dataclass
-class NormalizedJob:
+JOB_FIELDS = ("display_name", "job_spec", "labels", "encryption_spec")
+"""The CustomJob message fields a user gives (the rest are output only)."""
+
+
+class NormalizedJob(Normalized):
     """The canonical CustomJob fields and every problem found, all at once.
 
     ``value`` holds display_name, job_spec, labels, encryption_spec (those given) in the
     canonical form described in this module's docstring.
     """
-
-    value: dict[str, Any]
-    failures: list[SpecFailure] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        """True when there are no failures."""
-        return not self.failures
-
-    def raise_for_failures(self) -> dict[str, Any]:
-        """Return ``value``, or raise SpecError carrying every failure."""
-        if self.failures:
-            raise SpecError(self.failures)
-        return self.value
 
 
 def normalize_custom_job(raw: Mapping[str, Any], *, location: str | None = None) -> NormalizedJob:

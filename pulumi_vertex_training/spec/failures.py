@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -60,6 +60,25 @@ class SpecFailure:
 def missing(path: str, reason: str) -> SpecFailure:
     """A failure for a required field that was not given."""
     return SpecFailure(path=path, reason=reason, has_value=False)
+
+
+@dataclass
+class Normalized:
+    """A canonical value and every problem found on the way, all at once."""
+
+    value: dict[str, Any]
+    failures: list[SpecFailure] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when there are no failures."""
+        return not self.failures
+
+    def raise_for_failures(self) -> dict[str, Any]:
+        """Return ``value``, or raise SpecError carrying every failure."""
+        if self.failures:
+            raise SpecError(self.failures)
+        return self.value
 
 
 class SpecError(ValueError):

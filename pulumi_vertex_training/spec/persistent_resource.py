@@ -16,14 +16,13 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from . import names
 from .args import to_plain
 from .coerce import coerce_message, prune
 from .custom_job import check_encryption_spec, default_accelerator_count
-from .failures import SpecError, SpecFailure, is_unknown, missing, without_redundant
+from .failures import Normalized, SpecFailure, is_unknown, missing, without_redundant
 from .resource_names import RESOURCE_ID, check_email, check_labels, check_network
 from .validators import (
     check_disk_spec,
@@ -39,23 +38,21 @@ _ID_FORM = (
 )
 
 
-@dataclass
-class NormalizedResource:
+RESOURCE_FIELDS = (
+    "display_name",
+    "resource_pools",
+    "network",
+    "reserved_ip_ranges",
+    "psc_interface_config",
+    "resource_runtime_spec",
+    "labels",
+    "encryption_spec",
+)
+"""The PersistentResource message fields a user gives (the id travels beside them)."""
+
+
+class NormalizedResource(Normalized):
     """The canonical PersistentResource inputs (with ``resource_id``) and all failures."""
-
-    value: dict[str, Any]
-    failures: list[SpecFailure] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        """True when there are no failures."""
-        return not self.failures
-
-    def raise_for_failures(self) -> dict[str, Any]:
-        """Return ``value``, or raise SpecError carrying every failure."""
-        if self.failures:
-            raise SpecError(self.failures)
-        return self.value
 
 
 def normalize_resource_id(name: str) -> str:

@@ -9,20 +9,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .custom_job import JOB_FIELDS
+from .persistent_resource import RESOURCE_FIELDS
+
 if TYPE_CHECKING:
     from google.cloud.aiplatform_v1 import CustomJob, PersistentResource
-
-_JOB_FIELDS = ("display_name", "job_spec", "labels", "encryption_spec")
-_RESOURCE_FIELDS = (
-    "display_name",
-    "resource_pools",
-    "network",
-    "reserved_ip_ranges",
-    "psc_interface_config",
-    "resource_runtime_spec",
-    "labels",
-    "encryption_spec",
-)
 
 
 def _parse(canonical: dict[str, Any], message: Any, fields: tuple[str, ...]) -> None:
@@ -41,7 +32,7 @@ def custom_job_to_proto(canonical: dict[str, Any]) -> CustomJob:
     from google.cloud.aiplatform_v1 import CustomJob
 
     job = CustomJob()
-    _parse(canonical, job, _JOB_FIELDS)
+    _parse(canonical, job, JOB_FIELDS)
     return job
 
 
@@ -50,7 +41,7 @@ def persistent_resource_to_proto(canonical: dict[str, Any]) -> PersistentResourc
     from google.cloud.aiplatform_v1 import PersistentResource
 
     resource = PersistentResource()
-    _parse(canonical, resource, _RESOURCE_FIELDS)
+    _parse(canonical, resource, RESOURCE_FIELDS)
     return resource
 
 
@@ -70,7 +61,7 @@ def custom_job_from_proto(job: Any) -> dict[str, Any]:
     """
     from .custom_job import normalize_custom_job
 
-    raw = {k: v for k, v in _to_dict(job).items() if k in _JOB_FIELDS}
+    raw = {k: v for k, v in _to_dict(job).items() if k in JOB_FIELDS}
     # Failures are ignored: a live job may break a preview-time rule and still be the
     # truth; output-only nested fields (none today) would be dropped as unknown keys.
     return normalize_custom_job(raw).value
@@ -81,7 +72,7 @@ def persistent_resource_from_proto(resource: Any) -> dict[str, Any]:
     from .persistent_resource import normalize_persistent_resource
 
     data = _to_dict(resource)
-    raw = {k: v for k, v in data.items() if k in _RESOURCE_FIELDS}
+    raw = {k: v for k, v in data.items() if k in RESOURCE_FIELDS}
     name = data.get("name", "")
     raw["resource_id"] = name.rsplit("/", 1)[-1] if name else None
     # Output-only nested fields (ResourcePool.used_replica_count) drop out as unknown keys.
