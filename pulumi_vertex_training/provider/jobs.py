@@ -18,6 +18,7 @@ from pulumi_vertex_training.provider import progress
 from pulumi_vertex_training.provider.retries import backoff, explain, explained
 from pulumi_vertex_training.provider.retries import is_transient as _is_transient
 from pulumi_vertex_training.provider.retries import transient_retry as _transient_retry
+from pulumi_vertex_training.provider.values import time_string
 
 if TYPE_CHECKING:
     from google.cloud.aiplatform_v1 import CustomJob, JobServiceClient
@@ -189,17 +190,13 @@ def job_outputs(job: CustomJob) -> dict[str, Any]:
         "job_id": job.name.rsplit("/", 1)[-1],
         "state": job.state.name,
         "error": error,
-        "create_time": _time(job.create_time),
-        "start_time": _time(job.start_time),
-        "end_time": _time(job.end_time),
-        "update_time": _time(job.update_time),
+        "create_time": time_string(job.create_time),
+        "start_time": time_string(job.start_time),
+        "end_time": time_string(job.end_time),
+        "update_time": time_string(job.update_time),
         "console_url": client.console_url(job.name),
         "web_access_uris": dict(job.web_access_uris),
         "model_dir": f"{base}model/" if base else None,
         "checkpoint_dir": f"{base}checkpoints/" if base else None,
         "tensorboard_log_dir": f"{base}logs/" if base else None,
     }
-
-
-def _time(value: Any) -> str | None:
-    return value.rfc3339() if value else None

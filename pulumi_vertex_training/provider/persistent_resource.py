@@ -32,6 +32,14 @@ from pulumi.dynamic import (
 
 from pulumi_vertex_training import client
 from pulumi_vertex_training.provider import jobs, progress, retries
+from pulumi_vertex_training.provider.persistent_resource_api import (
+    OPERATION_TIMEOUT,
+    PersistentResourceError,
+    create_or_adopt,
+    get_resource,
+    resource_outputs,
+    wait_for_operation,
+)
 from pulumi_vertex_training.provider.values import (
     changed_paths,
     check_failures,
@@ -48,7 +56,6 @@ from pulumi_vertex_training.spec import (
 from pulumi_vertex_training.spec.failures import is_unknown, missing
 from pulumi_vertex_training.spec.persistent_resource import RESOURCE_FIELDS as SPEC_RESOURCE_FIELDS
 
-OPERATION_TIMEOUT = 3600.0
 RESOURCE_FIELDS = ("resource_id", *SPEC_RESOURCE_FIELDS)
 REPLACE_KEYS = ("project", "location", *(k for k in RESOURCE_FIELDS if k != "resource_pools"))
 OUTPUT_KEYS = (
@@ -67,10 +74,6 @@ COUNT_PATHS = {
     "min_replica_count": "resource_pools.autoscaling_spec.min_replica_count",
     "max_replica_count": "resource_pools.autoscaling_spec.max_replica_count",
 }
-
-
-class PersistentResourceError(Exception):
-    """The persistent resource ended in ERROR (or could not be created)."""
 
 
 class PersistentResourceProvider(ResourceProvider):
@@ -180,11 +183,11 @@ class PersistentResourceProvider(ResourceProvider):
                     update_mask={"paths": sorted(paths)},
                     retry=retries.transient_retry(),
                 )
-                _wait(operation, id_)
+                wait_for_operation(operation, id_)
             if not _same(olds.get("reboot_triggers"), news.get("reboot_triggers")):
                 progress.info(f"{id_}: rebooting (reboot_triggers changed)")
                 reboot = prs.reboot_persistent_resource(name=id_, retry=retries.transient_retry())
-                _wait(reboot, id_)
+                wait_for_operation(reboot, id_)
         live = get_resource(id_)
         if live is None:
             raise PersistentResourceError(f"{id_} was deleted while it was being updated")
@@ -204,136 +207,6 @@ class PersistentResourceProvider(ResourceProvider):
                 client.wait_for_operation(operation, OPERATION_TIMEOUT)
         except exceptions.NotFound:
             return
-
-
-# -- plain functions over the API ------------------------------------------------------
-
-
-def get_resource(name: str) -> Any:
-    """The live PersistentResource, or None when it does not exist."""
-    from google.api_core import exceptions
-
-    prs = client.persistent_resource_client(jobs.location_of(name))
-    try:
-        with retries.explained(name):
-            return prs.get_persistent_resource(name=name, retry=retries.transient_retry())
-    except exceptions.NotFound:
-        return None
-
-
-def create_or_adopt(parent: str, rid: str, canonical: dict[str, Any]) -> Any:
-    """Create the resource and wait until RUNNING.
-
-    When the id is taken (a crashed ``up`` made it, or it was made by hand): a
-    resource in ERROR is deleted and made again; one with the same pools, network
-    and CMEK is adopted; any other is an error naming the clash.
-    """
-    import time
-
-    from google.api_core import exceptions
-
-    from pulumi_vertex_training.spec import persistent_resource_from_proto
-
-    name = f"{parent}/persistentResources/{rid}"
-    prs = client.persistent_resource_client(jobs.location_of(name))
-    request = persistent_resource_to_proto(canonical)
-    attempts = 6
-    for attempt in range(attempts):
-        try:
-            operation = prs.create_persistent_resource(
-                parent=parent, persistent_resource=request, persistent_resource_id=rid
-            )
-        except exceptions.AlreadyExists:
-            live = get_resource(name)
-            if live is None:
-                continue  # deleted meanwhile: try again
-            if live.state.name == "ERROR":
-                progress.info(f"{name} exists in ERROR ({live.error.message}); recreating it")
-                client.wait_for_operation(
-                    prs.delete_persistent_resource(name=name), OPERATION_TIMEOUT
-                )
-                continue
-            if not same_value(persistent_resource_from_proto(live), canonical):
-                raise PersistentResourceError(
-                    f"{name} already exists with another spec; delete it, or give this "
-                    "resource another resource_id"
-                ) from None
-            progress.info(f"adopting {name} ({live.state.name})")
-            return wait_until_running(name)
-        except Exception as exc:
-            if retries.is_transient(exc) and attempt < attempts - 1:
-                # The answer may be lost after the server created it: the next try
-                # meets ALREADY_EXISTS and adopts it (same spec), never a second one.
-                time.sleep(retries.backoff(attempt))
-                continue
-            raise retries.explain(exc, parent) from exc
-        metadata = operation.metadata
-        if metadata is not None and str(getattr(metadata, "progress_message", "")):
-            progress.info(f"{name}: {metadata.progress_message}")
-        return _wait(operation, name)
-    raise PersistentResourceError(f"could not create {name}: its id stayed taken")
-
-
-def wait_until_running(name: str, timeout: float = OPERATION_TIMEOUT) -> Any:
-    """Poll until RUNNING; ERROR (or the resource vanishing) raises PersistentResourceError."""
-    import time
-
-    deadline = time.monotonic() + timeout
-    interval = 0.05 if client.emulator_host() else 10.0
-    seen = ""
-    while True:
-        live = get_resource(name)
-        if live is None:
-            raise PersistentResourceError(f"{name} was deleted while waiting for it")
-        if live.state.name != seen:
-            seen = live.state.name
-            progress.info(f"{name}: {seen}")
-        if seen == "RUNNING":
-            return live
-        if seen in ("ERROR", "STOPPING"):
-            raise _error(live)
-        if time.monotonic() >= deadline:
-            raise PersistentResourceError(f"{name} is still {seen} after {timeout:.0f}s")
-        time.sleep(interval)
-
-
-def _wait(operation: Any, name: str) -> Any:
-    """Wait for an operation on ``name``; a failed one raises with the resource's error."""
-    from google.api_core import exceptions
-
-    try:
-        client.wait_for_operation(operation, OPERATION_TIMEOUT)
-    except exceptions.GoogleAPICallError as exc:
-        live = get_resource(name)
-        if live is not None and live.state.name == "ERROR":
-            raise _error(live) from exc
-        raise PersistentResourceError(f"{name}: the operation failed: {exc.message}") from exc
-    return wait_until_running(name)
-
-
-def _error(live: Any) -> PersistentResourceError:
-    message = live.error.message or "(no error message)"
-    return PersistentResourceError(
-        f"{live.name} is {live.state.name}: {message}\nconsole: {client.console_url(live.name)}"
-    )
-
-
-def resource_outputs(live: Any) -> dict[str, Any]:
-    """The computed outputs of a PersistentResource resource, from the live one."""
-    error = None
-    if live.error and (live.error.code or live.error.message):
-        error = {"code": live.error.code, "message": live.error.message}
-    return {
-        "name": live.name,
-        "state": live.state.name,
-        "error": error,
-        "create_time": _time(live.create_time),
-        "start_time": _time(live.start_time),
-        "update_time": _time(live.update_time),
-        "used_replica_counts": {p.id: int(p.used_replica_count) for p in live.resource_pools},
-        "access_uris": dict(live.resource_runtime.access_uris),
-        "console_url": client.console_url(live.name),
-    }
 
 
 def count_changes(old_pools: Any, new_pools: Any) -> set[str]:
@@ -405,10 +278,6 @@ def _same(old: Any, new: Any) -> bool:
     if contains_unknown(new):
         return False
     return same_value(old, new)
-
-
-def _time(value: Any) -> str | None:
-    return value.rfc3339() if value else None
 
 
 # -- what CustomJobProvider.check() asks of a persistent resource ------------------------

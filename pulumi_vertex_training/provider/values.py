@@ -86,3 +86,8 @@ def changed_paths(old: Any, new: Any, path: str = "") -> list[str]:
             out.extend(changed_paths(a, b, f"{path}[{i}]"))
         return out
     return [] if same_value(old, new) else [path or "(all)"]
+
+
+def time_string(value: Any) -> str | None:
+    """A proto Timestamp field as RFC 3339, or None when unset."""
+    return value.rfc3339() if value else None
