@@ -105,6 +105,12 @@ class ProgramRunner:
         return self.engine.state
 
     @property
+    def config(self) -> dict[str, str]:
+        """The stack config (namespaced keys); change it between runs as
+        ``pulumi config set`` would."""
+        return self.engine.config
+
+    @property
     def outputs(self) -> dict[str, Any]:
         """The stack outputs of the last up."""
         return dict(self.engine.state["outputs"])

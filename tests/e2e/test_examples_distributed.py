@@ -1,6 +1,7 @@
 """examples/distributed in-process against the emulator: a chief, two workers and an
 evaluator run one image; up waits for SUCCEEDED, each replica's log shows its own
-CLUSTER_SPEC task, a second up builds and submits nothing, destroy deletes the job."""
+CLUSTER_SPEC task, a second up builds and submits nothing, an edit to the args replaces
+only the job, refresh reads it, destroy deletes it."""
 
 from __future__ import annotations
 
@@ -76,6 +77,19 @@ def test_distributed_example_runs_every_replica_with_its_own_cluster_spec_task(
     assert registry.builds_started() == builds
     assert mutating_calls(emulator) == calls
 
+    # an edit to the job's args: the job is replaced, the image is not rebuilt
+    stack.config[f"{name}:shard_size"] = "500"
+    edited = stack.up()
+    changed = sorted((s.op, s.name) for s in edited.changed())
+    assert changed == [("delete-replaced", "distributed"), ("replace", "distributed")]
+    assert registry.builds_started() == builds
+    assert edited.outputs["image_uri"] == image
+    assert jobs.get_job(job_name) is None  # the replaced job was cancelled and deleted
+
+    stack.refresh()
+    refreshed = stack.resources("vertex:CustomJob")["distributed"]["outputs"]
+    assert refreshed["state"] == "JOB_STATE_SUCCEEDED"
+
     stack.destroy()
     assert stack.state["resources"] == {}
-    assert jobs.get_job(job_name) is None
+    assert jobs.get_job(edited.outputs["job_name"]) is None
