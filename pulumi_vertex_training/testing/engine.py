@@ -23,7 +23,6 @@ from typing import Any
 import dill
 import pulumi
 from pulumi.dynamic import Config, ConfigureRequest, ResourceProvider
-from pulumi.output import Unknown
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 from pulumi.runtime import settings as pulumi_settings
@@ -31,6 +30,8 @@ from pulumi.runtime._serialization import _deserialize
 from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.stack import massage, run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
+
+from pulumi_vertex_training.testing.wire import has_secret, plain, round_trip, to_wire
 
 PROVIDER_KEY = "__provider"
 DYNAMIC_TYPE_PREFIX = "pulumi-python:dynamic"
@@ -83,43 +84,6 @@ class _Run:
     steps: list[Step] = field(default_factory=list)
     seen: set[str] = field(default_factory=set)
     replaced: list[dict[str, Any]] = field(default_factory=list)
-
-
-def plain(value: Any) -> Any:
-    """Strip secret wrappers, as the engine does before calling a dynamic provider."""
-    if rpc.is_rpc_secret(value):
-        return plain(rpc.unwrap_rpc_secret(value))
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    return value
-
-
-def _has_secret(value: Any) -> bool:
-    if rpc.is_rpc_secret(value):
-        return True
-    if isinstance(value, dict):
-        return any(_has_secret(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_has_secret(v) for v in value)
-    return False
-
-
-def _wire(value: Any) -> Any:
-    if isinstance(value, Unknown):
-        return rpc.UNKNOWN
-    if isinstance(value, dict):
-        return {k: _wire(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_wire(v) for v in value]
-    return value
-
-
-def round_trip(props: dict[str, Any]) -> dict[str, Any]:
-    """What a property bag looks like after a gRPC trip: ints become floats."""
-    struct = _sync_await(rpc.serialize_properties(_wire(props), {}))
-    return dict(rpc.deserialize_properties(struct, True))
 
 
 class Engine(pulumi_mocks.Mocks):
@@ -234,7 +198,7 @@ class Engine(pulumi_mocks.Mocks):
         self, key: str, typ: str, name: str, inputs: dict[str, Any], old: dict[str, Any] | None
     ) -> tuple[str, dict[str, Any]]:
         dry_run = self._run.dry_run
-        secret_keys = {k for k, v in inputs.items() if k != PROVIDER_KEY and _has_secret(v)}
+        secret_keys = {k for k, v in inputs.items() if k != PROVIDER_KEY and has_secret(v)}
         news = plain(inputs)
         provider = self.provider(news)
         checked = provider.check(dict(old["inputs"]) if old else {}, dict(news))
@@ -257,7 +221,7 @@ class Engine(pulumi_mocks.Mocks):
                         "secret_outputs": sorted(secret_keys),
                     }
             wired = {k: rpc.wrap_rpc_secret(v) if k in secret_keys else v for k, v in outs.items()}
-            return resource_id, _wire(wired)
+            return resource_id, to_wire(wired)
 
         if old is None:
             if dry_run:
@@ -347,7 +311,7 @@ class Engine(pulumi_mocks.Mocks):
                 self._delete(resource)
                 del self.state["resources"][key]
         if not dry_run:
-            self.state["outputs"] = plain(_wire(dict(outputs)))
+            self.state["outputs"] = plain(to_wire(dict(outputs)))
         return dict(outputs), list(self._run.steps)
 
     def refresh(self) -> list[Step]:
@@ -416,5 +380,5 @@ class _Monitor(pulumi_mocks.MockMonitor):
         outs = self.engine.read(request.type, request.name, request.id, inputs)
         urn = self.make_urn(request.parent, request.type, request.name)
         self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(urn, request.id, outs)
-        struct = _sync_await(rpc.serialize_properties(_wire(outs), {}))
+        struct = _sync_await(rpc.serialize_properties(to_wire(outs), {}))
         return resource_pb2.ReadResourceResponse(urn=urn, properties=struct)
