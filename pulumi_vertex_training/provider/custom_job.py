@@ -17,17 +17,16 @@ from typing import Any
 
 from pulumi.dynamic import (
     CheckResult,
-    ConfigureRequest,
     CreateResult,
     DiffResult,
     ReadResult,
-    ResourceProvider,
     UpdateResult,
 )
 
 from pulumi_vertex_training import client
 from pulumi_vertex_training.provider import jobs, progress
 from pulumi_vertex_training.provider.persistent_resource import job_fit_failures, with_resource_id
+from pulumi_vertex_training.provider.regional import RegionalProvider
 from pulumi_vertex_training.provider.values import (
     changed_paths,
     check_failures,
@@ -45,7 +44,7 @@ from pulumi_vertex_training.spec import (
 )
 from pulumi_vertex_training.spec.custom_job import JOB_FIELDS
 from pulumi_vertex_training.spec.durations import DurationError, normalize_duration, parse_seconds
-from pulumi_vertex_training.spec.failures import is_unknown, missing
+from pulumi_vertex_training.spec.failures import is_unknown
 
 WAIT_MODES = ("none", "started", "completed")
 ON_DELETE = ("cancel", "keep")
@@ -71,18 +70,8 @@ OUTPUT_KEYS = (
 )
 
 
-class CustomJobProvider(ResourceProvider):
+class CustomJobProvider(RegionalProvider):
     """Dynamic provider for ``vt.CustomJob``. Holds no clients or credentials."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.default_project: str | None = None
-        self.default_location: str | None = None
-
-    def configure(self, req: ConfigureRequest) -> None:
-        """Stack config as a fallback for project and location (``gcp:project``/``gcp:region``)."""
-        self.default_project = req.config.get("gcp:project")
-        self.default_location = req.config.get("gcp:region")
 
     # -- check / diff ----------------------------------------------------------
 
@@ -92,19 +81,7 @@ class CustomJobProvider(ResourceProvider):
         failures: list[SpecFailure] = []
         inputs = dict(news)
 
-        for key, default in (
-            ("project", self.default_project),
-            ("location", self.default_location),
-        ):
-            value = values.get(key) or default
-            if value is None or value == "":
-                config = "gcp:project" if key == "project" else "gcp:region"
-                failures.append(
-                    missing(key, f"{key} is not set: pass {key}= or `pulumi config set {config}`")
-                )
-            elif not is_unknown(value) and not isinstance(value, str):
-                failures.append(SpecFailure(key, "must be a string", value))
-            inputs[key] = from_spec(value)
+        self.check_place(values, inputs, failures)
 
         wait = values.get("wait") or "started"
         if not is_unknown(wait) and wait not in WAIT_MODES:

@@ -22,11 +22,9 @@ from typing import Any
 
 from pulumi.dynamic import (
     CheckResult,
-    ConfigureRequest,
     CreateResult,
     DiffResult,
     ReadResult,
-    ResourceProvider,
     UpdateResult,
 )
 
@@ -40,6 +38,7 @@ from pulumi_vertex_training.provider.persistent_resource_api import (
     resource_outputs,
     wait_for_operation,
 )
+from pulumi_vertex_training.provider.regional import RegionalProvider
 from pulumi_vertex_training.provider.values import (
     changed_paths,
     check_failures,
@@ -53,7 +52,7 @@ from pulumi_vertex_training.spec import (
     normalize_persistent_resource,
     persistent_resource_to_proto,
 )
-from pulumi_vertex_training.spec.failures import is_unknown, missing
+from pulumi_vertex_training.spec.failures import is_unknown
 from pulumi_vertex_training.spec.persistent_resource import RESOURCE_FIELDS as SPEC_RESOURCE_FIELDS
 
 RESOURCE_FIELDS = ("resource_id", *SPEC_RESOURCE_FIELDS)
@@ -76,18 +75,8 @@ COUNT_PATHS = {
 }
 
 
-class PersistentResourceProvider(ResourceProvider):
+class PersistentResourceProvider(RegionalProvider):
     """Dynamic provider for ``vt.PersistentResource``. Holds no clients or credentials."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.default_project: str | None = None
-        self.default_location: str | None = None
-
-    def configure(self, req: ConfigureRequest) -> None:
-        """Stack config as a fallback for project and location (``gcp:project``/``gcp:region``)."""
-        self.default_project = req.config.get("gcp:project")
-        self.default_location = req.config.get("gcp:region")
 
     # -- check / diff ----------------------------------------------------------
 
@@ -96,18 +85,7 @@ class PersistentResourceProvider(ResourceProvider):
         values = to_spec(news)
         failures: list[SpecFailure] = []
         inputs = dict(news)
-        for key, default, config in (
-            ("project", self.default_project, "gcp:project"),
-            ("location", self.default_location, "gcp:region"),
-        ):
-            value = values.get(key) or default
-            if value is None or value == "":
-                failures.append(
-                    missing(key, f"{key} is not set: pass {key}= or `pulumi config set {config}`")
-                )
-            elif not is_unknown(value) and not isinstance(value, str):
-                failures.append(SpecFailure(key, "must be a string", value))
-            inputs[key] = from_spec(value)
+        self.check_place(values, inputs, failures)
         location = inputs["location"] if isinstance(inputs["location"], str) else None
         normalized = normalize_persistent_resource(
             {k: values.get(k) for k in RESOURCE_FIELDS}, location=location
