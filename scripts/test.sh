@@ -7,4 +7,9 @@ bash scripts/services.sh
 .venv/bin/ruff check pulumi_vertex_training tests bench examples
 .venv/bin/ruff format --check pulumi_vertex_training tests bench examples
 .venv/bin/mypy
+# Images earlier test runs built and pushed to 127.0.0.1:5000 (each test uses its own
+# repository): on the vfs storage driver every one is a full copy, so drop them first.
+docker images --format '{{.Repository}}:{{.Tag}}' \
+  | grep -E '^127\.0\.0\.1:5000/(vt|e2e|tests)-' | xargs -r docker rmi -f >/dev/null 2>&1 || true
+docker image prune -f >/dev/null 2>&1 || true
 exec .venv/bin/pytest -q -p no:cacheprovider "$@"
