@@ -208,11 +208,25 @@ def hash_context(context: BuildContext, dockerfile: str, base_image: str) -> str
     Returns:
         64 lowercase hex digits (sha256).
     """
-    h = hashlib.sha256(_HASH_VERSION)
-    for text in (base_image, dockerfile):
+    return hash_inputs(_HASH_VERSION, (base_image, dockerfile), context.files)
+
+
+def hash_inputs(version: bytes, fields: Sequence[str], files: Sequence[ContextFile]) -> str:
+    """The sha256 of a file set plus the text fields that shape what is built from it.
+
+    ``version`` names the hash scheme (change it to invalidate every hash of a
+    kind); each field counts with its length, so fields cannot bleed into each
+    other. Files count as ``hash_context`` describes: relative path, mode and
+    bytes (symlinks: their target), never mtimes or owners.
+
+    Returns:
+        64 lowercase hex digits.
+    """
+    h = hashlib.sha256(version)
+    for text in fields:
         data = text.encode()
         h.update(len(data).to_bytes(8, "big") + data)
-    for f in context.files:
+    for f in files:
         h.update(f.path.encode() + b"\0" + f"{f.mode:o}".encode() + b"\0")
         if f.link_target is not None:
             h.update(b"L" + f.link_target.encode() + b"\n")
@@ -221,7 +235,8 @@ def hash_context(context: BuildContext, dockerfile: str, base_image: str) -> str
     return h.hexdigest()
 
 
-def _tar_info(name: str, kind: bytes, mode: int, size: int = 0) -> tarfile.TarInfo:
+def tar_info(name: str, kind: bytes, mode: int, size: int = 0) -> tarfile.TarInfo:
+    """A tar header with nothing of this machine in it: fixed mtime, owner 0, no names."""
     info = tarfile.TarInfo(name)
     info.type, info.mode, info.size = kind, mode, size
     info.mtime, info.uid, info.gid, info.uname, info.gname = SOURCE_DATE_EPOCH, 0, 0, "", ""
@@ -238,7 +253,7 @@ def write_context_tar(context: BuildContext, dockerfile: str, dest: BinaryIO) ->
     with tarfile.open(fileobj=dest, mode="w", format=tarfile.PAX_FORMAT) as tar:
         control = f"{DOCKERFILE_NAME}\n.dockerignore\n".encode()
         for name, data in ((".dockerignore", control), (DOCKERFILE_NAME, dockerfile.encode())):
-            tar.addfile(_tar_info(name, tarfile.REGTYPE, 0o644, len(data)), io.BytesIO(data))
+            tar.addfile(tar_info(name, tarfile.REGTYPE, 0o644, len(data)), io.BytesIO(data))
         written_dirs: set[str] = set()
         for f in context.files:
             parent = posixpath.dirname(f.path)
@@ -247,13 +262,13 @@ def write_context_tar(context: BuildContext, dockerfile: str, dest: BinaryIO) ->
                 missing.append(parent)
                 parent = posixpath.dirname(parent)
             for d in reversed(missing):
-                tar.addfile(_tar_info(d, tarfile.DIRTYPE, 0o755))
+                tar.addfile(tar_info(d, tarfile.DIRTYPE, 0o755))
                 written_dirs.add(d)
             if f.link_target is not None:
-                info = _tar_info(f.path, tarfile.SYMTYPE, 0o777)
+                info = tar_info(f.path, tarfile.SYMTYPE, 0o777)
                 info.linkname = f.link_target
                 tar.addfile(info)
                 continue
             size = os.path.getsize(f.source)
             with open(f.source, "rb") as fh:
-                tar.addfile(_tar_info(f.path, tarfile.REGTYPE, f.mode, size), fh)
+                tar.addfile(tar_info(f.path, tarfile.REGTYPE, f.mode, size), fh)

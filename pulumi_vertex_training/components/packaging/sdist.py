@@ -1,14 +1,14 @@
-"""Source distributions for ``python_package_spec`` jobs: build, wrap, hash.
+"""Source distributions for ``python_package_spec`` jobs: resolve, hash, build.
 
 Two kinds of source, as the Vertex tools take them:
 
 * a **project** (``source_dir`` holds ``pyproject.toml`` or ``setup.py``): its
   sdist is built by the ``build`` package in an isolated environment
-  (``python -m build --sdist``), from a private copy of the file set, so the
-  builder never writes ``*.egg-info`` into the user's tree;
+  (``python -m build --sdist``, ``sdist_project.py``), from a private copy of
+  the file set, so the builder never writes ``*.egg-info`` into the user's tree;
 * a **bare script or folder**: wrapped the way the Vertex SDK's
-  ``CustomJob.from_local_script`` does (reference §7): the folder (or the
-  script, copied as ``task.py``) becomes the package
+  ``CustomJob.from_local_script`` does (reference §7, ``sdist_wrapped.py``):
+  the folder (or the script, copied as ``task.py``) becomes the package
   ``aiplatform_custom_trainer_script`` of the distribution
   ``aiplatform_custom_trainer_script-0.1`` with ``requirements`` as
   ``install_requires``. ``script="task.py"`` runs
@@ -20,70 +20,55 @@ Two kinds of source, as the Vertex tools take them:
 
 Determinism (decided): the **content hash is computed from the source, not
 from the tarball**: the sorted relative paths, executable bits and bytes of
-the file set (the same file set and ignore rules as ``TrainingImage``:
-``.dockerignore``/``.gcloudignore``, no VCS folders, venvs or caches; for
-projects also no ``build/``, ``dist/``, ``*.egg-info``), plus the kind, the
-module and the requirements. It is cheap, so the program computes it and
-preview knows whether the package changes without building. The tarball is
-made reproducible as well: whatever the builder wrote is re-packed with
-sorted entries, a fixed mtime (``SOURCE_DATE_EPOCH``, also exported to the
-builder), owner 0 and a gzip header without name or time, so the same source
-gives the same bytes on one machine. (Builders may still differ across
-setuptools versions, which is why the hash does not depend on the bytes.)
+the file set (the same file set, ignore rules and file hashing as
+``TrainingImage``, ``context.py``: ``.dockerignore``/``.gcloudignore``, no VCS
+folders, venvs or caches; for projects also no ``build/``, ``dist/``,
+``*.egg-info``), plus the kind, the module and the requirements. It is cheap,
+so the program computes it and preview knows whether the package changes
+without building. The tarball is made reproducible as well (``tarball.py``):
+whatever the builder wrote is re-packed with sorted entries, a fixed mtime
+(``SOURCE_DATE_EPOCH``, also exported to the builder), owner 0 and a gzip
+header without name or time, so the same source gives the same bytes on one
+machine. (Builders may still differ across setuptools versions, which is why
+the hash does not depend on the bytes.)
 """
 
 from __future__ import annotations
 
-import gzip
-import hashlib
-import io
 import os
-import posixpath
 import re
-import shutil
-import subprocess
-import sys
-import tarfile
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from pulumi_vertex_training.components.packaging.context import (
-    SOURCE_DATE_EPOCH,
     ContextFile,
     PackagingError,
     collect_context,
+    hash_inputs,
+)
+from pulumi_vertex_training.components.packaging.sdist_project import (
+    SdistBuildError,
+    build_project_sdist,
+)
+from pulumi_vertex_training.components.packaging.sdist_wrapped import (
+    WRAPPED_DIST_NAME,
+    write_wrapped_sdist,
 )
 
-WRAPPED_DIST_NAME = "aiplatform_custom_trainer_script"
-"""Distribution and package name of a wrapped script or folder (as the Vertex SDK names it)."""
-
-WRAPPED_VERSION = "0.1"
-"""Version of a wrapped script or folder (as the Vertex SDK sets it)."""
-
-BUILD_TIMEOUT_SECONDS = 600.0
-"""How long ``python -m build`` may take (it may download the build backend)."""
+__all__ = [
+    "WRAPPED_DIST_NAME",
+    "SdistBuildError",
+    "SdistSource",
+    "build_sdist",
+    "object_name",
+    "resolve_source",
+]
 
 _HASH_VERSION = b"pulumi-vertex-training/sdist/v1\n"
 _MODULE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _PROJECT_FILES = ("pyproject.toml", "setup.py")
 _BUILD_OUTPUT_DIRS = ("build", "dist")
-_OUTPUT_TAIL_LINES = 40
-
-
-class SdistBuildError(PackagingError):
-    """The builder failed; the message names the project file and quotes the builder's output."""
-
-    def __init__(self, project_file: str, returncode: int, output: str) -> None:
-        self.project_file = project_file
-        self.returncode = returncode
-        self.output = output
-        tail = "\n".join(output.rstrip().splitlines()[-_OUTPUT_TAIL_LINES:])
-        super().__init__(
-            f"building the sdist of {project_file} failed (python -m build --sdist exited "
-            f"{returncode}); the builder said:\n{tail}"
-        )
 
 
 @dataclass(frozen=True)
@@ -171,21 +156,7 @@ def _is_build_output(path: str) -> bool:
 def _hash(
     kind: str, module: str, requirements: tuple[str, ...], files: Sequence[ContextFile]
 ) -> str:
-    h = hashlib.sha256(_HASH_VERSION)
-    for text in (kind, module, "\n".join(requirements)):
-        data = text.encode()
-        h.update(len(data).to_bytes(8, "big") + data)
-    for f in files:
-        h.update(f.path.encode() + b"\0" + f"{f.mode:o}".encode() + b"\0")
-        if f.link_target is not None:
-            h.update(b"L" + f.link_target.encode() + b"\n")
-        else:
-            digest = hashlib.sha256()
-            with open(f.source, "rb") as fh:
-                while chunk := fh.read(1 << 20):
-                    digest.update(chunk)
-            h.update(b"F" + digest.digest() + b"\n")
-    return h.hexdigest()
+    return hash_inputs(_HASH_VERSION, (kind, module, "\n".join(requirements)), files)
 
 
 def resolve_source(
@@ -270,9 +241,6 @@ def resolve_source(
     )
 
 
-# ---- building ------------------------------------------------------------------------------
-
-
 def build_sdist(source: SdistSource, out_dir: str | os.PathLike[str]) -> Path:
     """Build the sdist of ``source`` into ``out_dir``; same source -> same bytes.
 
@@ -286,164 +254,8 @@ def build_sdist(source: SdistSource, out_dir: str | os.PathLike[str]) -> Path:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     if source.kind == "wrapped":
-        return _write_wrapped(source, out)
-    with tempfile.TemporaryDirectory(prefix="vt-sdist-") as tmp:
-        tree = Path(tmp) / "src"
-        _copy_files(source.files, tree)
-        raw = Path(tmp) / "dist"
-        _run_build(source, tree, raw)
-        built = sorted(raw.glob("*.tar.gz"))
-        if len(built) != 1:
-            raise PackagingError(
-                f"building {source.project_file} produced {[p.name for p in built]!r}, "
-                "expected exactly one .tar.gz"
-            )
-        target = out / built[0].name
-        _repack(built[0], target)
-        return target
-
-
-def _copy_files(files: Sequence[ContextFile], dest: Path) -> None:
-    for f in files:
-        target = dest / f.path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if f.link_target is not None:
-            os.symlink(f.link_target, target)
-        else:
-            shutil.copyfile(f.source, target)
-            os.chmod(target, f.mode)
-
-
-def _run_build(source: SdistSource, tree: Path, out: Path) -> None:
-    env = dict(os.environ, SOURCE_DATE_EPOCH=str(SOURCE_DATE_EPOCH), PYTHONDONTWRITEBYTECODE="1")
-    cmd = [sys.executable, "-m", "build", "--sdist", "--outdir", str(out), str(tree)]
-    project_file = source.project_file or source.root
-    try:
-        proc = subprocess.run(
-            cmd,
-            cwd=tree,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            timeout=BUILD_TIMEOUT_SECONDS,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as err:
-        output = err.stdout if isinstance(err.stdout, str) else ""
-        raise SdistBuildError(
-            project_file, -1, f"{output}\n(timed out after {err.timeout}s)"
-        ) from err
-    if proc.returncode != 0:
-        # The builder names its temporary copy; point the user at their own files.
-        raise SdistBuildError(
-            project_file, proc.returncode, proc.stdout.replace(str(tree), source.root)
-        )
-
-
-def _tar_info(name: str, kind: bytes, mode: int, size: int = 0) -> tarfile.TarInfo:
-    info = tarfile.TarInfo(name)
-    info.type, info.mode, info.size = kind, mode, size
-    info.mtime, info.uid, info.gid, info.uname, info.gname = SOURCE_DATE_EPOCH, 0, 0, "", ""
-    return info
-
-
-def _write_tar_gz(entries: dict[str, tuple[int, bytes]], target: Path) -> None:
-    """Write ``{path: (mode, bytes)}`` (with parent dirs) as a reproducible .tar.gz."""
-    dirs: set[str] = set()
-    for path in entries:
-        parent = posixpath.dirname(path)
-        while parent and parent not in dirs:
-            dirs.add(parent)
-            parent = posixpath.dirname(parent)
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as tar:
-        for name in sorted(dirs | set(entries)):
-            if name in entries:
-                mode, data = entries[name]
-                tar.addfile(_tar_info(name, tarfile.REGTYPE, mode, len(data)), io.BytesIO(data))
-            else:
-                tar.addfile(_tar_info(name, tarfile.DIRTYPE, 0o755))
-    tmp = target.with_name(target.name + ".part")
-    with open(tmp, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz:
-        gz.write(buf.getvalue())
-    os.replace(tmp, target)
-
-
-def _repack(built: Path, target: Path) -> None:
-    entries: dict[str, tuple[int, bytes]] = {}
-    with tarfile.open(built, "r:gz") as tar:
-        for member in tar.getmembers():
-            if member.isfile():
-                fh = tar.extractfile(member)
-                data = fh.read() if fh is not None else b""
-                mode = 0o755 if member.mode & 0o100 else 0o644
-                entries[member.name] = (mode, data)
-    _write_tar_gz(entries, target)
-
-
-def _wrapped_setup_py(
-    packages: Sequence[str], package_data: dict[str, list[str]], reqs: Sequence[str]
-) -> str:
-    return (
-        "# Generated by pulumi-vertex-training as the Vertex SDK's from_local_script does.\n"
-        "from setuptools import setup\n\n"
-        "setup(\n"
-        f"    name={WRAPPED_DIST_NAME!r},\n"
-        f"    version={WRAPPED_VERSION!r},\n"
-        f"    packages={list(packages)!r},\n"
-        f"    package_data={package_data!r},\n"
-        f"    install_requires={list(reqs)!r},\n"
-        ")\n"
-    )
-
-
-def _pkg_info(reqs: Sequence[str]) -> str:
-    lines = ["Metadata-Version: 2.1", f"Name: {WRAPPED_DIST_NAME}", f"Version: {WRAPPED_VERSION}"]
-    lines += [f"Requires-Dist: {r}" for r in reqs]
-    return "\n".join(lines) + "\n"
-
-
-def _write_wrapped(source: SdistSource, out: Path) -> Path:
-    top = f"{WRAPPED_DIST_NAME}-{WRAPPED_VERSION}"
-    entries: dict[str, tuple[int, bytes]] = {}
-    packages = {""}
-    package_data: dict[str, list[str]] = {}
-    for f in source.files:
-        if f.link_target is not None:
-            target = os.path.realpath(f.source)
-            if not os.path.isfile(target):
-                raise PackagingError(f"{f.path} is a symlink to {f.link_target!r}, not to a file")
-            with open(target, "rb") as fh:
-                data = fh.read()
-        else:
-            with open(f.source, "rb") as fh:
-                data = fh.read()
-        entries[f"{top}/{WRAPPED_DIST_NAME}/{f.path}"] = (
-            0o644 if f.mode == 0o777 else f.mode,
-            data,
-        )
-        folder = posixpath.dirname(f.path)
-        parent = folder
-        while parent:
-            packages.add(parent)
-            parent = posixpath.dirname(parent)
-        if not f.path.endswith(".py"):
-            pkg = ".".join([WRAPPED_DIST_NAME, *folder.split("/")]) if folder else WRAPPED_DIST_NAME
-            package_data.setdefault(pkg, []).append(posixpath.basename(f.path))
-    package_names = []
-    for folder in sorted(packages):
-        init = f"{top}/{WRAPPED_DIST_NAME}/{folder + '/' if folder else ''}__init__.py"
-        entries.setdefault(init, (0o644, b""))
-        package_names.append(
-            ".".join([WRAPPED_DIST_NAME, *folder.split("/")]) if folder else WRAPPED_DIST_NAME
-        )
-    setup_py = _wrapped_setup_py(package_names, package_data, source.requirements)
-    entries[f"{top}/setup.py"] = (0o644, setup_py.encode())
-    entries[f"{top}/PKG-INFO"] = (0o644, _pkg_info(source.requirements).encode())
-    archive = out / f"{top}.tar.gz"
-    _write_tar_gz(entries, archive)
-    return archive
+        return write_wrapped_sdist(source.files, source.requirements, out)
+    return build_project_sdist(source.files, source.root, source.project_file, out)
 
 
 def object_name(prefix: str, content_hash: str, filename: str) -> str:
