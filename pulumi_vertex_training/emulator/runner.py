@@ -7,27 +7,39 @@ name (``workerpool1-0``), so replicas reach each other by the names in
 CLUSTER_SPEC through Docker's embedded DNS (checked against this engine: a
 user-defined network resolves aliases even with ``--iptables=false``).
 
-Containers and networks carry labels under ``dev.pulumi-vertex-training.``
-(job name, job id, replica, instance id = the data dir's id), which is all the
-state the runner needs: a restarted emulator finds its jobs by label.
-
-Job outcome (``status``): any replica exiting non-zero fails the job; the job
-succeeds when every replica exited 0, or when the primary replica
-(``workerpool0-0``) exited 0 and no replica failed, because that is how
-Vertex ends a job (parameter servers and TF2 workers serve forever and are
-stopped when the primary ends).
+Labels are all the state the runner needs (``container_names.py``); the job's
+outcome is judged from its containers' states (``run_outcome.py``); logs are
+read live or from the copies ``cleanup`` saves (``replica_logs.py``).
 """
 
 from __future__ import annotations
 
-import re
+import functools
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pulumi_vertex_training.emulator.exceptions import NotFound
+from pulumi_vertex_training.emulator import replica_logs
+from pulumi_vertex_training.emulator.container_names import (
+    LABEL_INSTANCE_ID,
+    LABEL_JOB_ID,
+    LABEL_JOB_NAME,
+    LABEL_REPLICA,
+    LABEL_REPLICA_COUNT,
+    base_name,
+    container_name,
+    job_labels,
+    label_filters,
+    replica_order,
+)
+from pulumi_vertex_training.emulator.run_outcome import (
+    failed_replica,
+    failure_message,
+    finished_key,
+    outcome,
+)
 from pulumi_vertex_training.emulator.runner_types import (
     JobRun,
     ReplicaSpec,
@@ -39,40 +51,24 @@ if TYPE_CHECKING:
     import docker
     from docker.models.containers import Container
 
-LABEL_PREFIX = "dev.pulumi-vertex-training"
-LABEL_JOB_NAME = f"{LABEL_PREFIX}.job-name"
-LABEL_JOB_ID = f"{LABEL_PREFIX}.job-id"
-LABEL_REPLICA = f"{LABEL_PREFIX}.replica"
-LABEL_REPLICA_COUNT = f"{LABEL_PREFIX}.replica-count"
-LABEL_INSTANCE_ID = f"{LABEL_PREFIX}.instance-id"
+# The labels stay importable from here: tests find containers and networks by them.
+__all__ = [
+    "LABEL_INSTANCE_ID",
+    "LABEL_JOB_ID",
+    "LABEL_JOB_NAME",
+    "LABEL_REPLICA",
+    "DockerRunner",
+]
 
-PRIMARY_REPLICA = "workerpool0-0"
 LOG_TAIL_LINES = 20
 STOP_TIMEOUT_SECONDS = 2
 _PARALLELISM = 4
-
-_NAME_UNSAFE = re.compile(r"[^a-zA-Z0-9_.-]")
-
-
-def _safe(part: str, limit: int) -> str:
-    return _NAME_UNSAFE.sub("-", part)[:limit] or "x"
-
-
-def _timestamp(rfc3339: str) -> str:
-    """Docker's FinishedAt, made comparable as a string (fixed-width nanoseconds)."""
-    m = re.fullmatch(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?Z", rfc3339)
-    return f"{m.group(1)}.{(m.group(2) or '').ljust(9, '0')}" if m else rfc3339
 
 
 def _reason(exc: Exception) -> str:
     # docker-py's str() adds the HTTP method and URL; the engine's words suffice.
     explanation = getattr(exc, "explanation", None)
     return explanation if isinstance(explanation, str) and explanation else str(exc)
-
-
-def _replica_order(name: str) -> tuple[int, int, str]:
-    m = re.fullmatch(r"workerpool(\d+)-(\d+)", name)
-    return (int(m.group(1)), int(m.group(2)), name) if m else (1 << 30, 0, name)
 
 
 class DockerRunner:
@@ -121,13 +117,10 @@ class DockerRunner:
             return self._job_locks.setdefault(job_name, threading.Lock())
 
     def _base_name(self, job_id: str) -> str:
-        return f"vertex-{_safe(self.instance_id, 16)}-{_safe(job_id, 40)}"
+        return base_name(self.instance_id, job_id)
 
     def _filters(self, job_name: str | None = None) -> dict[str, Any]:
-        labels = [f"{LABEL_INSTANCE_ID}={self.instance_id}"]
-        if job_name is not None:
-            labels.append(f"{LABEL_JOB_NAME}={job_name}")
-        return {"label": labels}
+        return label_filters(self.instance_id, job_name)
 
     def _containers(self, job_name: str) -> list[Container]:
         import docker.errors
@@ -141,10 +134,7 @@ class DockerRunner:
                 if attempt == 2:
                     raise
         found = [c for c in found if c.labels.get(LABEL_JOB_NAME) == job_name]
-        return sorted(found, key=lambda c: _replica_order(c.labels.get(LABEL_REPLICA, "")))
-
-    def _log_dir(self, job_id: str) -> Path:
-        return self.data_dir / "logs" / job_id
+        return sorted(found, key=lambda c: replica_order(c.labels.get(LABEL_REPLICA, "")))
 
     # -- Runner -------------------------------------------------------------
 
@@ -209,17 +199,8 @@ class DockerRunner:
                 )
         return ""
 
-    def _labels(self, run: JobRun) -> dict[str, str]:
-        return {
-            **dict(run.labels),
-            LABEL_JOB_NAME: run.job_name,
-            LABEL_JOB_ID: run.job_id,
-            LABEL_INSTANCE_ID: self.instance_id,
-            LABEL_REPLICA_COUNT: str(len(run.replicas)),
-        }
-
     def _create_and_start(self, run: JobRun) -> None:
-        labels = self._labels(run)
+        labels = job_labels(run, self.instance_id)
         network = self._ensure_network(run, labels)
         existing = {c.labels.get(LABEL_REPLICA): c for c in self._containers(run.job_name)}
         todo = [r for r in run.replicas if r.replica_name not in existing]
@@ -250,7 +231,7 @@ class DockerRunner:
             command = []
         return self.client.containers.create(
             replica.image,
-            name=f"{self._base_name(run.job_id)}-{replica.replica_name}",
+            name=container_name(self.instance_id, run.job_id, replica.replica_name),
             hostname=replica.hostname,
             entrypoint=entrypoint,
             command=command,
@@ -306,44 +287,19 @@ class DockerRunner:
             states[name] = c.status
             if c.status in ("exited", "dead"):
                 exit_codes[name] = int(state.get("ExitCode", -1))
-                finished[name] = _timestamp(state.get("FinishedAt", ""))
-        primary_end = (
-            finished.get(PRIMARY_REPLICA) if exit_codes.get(PRIMARY_REPLICA) == 0 else None
-        )
-        # Once the primary has succeeded, replicas stopped afterwards (parameter
-        # servers, by stop()) do not turn the job into a failure.
-        failed = [
-            n
-            for n, code in exit_codes.items()
-            if code != 0 and (primary_end is None or finished[n] <= primary_end)
-        ]
-        if failed:
-            name = failed[0]
-            container = next(c for c in containers if c.labels.get(LABEL_REPLICA) == name)
+                finished[name] = finished_key(state.get("FinishedAt", ""))
+        failed = failed_replica(exit_codes, finished)
+        if failed is not None:
+            container = next(c for c in containers if c.labels.get(LABEL_REPLICA) == failed)
             try:
                 tail = container.logs(tail=LOG_TAIL_LINES).decode("utf-8", "replace").rstrip()
             except docker.errors.DockerException:
                 tail = "(log not available)"
-            oom = " (out of memory)" if container.attrs.get("State", {}).get("OOMKilled") else ""
-            message = f"replica {name} exited with code {exit_codes[name]}{oom}"
-            message += f"; last log lines:\n{tail}" if tail else "; it logged nothing"
+            oom = bool(container.attrs.get("State", {}).get("OOMKilled"))
+            message = failure_message(failed, exit_codes[failed], oom, tail)
             return RunStatus(RunPhase.FAILED, message, exit_codes)
-        if primary_end is not None:
-            return RunStatus(RunPhase.SUCCEEDED, "", exit_codes)
         expected = int(containers[0].labels.get(LABEL_REPLICA_COUNT, len(containers)))
-        if len(containers) < expected:
-            return RunStatus(
-                RunPhase.FAILED,
-                f"{expected - len(containers)} of the {expected} replica containers of "
-                f"{job_name} are missing (their start was interrupted, or they were removed "
-                f"outside the emulator); present: {', '.join(states)}",
-                exit_codes,
-            )
-        if len(exit_codes) == len(containers):
-            return RunStatus(RunPhase.SUCCEEDED, "", exit_codes)
-        if any(s in ("created", "restarting") for s in states.values()):
-            return RunStatus(RunPhase.STARTING, "", exit_codes)
-        return RunStatus(RunPhase.RUNNING, "", exit_codes)
+        return outcome(job_name, states, exit_codes, finished, len(containers), expected)
 
     def stop(self, job_name: str) -> None:
         """Stop every replica (SIGTERM, SIGKILL after a short grace). Idempotent."""
@@ -370,10 +326,7 @@ class DockerRunner:
             replica = c.labels.get(LABEL_REPLICA, c.name or c.id or "unknown")
             job_id = c.labels.get(LABEL_JOB_ID, job_name.rsplit("/", 1)[-1])
             try:
-                log = c.logs()
-                folder = self._log_dir(job_id)
-                folder.mkdir(parents=True, exist_ok=True)
-                (folder / f"{replica}.log").write_bytes(log)
+                replica_logs.save_log(self.data_dir, job_id, replica, c.logs())
                 c.remove(force=True)
             except docker.errors.NotFound:
                 pass  # removed meanwhile (a concurrent cleanup); its log was saved there
@@ -399,51 +352,22 @@ class DockerRunner:
             NotFound: the job has no replica of that name (the message lists
                 the replicas that exist).
         """
+        import docker.errors
+
         containers = self._containers(job_name)
-        saved = self._log_dir(job_name.rsplit("/", 1)[-1])
+        saved = replica_logs.log_dir(self.data_dir, job_name.rsplit("/", 1)[-1])
         path = saved / f"{replica}.log"
         for c in containers:
             if c.labels.get(LABEL_REPLICA) == replica:
-                return self._container_lines(c, follow, path)
+                return replica_logs.stream_lines(
+                    functools.partial(c.logs, stream=True, follow=follow),
+                    path,
+                    (docker.errors.DockerException, OSError),
+                )
         if path.is_file():
-            return self._file_lines(path)
-        known = sorted(
-            {c.labels.get(LABEL_REPLICA, "") for c in containers}
-            | ({p.stem for p in saved.glob("*.log")} if saved.is_dir() else set()),
-            key=_replica_order,
-        )
-        if not known:
-            raise NotFound(f"no logs for {job_name}: it has no containers and no saved logs")
-        raise NotFound(f"replica {replica!r} of {job_name} not found; replicas: {', '.join(known)}")
-
-    @classmethod
-    def _container_lines(cls, container: Container, follow: bool, saved: Path) -> Iterator[str]:
-        import docker.errors
-
-        pending = b""
-        seen = 0
-        try:
-            for chunk in container.logs(stream=True, follow=follow):
-                pending += chunk
-                *lines, pending = pending.split(b"\n")
-                for line in lines:
-                    seen += 1
-                    yield line.decode("utf-8", "replace")
-        except (docker.errors.DockerException, OSError):
-            # Removed while we read (cleanup saved its log first): finish from the copy.
-            pending = b""
-            if saved.is_file():
-                for i, line in enumerate(cls._file_lines(saved)):
-                    if i >= seen:
-                        yield line
-        if pending:
-            yield pending.decode("utf-8", "replace")
-
-    @staticmethod
-    def _file_lines(path: Path) -> Iterator[str]:
-        with path.open("rb") as f:
-            for line in f:
-                yield line.rstrip(b"\n").decode("utf-8", "replace")
+            return replica_logs.file_lines(path)
+        live = (c.labels.get(LABEL_REPLICA, "") for c in containers)
+        raise replica_logs.replica_not_found(job_name, replica, live, saved)
 
     def known_jobs(self) -> set[str]:
         """Names of the jobs of this instance that still have containers."""
