@@ -2,19 +2,14 @@
 
 Method names are the RPC names in snake_case. The backend owns every job record
 (kept in memory, written through to the :class:`~.store.Store` on each change),
-validates requests (``validation.py``), moves jobs through the state machine in
-``states.py``, and drives a :class:`~.runner_types.Runner`:
+validates requests (``validation.py``) and moves jobs through the state machine in
+``states.py``; :meth:`JobBackend.transition` is the one way a job's state changes.
 
-- CreateCustomJob stores the job QUEUED and hands it to a worker thread, which
-  moves it to PENDING and starts its containers.
-- A monitor thread polls the runner every ``poll_interval`` seconds for each
-  active job: RUNNING once every replica runs, SUCCEEDED / FAILED when they end,
-  FAILED when ``job_spec.scheduling.timeout`` passes, CANCELLED after a cancel.
-- Slow runner calls (start, stop, cleanup) run on a small thread pool, one at a
-  time per job, so one slow ``docker stop`` never delays the others.
-
-On :meth:`JobBackend.start` it reconciles the stored jobs with the containers the
-runner still knows (after a restart): live ones are reattached, vanished ones FAILED.
+Running the jobs is :class:`~.job_monitor.JobMonitor`'s job (the monitor thread,
+the runner tasks, reconcile after a restart): the backend composes one, asks it to
+start a created job or finish a cancel, and the monitor reports back only through
+``transition``. A :class:`JobScheduler` (``PersistentResourceBackend``) may admit,
+hold back and release jobs; the backend calls it at create and at each transition.
 """
 
 from __future__ import annotations
@@ -22,9 +17,7 @@ from __future__ import annotations
 import logging
 import pathlib
 import threading
-import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Collection
 from typing import Any, Protocol
 
 from google.cloud.aiplatform_v1 import (
@@ -35,7 +28,7 @@ from google.cloud.aiplatform_v1 import (
 )
 from google.longrunning import operations_pb2
 from google.protobuf import empty_pb2, json_format
-from google.rpc import code_pb2, status_pb2
+from google.rpc import status_pb2
 
 from pulumi_vertex_training.emulator import records, states, validation
 from pulumi_vertex_training.emulator.exceptions import (
@@ -44,19 +37,18 @@ from pulumi_vertex_training.emulator.exceptions import (
     NotFound,
     Unimplemented,
 )
-from pulumi_vertex_training.emulator.runner_types import JobRun, Runner, RunPhase, RunStatus
+from pulumi_vertex_training.emulator.job_monitor import BuildJobRun, JobMonitor
+from pulumi_vertex_training.emulator.runner_types import JobRun, Runner
 from pulumi_vertex_training.emulator.store import Store
 
 log = logging.getLogger(__name__)
 
 JOB_KIND = "customJob"
 OPERATION_KIND = "operation"
-DEFAULT_TIMEOUT_SECONDS = 7 * 24 * 3600
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
 
-BuildJobRun = Callable[[CustomJob, pathlib.Path, str], JobRun]
-"""``cluster.build_job_run``'s signature: the job -> the containers to run."""
+__all__ = ["BuildJobRun", "JobBackend", "JobScheduler"]
 
 
 def _default_build_job_run(job: CustomJob, data_dir: pathlib.Path, instance_id: str) -> JobRun:
@@ -109,69 +101,41 @@ class JobBackend:
         self.runner = runner
         self.data_dir = pathlib.Path(data_dir)
         self.instance_id = instance_id
-        self._build_job_run = build_job_run or _default_build_job_run
-        self._poll_interval = poll_interval
         self._lock = threading.RLock()
         self._jobs: dict[str, Any] = {}  # name -> CustomJob protobuf message
         for data in store.list(JOB_KIND):
             job = json_format.ParseDict(data, CustomJob.pb()(), ignore_unknown_fields=True)
             self._jobs[job.name] = job
-        self._busy: set[str] = set()  # jobs with a start/stop/cleanup task in flight
-        self._stopping = threading.Event()
-        self._monitor: threading.Thread | None = None
-        self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="vertex-local-job")
+        self.monitor = JobMonitor(
+            self,
+            runner,
+            build_job_run or _default_build_job_run,
+            self.data_dir,
+            instance_id,
+            poll_interval,
+        )
 
     # ---- lifecycle -------------------------------------------------------------------
 
     def start(self) -> None:
         """Reconcile stored jobs with the runner, then start the monitor thread."""
         self.reconcile()
-        self._monitor = threading.Thread(
-            target=self._monitor_loop, name="vertex-local-monitor", daemon=True
-        )
-        self._monitor.start()
+        self.monitor.start()
 
     def stop(self) -> None:
         """Stop monitoring. Running containers are left alone: a restart reattaches them."""
-        self._stopping.set()
-        if self._monitor is not None:
-            self._monitor.join(timeout=10)
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        self.monitor.stop()
 
     def reconcile(self) -> None:
         """Match stored jobs with the containers the runner still knows (after a restart).
 
-        A job that was running and still has containers is reattached (the monitor
-        picks it up); one whose containers are gone is FAILED with the reason;
-        a finished job's leftover containers are cleaned up.
+        See :meth:`~.job_monitor.JobMonitor.reconcile`.
         """
-        known = self.runner.known_jobs()
-        with self._lock:
-            jobs = {name: JobState(job.state) for name, job in self._jobs.items()}
-        for name, state in jobs.items():
-            if state in states.TERMINAL:
-                if name in known:
-                    self._submit(name, self._cleanup)
-            elif state == JobState.JOB_STATE_QUEUED:
-                if name in known:  # killed mid-start: the containers exist, watch them
-                    self._transition(name, JobState.JOB_STATE_PENDING)
-            elif name not in known:
-                if state == JobState.JOB_STATE_CANCELLING:
-                    self._transition(name, JobState.JOB_STATE_CANCELLED, _cancelled())
-                else:
-                    self._transition(
-                        name,
-                        JobState.JOB_STATE_FAILED,
-                        records.status(
-                            code_pb2.INTERNAL,
-                            "The emulator restarted and the job's containers were gone "
-                            f"(the job was {state.name}); it cannot be resumed.",
-                        ),
-                    )
-            else:
-                log.info("reattached %s (%s)", name, state.name)
-        for orphan in known - set(jobs):
-            self._submit(orphan, self._cleanup)
+        self.monitor.reconcile()
+
+    def poll_once(self) -> None:
+        """Look at every active job once: start, advance, time out or finish cancelling it."""
+        self.monitor.poll_once()
 
     # ---- RPCs ------------------------------------------------------------------------
 
@@ -201,7 +165,7 @@ class JobBackend:
             self._jobs[job.name] = job
             self._save(job)
             created = _copy(job)
-        self._submit(job.name, self._start_job)
+        self.monitor.start_job(job.name)
         return CustomJob.wrap(created)
 
     def get_custom_job(self, name: str) -> CustomJob:
@@ -258,7 +222,7 @@ class JobBackend:
                     f"Cannot cancel {name}: it is {state.name} and has already finished."
                 )
             self._transition(name, JobState.JOB_STATE_CANCELLING)
-        self._submit(name, self._finish_cancel)
+        self.monitor.finish_cancel(name)
 
     def delete_custom_job(self, name: str) -> operations_pb2.Operation:
         """Delete a finished job; returns the (already done) delete Operation.
@@ -292,155 +256,50 @@ class JobBackend:
         validation.check_operation_name(name)
         return records.load_operation(self.store, OPERATION_KIND, name)
 
-    # ---- the monitor -----------------------------------------------------------------
+    # ---- the monitor's interface (job_monitor.JobStates) -----------------------------
 
-    def _monitor_loop(self) -> None:
-        while not self._stopping.wait(self._poll_interval):
-            try:
-                self.poll_once()
-            except Exception:  # keep monitoring: one bad poll must not strand every job
-                log.exception("monitor poll failed")
-
-    def poll_once(self) -> None:
-        """Look at every active job once: start, advance, time out or finish cancelling it."""
+    def job_states(self) -> dict[str, int]:
+        """Every stored job's name -> its current state."""
         with self._lock:
-            active = [
-                (name, JobState(job.state), _copy(job))
-                for name, job in self._jobs.items()
-                if job.state in states.ACTIVE and name not in self._busy
-            ]
-        for name, state, job in active:
-            if state == JobState.JOB_STATE_QUEUED:
-                self._submit(name, self._start_job)
-            elif state == JobState.JOB_STATE_CANCELLING:
-                self._submit(name, self._finish_cancel)
-            elif state == JobState.JOB_STATE_RUNNING and _timed_out(job):
-                self._submit(name, self._time_out)
-            else:
-                try:
-                    status = self.runner.status(name)
-                except Exception:
-                    log.exception("runner.status(%s) failed", name)
-                    continue
-                self._apply_status(name, status)
+            return {name: int(job.state) for name, job in self._jobs.items()}
 
-    def _apply_status(self, name: str, status: RunStatus) -> None:
-        # Decided under the lock against the *current* state: a cancel RPC may have
-        # moved the job since the poll began.
+    def active_jobs(self) -> list[Any]:
+        """Copies of the jobs (``CustomJob`` protobuf messages) in an active state."""
+        with self._lock:
+            return [_copy(job) for job in self._jobs.values() if job.state in states.ACTIVE]
+
+    def transition(
+        self,
+        name: str,
+        new: int,
+        error: status_pb2.Status | None = None,
+        *,
+        only_from: Collection[int] | None = None,
+        claim: bool = False,
+    ) -> Any | None:
+        """Move job ``name`` to state ``new`` (with ``error``), decided under the lock.
+
+        Nothing changes, and None is returned, when the job is gone, its current
+        state is not in ``only_from`` (when given) or, with ``claim``, the scheduler
+        has no room for it yet. Otherwise returns a copy of the job as it now is.
+        A PENDING job told to SUCCEED passes RUNNING first (a fast job still gets a
+        ``start_time``). Raises ``states.IllegalTransition`` for a step the state
+        machine does not allow (an emulator bug).
+        """
         with self._lock:
             job = self._jobs.get(name)
-            if job is None or name in self._busy:
-                return
-            state = JobState(job.state)
-            if state not in (JobState.JOB_STATE_PENDING, JobState.JOB_STATE_RUNNING):
-                return
-            if status.phase in (RunPhase.RUNNING, RunPhase.SUCCEEDED):
-                if state == JobState.JOB_STATE_PENDING:  # a fast job still passes RUNNING
-                    self._transition(name, JobState.JOB_STATE_RUNNING)
-                if status.phase == RunPhase.SUCCEEDED:
-                    self._transition(name, JobState.JOB_STATE_SUCCEEDED)
-            elif status.phase == RunPhase.FAILED:
-                message = status.message or f"A replica exited non-zero: {status.exit_codes}"
-                self._transition(
-                    name,
-                    JobState.JOB_STATE_FAILED,
-                    records.status(code_pb2.INVALID_ARGUMENT, message),
-                )
-            elif status.phase == RunPhase.MISSING:
-                self._transition(
-                    name,
-                    JobState.JOB_STATE_FAILED,
-                    records.status(
-                        code_pb2.INTERNAL,
-                        "The job's containers disappeared while it was "
-                        f"{state.name} (removed outside the emulator).",
-                    ),
-                )
-            else:
-                return
-            finished = JobState(job.state) in states.TERMINAL
-        if finished:
-            self._submit(name, self._cleanup)
-
-    # ---- tasks (run on the pool, one at a time per job) --------------------------------
-
-    def _submit(self, name: str, task: Callable[[str], None]) -> None:
-        with self._lock:
-            if name in self._busy or self._stopping.is_set():
-                return  # the monitor retries on its next poll
-            self._busy.add(name)
-        try:
-            self._pool.submit(self._run_task, name, task)
-        except RuntimeError:  # the pool shut down under us
-            with self._lock:
-                self._busy.discard(name)
-
-    def _run_task(self, name: str, task: Callable[[str], None]) -> None:
-        try:
-            task(name)
-        except Exception:
-            log.exception("%s(%s) failed", task.__name__, name)
-        finally:
-            with self._lock:
-                self._busy.discard(name)
-
-    def _start_job(self, name: str) -> None:
-        with self._lock:
-            job = self._jobs.get(name)
-            if job is None or job.state != JobState.JOB_STATE_QUEUED:
-                return
-            if self.scheduler is not None and not self.scheduler.claim(CustomJob.wrap(_copy(job))):
-                return  # no room yet: stays QUEUED, the monitor retries
-            self._transition(name, JobState.JOB_STATE_PENDING)
-            job = _copy(job)
-        try:
-            self.runner.start(
-                self._build_job_run(CustomJob.wrap(job), self.data_dir, self.instance_id)
-            )
-        except Exception as err:
-            log.warning("could not start %s: %s", name, err)
-            with self._lock:
-                if JobState(self._jobs[name].state) in states.TERMINAL:
-                    return
-                self._transition(
-                    name,
-                    JobState.JOB_STATE_FAILED,
-                    records.status(
-                        code_pb2.INVALID_ARGUMENT, f"The job's containers could not start: {err}"
-                    ),
-                )
-            self._cleanup(name)
-
-    def _finish_cancel(self, name: str) -> None:
-        self.runner.stop(name)
-        with self._lock:
-            job = self._jobs.get(name)
-            if job is None or job.state != JobState.JOB_STATE_CANCELLING:
-                return
-            self._transition(name, JobState.JOB_STATE_CANCELLED, _cancelled())
-        self._cleanup(name)
-
-    def _time_out(self, name: str) -> None:
-        with self._lock:
-            job = _copy(self._jobs[name])
-        self.runner.stop(name)
-        seconds = _timeout_seconds(job)
-        with self._lock:
-            if JobState(self._jobs[name].state) in states.TERMINAL:
-                return
-            self._transition(
-                name,
-                JobState.JOB_STATE_FAILED,
-                records.status(
-                    code_pb2.DEADLINE_EXCEEDED,
-                    f"The job timed out: it ran longer than job_spec.scheduling.timeout "
-                    f"({seconds:g}s) and was stopped.",
-                ),
-            )
-        self._cleanup(name)
-
-    def _cleanup(self, name: str) -> None:
-        self.runner.cleanup(name)
+            if job is None:
+                return None
+            current = JobState(job.state)
+            if only_from is not None and current not in only_from:
+                return None
+            scheduler = self.scheduler if claim else None
+            if scheduler is not None and not scheduler.claim(CustomJob.wrap(_copy(job))):
+                return None
+            if new == JobState.JOB_STATE_SUCCEEDED and current == JobState.JOB_STATE_PENDING:
+                self._transition(name, JobState.JOB_STATE_RUNNING)
+            self._transition(name, new, error)
+            return _copy(job)
 
     # ---- records ---------------------------------------------------------------------
 
@@ -482,10 +341,6 @@ def _copy(job: Any) -> Any:
     return clone
 
 
-def _cancelled() -> status_pb2.Status:
-    return records.status(code_pb2.CANCELLED, "CANCELED")
-
-
 def _job_id(job: Any) -> int:
     return int(job.name.rsplit("/", 1)[1])
 
@@ -493,17 +348,6 @@ def _job_id(job: Any) -> int:
 def _in_parent(name: str, project: str, location: str) -> bool:
     parts = name.split("/")
     return project in ("-", parts[1]) and location in ("-", parts[3])
-
-
-def _timeout_seconds(job: Any) -> float:
-    timeout = job.job_spec.scheduling.timeout
-    seconds = timeout.seconds + timeout.nanos / 1e9
-    return seconds if seconds > 0 else DEFAULT_TIMEOUT_SECONDS
-
-
-def _timed_out(job: Any) -> bool:
-    started = job.start_time.seconds + job.start_time.nanos / 1e9
-    return bool(started) and time.time() - started > _timeout_seconds(job)
 
 
 def _web_access_uris(job: Any) -> dict[str, str]:

@@ -106,10 +106,10 @@ class Harness:
         """Poll, then wait until no task is in flight (tasks run on the backend's pool)."""
         self.backend.poll_once()
         for _ in range(500):
-            if not self.backend._busy:
+            if not self.backend.monitor.in_flight():
                 return
             threading.Event().wait(0.01)
-        raise AssertionError(f"tasks still running: {self.backend._busy}")
+        raise AssertionError(f"tasks still running: {set(self.backend.monitor.in_flight())}")
 
     def state(self, name: str) -> int:
         return int(self.backend.get_custom_job(name).state)
