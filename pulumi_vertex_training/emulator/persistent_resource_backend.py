@@ -1,5 +1,4 @@
-"""The emulator's PersistentResources: state, API meaning, long-running operations, and
-the scheduling of jobs that run on them.
+"""The emulator's PersistentResources: state, API meaning and long-running operations.
 
 Method names are the RPC names in snake_case. Create, Update, Reboot and Delete
 return a long-running Operation (``{resource name}/operations/{id}``) that is not
@@ -9,15 +8,13 @@ resource along :data:`TRANSITIONS`:
     PROVISIONING -> RUNNING -> UPDATING | REBOOTING -> RUNNING
     any state    -> STOPPING -> (gone)          PROVISIONING -> ERROR (injected)
 
-Jobs: the backend is the ``scheduler`` of :class:`~.backend.JobBackend`. At
-CreateCustomJob it *admits* a job naming ``persistent_resource_id`` (NOT_FOUND,
-FAILED_PRECONDITION, INVALID_ARGUMENT as in COVERAGE.md) and places its worker
-pools on resource pools; the job *claims* those replicas before it starts (until
-they are free it stays QUEUED, as Vertex queues it) and *releases* them when it
-ends. Claimed replicas are ``resource_pools[].used_replica_count``. Deleting a
-resource cancels the jobs on it first (Vertex docs: "custom jobs running on the
-persistent resource ... are automatically cancelled before the persistent
-resource is deleted"); it is gone once they have ended.
+Jobs: the backend is the ``scheduler`` of :class:`~.backend.JobBackend`; the
+admitting, claiming and releasing of jobs' replicas is its
+:class:`~.persistent_resource_scheduler.PersistentResourceScheduler`, which keeps
+the placements on this backend's records. Deleting a resource cancels the jobs on
+it first (Vertex docs: "custom jobs running on the persistent resource ... are
+automatically cancelled before the persistent resource is deleted"); it is gone
+once they have ended.
 
 Everything (resources, pending operations, placements, claims) is written
 through to the Store, so a restarted emulator carries on where it stopped.
@@ -31,26 +28,23 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from google.cloud.aiplatform_v1 import (
-    CreatePersistentResourceOperationMetadata,
-    CustomJob,
-    DeleteOperationMetadata,
-    PersistentResource,
-    RebootPersistentResourceOperationMetadata,
-    UpdatePersistentResourceOperationMetadata,
-)
+from google.cloud.aiplatform_v1 import CustomJob, PersistentResource
 from google.longrunning import operations_pb2
 from google.protobuf import empty_pb2, json_format
 from google.rpc import code_pb2, status_pb2
 
+from pulumi_vertex_training.emulator import persistent_resource_operations as operations
 from pulumi_vertex_training.emulator import persistent_resource_validation as prv
 from pulumi_vertex_training.emulator import records, validation
 from pulumi_vertex_training.emulator.exceptions import (
     AlreadyExists,
-    EmulatorError,
     FailedPrecondition,
     InvalidArgument,
     NotFound,
+)
+from pulumi_vertex_training.emulator.persistent_resource_operations import OPERATION_KIND
+from pulumi_vertex_training.emulator.persistent_resource_scheduler import (
+    PersistentResourceScheduler,
 )
 from pulumi_vertex_training.emulator.store import Store
 
@@ -58,13 +52,11 @@ log = logging.getLogger(__name__)
 
 State = PersistentResource.State
 RESOURCE_KIND = "persistentResource"
-OPERATION_KIND = "persistentResourceOperation"
 DEFAULT_DELAY = 0.5
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
-# A job admitted but not yet stored by the job backend answers NOT_FOUND to a cancel
-# for a moment; only after this long is it taken as gone.
-_ADMIT_GRACE_SECONDS = 5.0
+
+__all__ = ["OPERATION_KIND", "TRANSITIONS", "PersistentResourceBackend"]
 
 TRANSITIONS: dict[int, frozenset[int]] = {
     State.STATE_UNSPECIFIED: frozenset({State.PROVISIONING}),  # CreatePersistentResource
@@ -77,12 +69,6 @@ TRANSITIONS: dict[int, frozenset[int]] = {
 }
 """PersistentResource state transitions, as data (an illegal one is an emulator bug)."""
 
-_METADATA: dict[str, Any] = {
-    "create": CreatePersistentResourceOperationMetadata,
-    "update": UpdatePersistentResourceOperationMetadata,
-    "reboot": RebootPersistentResourceOperationMetadata,
-    "delete": DeleteOperationMetadata,
-}
 _BUSY_STATE = {
     "create": State.PROVISIONING,
     "update": State.UPDATING,
@@ -136,7 +122,7 @@ class PersistentResourceBackend:
             record = _Record.from_json(data)
             self._records[record.resource.name] = record
         self._planned_failures: dict[str, str] = {}
-        self._cancel_job: Callable[[str], None] | None = None
+        self._scheduler = PersistentResourceScheduler(self._lock, self._records.get, self._save)
         self._stopping = threading.Event()
         self._ticker: threading.Thread | None = None
 
@@ -144,7 +130,7 @@ class PersistentResourceBackend:
 
     def attach_jobs(self, cancel_job: Callable[[str], None]) -> None:
         """Give the backend a way to cancel jobs (``JobBackend.cancel_custom_job``)."""
-        self._cancel_job = cancel_job
+        self._scheduler.attach_jobs(cancel_job)
 
     def start(self) -> None:
         """Start the ticker that finishes operations (resumes those pending at a restart)."""
@@ -262,7 +248,7 @@ class PersistentResourceBackend:
             if errors:
                 raise InvalidArgument("; ".join(errors))
             for pool in updated.resource_pools:
-                used = self._used(record, pool.id)
+                used = self._scheduler.used(record, pool.id)
                 if prv.capacity(pool) < used:
                     raise FailedPrecondition(
                         f"resource pool {pool.id!r} of {request.name}: jobs use {used} replicas, "
@@ -300,86 +286,27 @@ class PersistentResourceBackend:
             op = self._begin(
                 record, "delete", f"Deleting; cancelling {len(jobs)} job(s) on the resource."
             )
-        self._cancel_all(record, jobs)
+        self._scheduler.cancel_all(record, jobs)
         return op
 
     def get_operation(self, name: str) -> operations_pb2.Operation:
         """A persistent-resource operation by name. Raises InvalidArgument, NotFound."""
         validation.check_operation_name(name)
-        return records.load_operation(self.store, OPERATION_KIND, name)
+        return operations.get_operation(self.store, name)
 
-    # ---- the job scheduler (called by JobBackend) --------------------------------------
+    # ---- the job scheduler (called by JobBackend; see persistent_resource_scheduler) ----
 
     def admit(self, job: CustomJob) -> None:
         """At CreateCustomJob: refuse a job that cannot run on its resource; place it."""
-        pb = CustomJob.pb(job)
-        rid = pb.job_spec.persistent_resource_id
-        if not rid:
-            return
-        field = "custom_job.job_spec.persistent_resource_id"
-        prv.check_resource_id(rid, field)
-        name = f"{pb.name.rsplit('/customJobs/', 1)[0]}/persistentResources/{rid}"
-        with self._lock:
-            record = self._records.get(name)
-            if record is None:
-                raise NotFound(f"{field}: persistent resource {name} not found")
-            if record.state != State.RUNNING:
-                raise FailedPrecondition(
-                    f"{field}: persistent resource {name} is {State(record.state).name}; "
-                    "jobs can only be created on a RUNNING persistent resource"
-                )
-            for what, mine, theirs, path in (
-                ("network", pb.job_spec.network, record.resource.network, "job_spec.network"),
-                (
-                    "CMEK key",
-                    pb.encryption_spec.kms_key_name,
-                    record.resource.encryption_spec.kms_key_name,
-                    "encryption_spec.kms_key_name",
-                ),
-            ):
-                if mine != theirs:
-                    raise FailedPrecondition(
-                        f"custom_job.{path}: {mine or '(none)'!r} differs from the {what} of "
-                        f"persistent resource {name} ({theirs or '(none)'!r}); they must match"
-                    )
-            placement = prv.place_job(pb, record.resource)
-            record.jobs[pb.name] = {
-                "placement": placement,
-                "claimed": False,
-                "admitted": time.time(),
-            }
-            self._save(record)
+        self._scheduler.admit(job)
 
     def claim(self, job: CustomJob) -> bool:
         """Before the job starts: take its replicas if the resource is RUNNING and has them."""
-        record, entry = self._entry(job)
-        if record is None or entry is None:
-            return True
-        with self._lock:
-            if entry["claimed"]:
-                return True
-            if record.state != State.RUNNING:
-                return False
-            pools = {p.id: p for p in record.resource.resource_pools}
-            for pool_id, want in entry["placement"].items():
-                pool = pools.get(pool_id)
-                if pool is None or prv.capacity(pool) - self._used(record, pool_id) < want:
-                    return False
-            entry["claimed"] = True
-            self._refresh_used(record)
-            self._save(record)
-            log.info("%s claimed %s on %s", job.name, entry["placement"], record.resource.name)
-            return True
+        return self._scheduler.claim(job)
 
     def release(self, job: CustomJob) -> None:
         """When the job ends: give its replicas back and forget it."""
-        record, entry = self._entry(job)
-        if record is None or entry is None:
-            return
-        with self._lock:
-            record.jobs.pop(job.name, None)
-            self._refresh_used(record)
-            self._save(record)
+        self._scheduler.release(job)
 
     # ---- the ticker ------------------------------------------------------------------
 
@@ -420,7 +347,7 @@ class PersistentResourceBackend:
                         self._transition(record, State.RUNNING)
                         self._finish(pending, response=_copy(record.resource))
         for record, jobs in cancels:
-            self._cancel_all(record, jobs)
+            self._scheduler.cancel_all(record, jobs)
 
     # ---- helpers ---------------------------------------------------------------------
 
@@ -438,27 +365,6 @@ class PersistentResourceBackend:
                 "only a RUNNING persistent resource can be"
                 f" {'updated' if verb == 'update' else 'rebooted'}"
             )
-
-    def _entry(self, job: CustomJob) -> tuple[_Record | None, dict[str, Any] | None]:
-        rid = job.job_spec.persistent_resource_id
-        if not rid:
-            return None, None
-        name = f"{job.name.rsplit('/customJobs/', 1)[0]}/persistentResources/{rid}"
-        with self._lock:
-            record = self._records.get(name)
-            entry = record.jobs.get(job.name) if record is not None else None
-        if entry is None:
-            log.warning("%s names %s, which does not know it; running it", job.name, name)
-        return record, entry
-
-    def _used(self, record: _Record, pool_id: str) -> int:
-        return sum(
-            int(e["placement"].get(pool_id, 0)) for e in record.jobs.values() if e["claimed"]
-        )
-
-    def _refresh_used(self, record: _Record) -> None:
-        for pool in record.resource.resource_pools:
-            pool.used_replica_count = self._used(record, pool.id)
 
     def _transition(self, record: _Record, new: int, error: Any = None) -> None:
         current = record.state
@@ -481,55 +387,15 @@ class PersistentResourceBackend:
     def _begin(self, record: _Record, kind: str, message: str) -> operations_pb2.Operation:
         """Move to the busy state of ``kind`` and store its (not done) operation."""
         self._transition(record, _BUSY_STATE[kind])
-        op_name = f"{record.resource.name}/operations/{self.store.next_id('operation')}"
-        op = operations_pb2.Operation(name=op_name, done=False)
-        now = records.now()
-        metadata = _METADATA[kind].pb()()
-        metadata.generic_metadata.create_time.CopyFrom(now)
-        metadata.generic_metadata.update_time.CopyFrom(now)
-        if kind != "delete":
-            metadata.progress_message = message
-        op.metadata.Pack(metadata)
-        self._store_operation(op)
-        record.pending = {"operation": op_name, "kind": kind, "due": time.time() + self.delay}
+        op = operations.begin_operation(self.store, record.resource.name, kind, message)
+        record.pending = {"operation": op.name, "kind": kind, "due": time.time() + self.delay}
         self._save(record)
         return op
 
     def _finish(self, pending: dict[str, Any], response: Any = None, error: Any = None) -> None:
-        op = self.get_operation(pending["operation"])
-        metadata = _METADATA[pending["kind"]].pb()()
-        op.metadata.Unpack(metadata)
-        metadata.generic_metadata.update_time.CopyFrom(records.now())
-        if pending["kind"] != "delete":
-            done = "Done: the resource is RUNNING."
-            metadata.progress_message = f"Failed: {error.message}" if error is not None else done
-        op.metadata.Pack(metadata)
-        op.done = True
-        if error is not None:
-            op.error.CopyFrom(error)
-        else:
-            op.response.Pack(response)
-        self._store_operation(op)
-
-    def _store_operation(self, op: operations_pb2.Operation) -> None:
-        records.save_operation(self.store, OPERATION_KIND, op)
-
-    def _cancel_all(self, record: _Record, jobs: list[str]) -> None:
-        """Cancel jobs (outside the lock: the job backend calls back into release)."""
-        if self._cancel_job is None:
-            return
-        for job in jobs:
-            try:
-                self._cancel_job(job)
-            except (NotFound, FailedPrecondition):
-                with self._lock:
-                    entry = record.jobs.get(job)
-                    if entry and time.time() - entry["admitted"] > _ADMIT_GRACE_SECONDS:
-                        record.jobs.pop(job, None)  # gone or ended without telling us
-                        self._refresh_used(record)
-                        self._save(record)
-            except EmulatorError as err:
-                log.warning("could not cancel %s: %s", job, err)
+        operations.finish_operation(
+            self.store, pending["operation"], pending["kind"], response, error
+        )
 
     def _save(self, record: _Record) -> None:
         if record.resource.name in self._records:
