@@ -7,7 +7,9 @@ request come back at once in one INVALID_ARGUMENT.
 Decisions (see COVERAGE.md):
 - a pool without ``id`` gets ``pool-{index}`` (next free ``pool-{index}-{n}`` on a
   clash); Vertex generates ids too, in a form it does not document;
-- ``replica_count`` left unset defaults to the autoscaling ``min_replica_count``, else 1;
+- replica counts follow the table in COVERAGE.md (rules C1, A0-A4, D1-D2), judged by
+  proto3 presence: an explicit 0 is given, never read as unset; an unset
+  ``replica_count`` defaults to the autoscaling ``min_replica_count``, else 1;
 - a pool's *capacity* for jobs is ``autoscaling_spec.max_replica_count`` when
   autoscaling is set (Vertex scales up for jobs), else ``replica_count``.
 """
@@ -119,8 +121,9 @@ def prepare_resource(resource: Any, field: str = "persistent_resource") -> None:
             pool.id = candidate
             taken.add(candidate)
         if not pool.HasField("replica_count"):
-            low = pool.autoscaling_spec.min_replica_count
-            pool.replica_count = low if pool.HasField("autoscaling_spec") and low >= 1 else 1
+            # Valid bounds here (check_counts passed): start at the autoscaling min.
+            bounds = autoscaling_bounds(pool)
+            pool.replica_count = 1 if bounds is None or bounds[0] is None else bounds[0]
 
 
 def _check_pool(
@@ -152,32 +155,48 @@ def _check_pool(
     check_counts(pool, f, floor, errors)
 
 
-def check_counts(pool: Any, f: str, floor: int, errors: list[str]) -> None:
-    """replica_count and autoscaling bounds: min >= floor, min < max, min <= count <= max."""
-    count = pool.replica_count if pool.HasField("replica_count") else None
-    if count is not None and count < floor:
-        errors.append(f"{f}.replica_count: {count} must be {floor} or more")
+def autoscaling_bounds(pool: Any) -> tuple[int | None, int | None] | None:
+    """(min, max) of a pool's autoscaling by proto3 presence (an explicit 0 is given,
+    an unset bound is None); None when the pool has no autoscaling, i.e. no
+    ``autoscaling_spec`` or one with neither bound (rule A0)."""
     if not pool.HasField("autoscaling_spec"):
-        return
+        return None
     scaling = pool.autoscaling_spec
     low = scaling.min_replica_count if scaling.HasField("min_replica_count") else None
     high = scaling.max_replica_count if scaling.HasField("max_replica_count") else None
-    if low is None or high is None:
-        errors.append(
-            f"{f}.autoscaling_spec: both min_replica_count and max_replica_count are required"
-        )
+    return None if low is None and high is None else (low, high)
+
+
+def check_counts(pool: Any, f: str, floor: int, errors: list[str]) -> None:
+    """replica_count and autoscaling bounds, rules C1 and A1-A4 of COVERAGE.md.
+
+    ``floor`` is 0 for a Ray cluster, else 1. Each error names the field at fault:
+    a missing or too small bound names itself, min >= max names max_replica_count,
+    a replica_count outside the bounds names replica_count.
+    """
+    count = pool.replica_count if pool.HasField("replica_count") else None
+    if count is not None and count < floor:
+        errors.append(f"{f}.replica_count: {count} must be {floor} or more")
+    bounds = autoscaling_bounds(pool)
+    if bounds is None:
         return
-    if low < floor:
-        errors.append(f"{f}.autoscaling_spec.min_replica_count: {low} must be {floor} or more")
-    if high <= low:
-        errors.append(
-            f"{f}.autoscaling_spec.max_replica_count: {high} must be more than "
-            f"min_replica_count ({low})"
-        )
-    if count is not None and not low <= count <= high:
-        errors.append(
-            f"{f}.replica_count: {count} must be within the autoscaling bounds {low}..{high}"
-        )
+    low, high = bounds
+    s = f"{f}.autoscaling_spec"
+    for name, bound in (("min_replica_count", low), ("max_replica_count", high)):
+        if bound is None:
+            errors.append(
+                f"{s}.{name} is required with autoscaling (give both min_replica_count "
+                "and max_replica_count)"
+            )
+    if low is not None and low < floor:
+        ray = "" if floor == 0 else " (0 is allowed only for Ray clusters)"
+        errors.append(f"{s}.min_replica_count: {low} must be {floor} or more{ray}")
+    if low is not None and high is not None and high <= low:
+        errors.append(f"{s}.max_replica_count: {high} must be more than min_replica_count ({low})")
+    if count is not None and low is not None and count < low:
+        errors.append(f"{f}.replica_count: {count} must be at least min_replica_count ({low})")
+    if count is not None and high is not None and count > high:
+        errors.append(f"{f}.replica_count: {count} must be at most max_replica_count ({high})")
 
 
 def check_update_mask(paths: list[str]) -> None:

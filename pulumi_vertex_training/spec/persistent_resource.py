@@ -4,11 +4,36 @@ Canonical form as for CustomJob (see custom_job.py), plus these defaults:
 - ``resource_pools[i].id`` = ``pool-{i}`` (next free ``pool-{i}-{n}`` on a clash) when
   not given. Vertex would generate one, but a deterministic id keeps the live resource
   equal to the inputs and names pools in ``resource_pool_images`` and update requests;
-- ``resource_pools[i].replica_count`` = the autoscaling ``min_replica_count`` when
-  autoscaling is given, else 1;
+- ``resource_pools[i].replica_count``: rules D1/D2 below;
 - ``machine_spec.accelerator_count`` = 1 when only a type is given (as for jobs).
 ``resource_id`` is the CreatePersistentResourceRequest id; the provider defaults it to
 ``normalize_resource_id(<pulumi resource name>)``.
+
+Replica counts of a pool (the same table is in emulator/COVERAGE.md; the emulator
+implements it on its own). ``floor`` is 0 when a RaySpec is given, else 1. Given means
+present (proto3 ``optional``: an explicit 0 is given); unknown values skip their rules.
+
+==  ===================================================  ===========================
+#   rule (per resource pool)                             field blamed / default
+==  ===================================================  ===========================
+C1  ``replica_count``, when given, >= floor              replica_count
+A0  ``autoscaling_spec`` with no bound: no autoscaling   (dropped; nothing checked)
+A1  autoscaling: min and max both given                  the missing bound
+A2  ``min_replica_count`` >= floor                       min_replica_count
+A3  ``max_replica_count`` > ``min_replica_count``        max_replica_count
+A4  min <= ``replica_count`` <= max (each given bound)   replica_count
+D1  ``replica_count`` unset, no autoscaling              1
+D2  ``replica_count`` unset, autoscaling                 ``min_replica_count`` (left
+                                                         unset when A1-A3 fail: only
+                                                         the bounds are blamed)
+==  ===================================================  ===========================
+
+Sources: AutoscalingSpec field docs ("min ... must be <= replica_count and <
+max_replica_count", "max ... must be >= replica_count and > min_replica_count"; min
+may be 0 for Ray on Vertex and must be > 0 for a PersistentResource); the Vertex SDK
+sends autoscaled pools without replica_count (vertex_ray/cluster_init.py), so unset
+is valid. A3 blames max and A4 blames replica_count by choice: the docs state each
+inequality from both sides; replica_count is the field one updates in place.
 """
 
 from __future__ import annotations
@@ -22,7 +47,7 @@ from . import names
 from .args import to_plain
 from .coerce import coerce_message, prune
 from .custom_job import check_encryption_spec, default_accelerator_count
-from .failures import Normalized, SpecFailure, is_unknown, missing, without_redundant
+from .failures import UNKNOWN, Normalized, SpecFailure, is_unknown, missing, without_redundant
 from .resource_names import RESOURCE_ID, check_email, check_labels, check_network
 from .validators import (
     check_disk_spec,
@@ -129,7 +154,6 @@ def _check_resource(res: dict[str, Any], location: str | None, failures: list[Sp
     check_labels(res.get("labels"), "labels", failures)
     check_encryption_spec(res.get("encryption_spec"), "encryption_spec", location, failures)
     runtime = res.get("resource_runtime_spec")
-    ray = runtime.get("ray_spec") if isinstance(runtime, dict) else None
     if isinstance(runtime, dict):
         _check_service_account_spec(
             runtime.get("service_account_spec"),
@@ -144,7 +168,17 @@ def _check_resource(res: dict[str, Any], location: str | None, failures: list[Sp
     elif isinstance(pools, list):
         seen: dict[str, int] = {}
         for i, pool in enumerate(pools):
-            _check_pool(pool, names.index("resource_pools", i), ray is not None, seen, i, failures)
+            _check_pool(pool, names.index("resource_pools", i), _has_ray(res), seen, i, failures)
+
+
+def _has_ray(res: dict[str, Any]) -> bool:
+    """Whether the request will carry a RaySpec (an empty one is pruned away; an unknown
+    one may be Ray, so the looser Ray floor applies)."""
+    runtime = res.get("resource_runtime_spec")
+    if is_unknown(runtime):
+        return True
+    ray = runtime.get("ray_spec") if isinstance(runtime, dict) else None
+    return is_unknown(ray) or (isinstance(ray, dict) and bool(prune(ray, "RaySpec")))
 
 
 def _check_pool(
@@ -167,18 +201,29 @@ def _check_pool(
         seen.setdefault(pid, i)
     check_machine_spec(pool.get("machine_spec"), names.join(path, "machine_spec"), failures)
     check_disk_spec(pool.get("disk_spec"), names.join(path, "disk_spec"), failures)
-    count = pool.get("replica_count")
+    _check_counts(pool, path, 0 if has_ray else 1, failures)
+
+
+def _bounds(pool: dict[str, Any]) -> tuple[Any, Any] | None:
+    """(min, max) of the pool's autoscaling, None when it has none (rule A0)."""
     scaling = pool.get("autoscaling_spec")
-    # AutoscalingSpec docstring: min_replica_count must be > 0 for a PersistentResource
-    # and may be 0 for a Ray cluster.
-    floor = 0 if has_ray else 1
+    if not isinstance(scaling, dict):
+        return None
+    low, high = scaling.get("min_replica_count"), scaling.get("max_replica_count")
+    return None if low is None and high is None else (low, high)
+
+
+def _check_counts(pool: dict[str, Any], path: str, floor: int, failures: list[SpecFailure]) -> None:
+    """Rules C1 and A1-A4 of the module docstring (unknown values skip theirs)."""
+    count = pool.get("replica_count")
     c_path = names.join(path, "replica_count")
     if isinstance(count, int) and count < floor:
         failures.append(SpecFailure(c_path, f"must be {floor} or more", count))
-    if not isinstance(scaling, dict) or not scaling:
+    bounds = _bounds(pool)
+    if bounds is None:
         return
+    low, high = bounds
     s_path = names.join(path, "autoscaling_spec")
-    low, high = scaling.get("min_replica_count"), scaling.get("max_replica_count")
     for name, bound in (("min_replica_count", low), ("max_replica_count", high)):
         if bound is None:
             failures.append(
@@ -191,7 +236,7 @@ def _check_pool(
         failures.append(
             SpecFailure(
                 names.join(s_path, "min_replica_count"),
-                f"must be {floor} or more" + ("" if has_ray else " (0 only for Ray clusters)"),
+                f"must be {floor} or more" + ("" if floor == 0 else " (0 only for Ray clusters)"),
                 low,
             )
         )
@@ -203,19 +248,35 @@ def _check_pool(
                 high,
             )
         )
-    if isinstance(count, int):
-        if isinstance(low, int) and count < low:
-            failures.append(
-                SpecFailure(
-                    c_path, f"must be at least autoscaling_spec.min_replica_count ({low})", count
-                )
+    if isinstance(count, int) and isinstance(low, int) and count < low:
+        failures.append(
+            SpecFailure(
+                c_path, f"must be at least autoscaling_spec.min_replica_count ({low})", count
             )
-        if isinstance(high, int) and count > high:
-            failures.append(
-                SpecFailure(
-                    c_path, f"must be at most autoscaling_spec.max_replica_count ({high})", count
-                )
+        )
+    if isinstance(count, int) and isinstance(high, int) and count > high:
+        failures.append(
+            SpecFailure(
+                c_path, f"must be at most autoscaling_spec.max_replica_count ({high})", count
             )
+        )
+
+
+def _default_replica_count(pool: dict[str, Any], floor: int) -> Any:
+    """Rules D1/D2: 1, or the autoscaling min; None (leave unset) when the bounds are
+    wrong, so that only the bounds are blamed; UNKNOWN when the min is."""
+    if is_unknown(pool.get("autoscaling_spec")):
+        return UNKNOWN
+    bounds = _bounds(pool)
+    if bounds is None:
+        return 1
+    low, high = bounds
+    if is_unknown(low):
+        return UNKNOWN
+    bounds_hold = isinstance(low, int) and low >= floor and high is not None
+    if not bounds_hold or (isinstance(high, int) and high <= low):
+        return None
+    return low
 
 
 def _check_service_account_spec(spec: Any, path: str, failures: list[SpecFailure]) -> None:
@@ -238,6 +299,7 @@ def _apply_defaults(res: dict[str, Any]) -> None:
     pools = res.get("resource_pools")
     if not isinstance(pools, list):
         return
+    floor = 0 if _has_ray(res) else 1
     taken = {p.get("id") for p in pools if isinstance(p, dict)}
     for i, pool in enumerate(pools):
         if not isinstance(pool, dict):
@@ -249,9 +311,9 @@ def _apply_defaults(res: dict[str, Any]) -> None:
             pool["id"] = candidate
             taken.add(candidate)
         if "replica_count" not in pool:
-            scaling = pool.get("autoscaling_spec")
-            low = scaling.get("min_replica_count") if isinstance(scaling, dict) else None
-            pool["replica_count"] = low if isinstance(low, int) and low >= 1 else 1
+            count = _default_replica_count(pool, floor)
+            if count is not None:
+                pool["replica_count"] = count
         default_accelerator_count(pool.get("machine_spec"))
 
 

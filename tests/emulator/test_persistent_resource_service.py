@@ -137,7 +137,17 @@ def test_create_refuses_an_id_in_use_with_already_exists(make_pr: Any, prs: Any)
         (
             None,
             [pool(5, autoscaling_spec={"min_replica_count": 2, "max_replica_count": 4})],
-            "resource_pools[0].replica_count: 5 must be within the autoscaling bounds 2..4",
+            "resource_pools[0].replica_count: 5 must be at most max_replica_count (4)",
+        ),
+        (
+            None,
+            [pool(0, autoscaling_spec={"min_replica_count": 0, "max_replica_count": 0})],
+            "autoscaling_spec.min_replica_count: 0 must be 1 or more",
+        ),
+        (
+            None,
+            [{"machine_spec": MACHINE, "autoscaling_spec": {"max_replica_count": 2}}],
+            "autoscaling_spec.min_replica_count is required with autoscaling",
         ),
         (
             None,
@@ -157,6 +167,21 @@ def test_create_refuses_bad_requests_with_invalid_argument_naming_the_field(
             persistent_resource={"resource_pools": pools},
         )
     assert expected in raised.value.message
+
+
+def test_create_defaults_an_autoscaled_replica_count_to_the_min(make_pr: Any) -> None:
+    scaled = {
+        "machine_spec": MACHINE,
+        "autoscaling_spec": {"min_replica_count": 2, "max_replica_count": 3},
+    }
+    resource = make_pr(
+        scaled,
+        pool(
+            0, id="ray-workers", autoscaling_spec={"min_replica_count": 0, "max_replica_count": 2}
+        ),
+        resource_runtime_spec={"ray_spec": {"image_uri": "ray-img"}},
+    )
+    assert [p.replica_count for p in resource.resource_pools] == [2, 0]
 
 
 def test_list_pages_through_every_resource_when_page_size_is_small(make_pr: Any, prs: Any) -> None:

@@ -14,6 +14,7 @@ from pulumi_vertex_training.spec import (
     normalize_resource_id,
 )
 from pulumi_vertex_training.spec.resource_names import RESOURCE_ID
+from tests.replica_count_rules import COUNT_CASES, CountCase
 from tests.unit.spec.spec_cases import DELETE, make_job, make_resource, mutate
 
 NET = "projects/123456/global/networks/vpc"
@@ -223,6 +224,36 @@ def test_replica_count_defaults_to_autoscaling_min_or_one() -> None:
     )
     pools = normalize_persistent_resource(raw).value["resource_pools"]
     assert [p["replica_count"] for p in pools] == [1, 2]
+
+
+@pytest.mark.parametrize("case", COUNT_CASES, ids=lambda c: c.rule)
+def test_replica_count_rules_blame_the_field_at_fault_when_broken(case: CountCase) -> None:
+    raw: dict[str, Any] = {
+        "resource_id": "warm-pool",
+        "resource_pools": [{"machine_spec": {"machine_type": "n1-standard-4"}, **case.counts}],
+    }
+    if case.ray:
+        raw = mutate(raw, RAY, {"image_uri": "ray-img"})
+    result = normalize_persistent_resource(raw)
+    assert {f.path.removeprefix(f"{R0}.") for f in result.failures} == case.blamed
+    assert result.value["resource_pools"][0].get("replica_count") == case.replica_count
+
+
+def test_replica_count_default_waits_for_an_unknown_autoscaling_min() -> None:
+    raw = mutate(make_resource(), f"{R0}.replica_count", DELETE)
+    for scaling in (UNKNOWN, {"min_replica_count": UNKNOWN, "max_replica_count": 3}):
+        pool = normalize_persistent_resource(mutate(raw, f"{R0}.autoscaling_spec", scaling))
+        assert pool.failures == []
+        assert pool.value["resource_pools"][0]["replica_count"] is UNKNOWN
+
+
+def test_an_empty_ray_spec_does_not_allow_a_zero_min() -> None:
+    raw = mutate(
+        make_resource(), f"{R0}.autoscaling_spec", {"min_replica_count": 0, "max_replica_count": 3}
+    )
+    raw = mutate(raw, "resource_runtime_spec", {"ray_spec": {}})
+    paths = {f.path for f in normalize_persistent_resource(raw).failures}
+    assert f"{R0}.autoscaling_spec.min_replica_count" in paths
 
 
 def test_camel_case_resource_matches_snake_case() -> None:
