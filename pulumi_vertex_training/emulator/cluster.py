@@ -67,6 +67,7 @@ from pathlib import Path
 from google.cloud import aiplatform_v1
 from google.protobuf import json_format
 
+from pulumi_vertex_training.emulator.container_names import LABEL_INSTANCE_ID
 from pulumi_vertex_training.emulator.exceptions import InvalidArgument
 from pulumi_vertex_training.emulator.executor import (
     STORAGE_EMULATOR_HOST_ENV,
@@ -78,7 +79,6 @@ from pulumi_vertex_training.emulator.runner_types import JobRun, Mount, ReplicaS
 CLUSTER_PORT = 2222
 MASTER_PORT = 3333
 GCS_MOUNT_ROOT = "/gcs"
-LABEL_PREFIX = "dev.pulumi-vertex-training"
 
 
 # Pool position -> TensorFlow task type (see the module docstring).
@@ -344,7 +344,7 @@ def build_job_run(
         job_name=job.name,
         job_id=job_id,
         replicas=tuple(replicas),
-        labels=((f"{LABEL_PREFIX}.instance-id", instance_id),),
+        labels=((LABEL_INSTANCE_ID, instance_id),),
     )
 
 
