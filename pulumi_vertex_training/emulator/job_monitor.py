@@ -131,8 +131,9 @@ class JobMonitor:
         """Match stored jobs with the containers the runner still knows (after a restart).
 
         A job that was running and still has containers is reattached (the monitor
-        picks it up); one whose containers are gone is FAILED with the reason;
-        a finished job's leftover containers are cleaned up.
+        picks it up); one that was being started and has no container yet is queued
+        again (nothing of it ran); one whose containers are gone is FAILED with the
+        reason; a finished job's leftover containers are cleaned up.
         """
         known = self._runner.known_jobs()
         jobs = {name: JobState(state) for name, state in self._jobs.job_states().items()}
@@ -144,7 +145,10 @@ class JobMonitor:
                 if name in known:  # killed mid-start: the containers exist, watch them
                     self._jobs.transition(name, JobState.JOB_STATE_PENDING)
             elif name not in known:
-                if state == JobState.JOB_STATE_CANCELLING:
+                if state == JobState.JOB_STATE_PENDING:
+                    log.info("%s was being started when the emulator stopped: queued again", name)
+                    self._jobs.transition(name, JobState.JOB_STATE_QUEUED)
+                elif state == JobState.JOB_STATE_CANCELLING:
                     self._jobs.transition(name, JobState.JOB_STATE_CANCELLED, _cancelled())
                 else:
                     self._jobs.transition(

@@ -7,8 +7,9 @@ which is a bug in the emulator, never a user error.
 ::
 
     QUEUED -> PENDING -> RUNNING -> SUCCEEDED | FAILED
-       \\         \\          \\
-        +---------+----------+--> CANCELLING -> CANCELLED
+      ^          |
+      +----------+   restarted while starting, before any container existed
+    QUEUED | PENDING | RUNNING -> CANCELLING -> CANCELLED | SUCCEEDED | FAILED
 """
 
 from __future__ import annotations
@@ -21,8 +22,15 @@ TRANSITIONS: dict[int, frozenset[int]] = {
     JobState.JOB_STATE_QUEUED: frozenset(
         {JobState.JOB_STATE_PENDING, JobState.JOB_STATE_CANCELLING, JobState.JOB_STATE_FAILED}
     ),
+    # PENDING -> QUEUED: the emulator stopped while starting the job, before any of its
+    # containers existed; nothing ran, so it is started again rather than failed.
     JobState.JOB_STATE_PENDING: frozenset(
-        {JobState.JOB_STATE_RUNNING, JobState.JOB_STATE_CANCELLING, JobState.JOB_STATE_FAILED}
+        {
+            JobState.JOB_STATE_RUNNING,
+            JobState.JOB_STATE_CANCELLING,
+            JobState.JOB_STATE_FAILED,
+            JobState.JOB_STATE_QUEUED,
+        }
     ),
     JobState.JOB_STATE_RUNNING: frozenset(
         {JobState.JOB_STATE_SUCCEEDED, JobState.JOB_STATE_FAILED, JobState.JOB_STATE_CANCELLING}

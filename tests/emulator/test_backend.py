@@ -267,6 +267,26 @@ def test_reconcile_starts_queued_job_when_restart_came_before_its_start(h: Harne
     assert h.state(name) == JobState.JOB_STATE_PENDING
 
 
+def test_reconcile_queues_again_a_job_whose_start_the_restart_interrupted(h: Harness) -> None:
+    h.runner.start_gate = threading.Event()  # start() hangs: killed before any container
+    name = h.backend.create_custom_job(PARENT, _job()).name
+    h.backend.poll_once()
+    for _ in range(500):
+        if h.state(name) == JobState.JOB_STATE_PENDING:
+            break
+        threading.Event().wait(0.01)
+    assert h.state(name) == JobState.JOB_STATE_PENDING and name not in h.runner.phases
+    h.runner.start_gate.set()
+    h.backend.stop()
+    h.runner.phases.clear()  # the start never created a container
+    h.runner.start_gate = None
+    h.restart()
+    assert h.state(name) == JobState.JOB_STATE_QUEUED  # nothing ran: not FAILED
+    h.settle()
+    assert h.state(name) == JobState.JOB_STATE_PENDING
+    assert h.runner.calls.count(("start", name)) == 2
+
+
 def test_ids_keep_increasing_when_backend_restarts(h: Harness) -> None:
     first = h.backend.create_custom_job(PARENT, _job()).name
     h.restart()
