@@ -53,6 +53,31 @@ def custom_job(
     }
 
 
+def _prune_emulator_leftovers() -> None:
+    # Jobs of emulators that tests kill (SIGKILL, restarts) keep their containers and
+    # networks; every job network takes one of the engine's few address pools, so
+    # unused ones from earlier runs would eventually make new jobs fail to start.
+    try:
+        import docker
+
+        from pulumi_vertex_training.emulator.container_names import LABEL_INSTANCE_ID
+
+        engine = docker.from_env()
+        engine.containers.prune(filters={"label": LABEL_INSTANCE_ID})
+        engine.networks.prune(filters={"label": LABEL_INSTANCE_ID})
+        engine.close()
+    except Exception:  # no engine: the tests that need one skip
+        pass
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_emulator_leftovers() -> Iterator[None]:
+    """Remove stopped job containers and unused job networks before and after the run."""
+    _prune_emulator_leftovers()
+    yield
+    _prune_emulator_leftovers()
+
+
 @pytest.fixture(scope="session")
 def parent() -> str:
     """The parent (``projects/test-project/locations/us-central1``) tests create jobs under."""

@@ -214,8 +214,20 @@ class DockerRunner:
     def _ensure_network(self, run: JobRun, labels: dict[str, str]) -> str:
         name = self._base_name(run.job_id)
         # The engine's name filter matches substrings (job 12 would find job 123's).
+        import docker.errors
+
         if not any(n.name == name for n in self.client.networks.list(names=[name])):
-            self.client.networks.create(name, driver="bridge", labels=labels, check_duplicate=True)
+            try:
+                self.client.networks.create(
+                    name, driver="bridge", labels=labels, check_duplicate=True
+                )
+            except docker.errors.APIError as err:
+                if "address pool" not in str(err):
+                    raise
+                raise RuntimeError(
+                    f"{err.explanation or err}: the Docker engine has no free address pool "
+                    "for another job network; remove unused ones with `docker network prune`"
+                ) from err
         return name
 
     def _create(
