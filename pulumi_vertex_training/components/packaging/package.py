@@ -79,6 +79,20 @@ class PackageSpec:
         return collect_context(self.source_dir, roots=roots, include=self.include_files)
 
 
+def _existing_entries(
+    root: str, values: Sequence[str] | None, argument: str, *, directory: bool
+) -> list[str]:
+    """Each entry of a path-list argument, relative to ``root``, checked to exist there."""
+    kind, exists = ("a directory", os.path.isdir) if directory else ("a file", os.path.isfile)
+    entries = []
+    for value in _string_list(values, argument):
+        rel = _relative_inside(root, value, f"{argument} entry")
+        if not exists(os.path.join(root, rel)):
+            raise PackagingError(f"{argument} entry {value!r} is not {kind} in {root!r}")
+        entries.append(rel)
+    return entries
+
+
 def _string_list(value: Sequence[str] | None, field: str) -> tuple[str, ...]:
     if value is None:
         return ()
@@ -146,24 +160,9 @@ def resolve_package(
                 f"python_module {python_module!r}: {module_file} does not exist in "
                 f"source_dir {root!r}"
             )
-    packages = []
-    for package in _string_list(extra_packages, "extra_packages"):
-        rel = _relative_inside(root, package, "extra_packages entry")
-        if not os.path.isfile(os.path.join(root, rel)):
-            raise PackagingError(f"extra_packages entry {package!r} is not a file in {root!r}")
-        packages.append(rel)
-    dirs = []
-    for directory in _string_list(extra_dirs, "extra_dirs"):
-        rel = _relative_inside(root, directory, "extra_dirs entry")
-        if not os.path.isdir(os.path.join(root, rel)):
-            raise PackagingError(f"extra_dirs entry {directory!r} is not a directory in {root!r}")
-        dirs.append(rel)
-    included = []
-    for name in _string_list(include_files, "include_files"):
-        rel = _relative_inside(root, name, "include_files entry")
-        if not os.path.isfile(os.path.join(root, rel)):
-            raise PackagingError(f"include_files entry {name!r} is not a file in {root!r}")
-        included.append(rel)
+    packages = _existing_entries(root, extra_packages, "extra_packages", directory=False)
+    dirs = _existing_entries(root, extra_dirs, "extra_dirs", directory=True)
+    included = _existing_entries(root, include_files, "include_files", directory=False)
     return PackageSpec(
         source_dir=root,
         script=rel_script,
