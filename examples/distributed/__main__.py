@@ -27,10 +27,10 @@ job = vt.TrainingJob(
     base_image=config.get("base_image") or "local/python:3.11",
     repository=config.require("repository"),
     worker_pools=[
-        vt.WorkerPoolArgs(machine, replica_count=1),  # chief
-        vt.WorkerPoolArgs(machine, replica_count=2),  # workers
+        vt.WorkerPoolArgs(machine_type=machine, replica_count=1),  # chief
+        vt.WorkerPoolArgs(machine_type=machine, replica_count=2),  # workers
         None,  # no parameter servers: the position stays, empty
-        vt.WorkerPoolArgs(machine, replica_count=1),  # evaluator
+        vt.WorkerPoolArgs(machine_type=machine, replica_count=1),  # evaluator
     ],
     args=["--shard-size", config.get("shard_size") or "1000"],
     display_name="distributed-example",

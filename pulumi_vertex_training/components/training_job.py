@@ -15,13 +15,22 @@ from pulumi_vertex_training.provider.resources import CustomJob
 from pulumi_vertex_training.spec.args import to_plain
 
 
-@dataclass
+@dataclass(kw_only=True)
 class WorkerPoolArgs:
-    """One worker pool, flat like gcloud's ``--worker-pool-spec`` keys.
+    """One worker pool of a ``vt.TrainingJob``, flat like gcloud's ``--worker-pool-spec``
+    keys: the machine, its accelerators and disk. The container is the image the
+    TrainingJob builds, so there is none to give here. For ``vt.CustomJob`` (any
+    container or Python package per pool, the API's nested shape) use
+    ``vt.WorkerPoolSpecArgs``.
 
     Pool 0 is the primary (one replica); 1 workers; 2 parameter servers or the
     reduction server; 3 evaluators. ``None`` (or ``WorkerPoolArgs()`` with no
     machine type) in the list keeps a pool position empty.
+
+    Example:
+        >>> WorkerPoolArgs(machine_type="n1-standard-8", accelerator_type="NVIDIA_TESLA_T4",
+        ...                accelerator_count=1).replica_count
+        1
     """
 
     machine_type: pulumi.Input[str] | None = None
@@ -39,7 +48,7 @@ def worker_pool_specs(
     """The API's ``worker_pool_specs`` for flat pools, every non-empty one running
     ``container_spec`` (gcloud's rule: the built image serves all pools).
 
-    >>> worker_pool_specs([WorkerPoolArgs("n1-standard-4"), None], {"image_uri": "i"})
+    >>> worker_pool_specs([WorkerPoolArgs(machine_type="n1-standard-4"), None], {"image_uri": "i"})
     [{'machine_spec': {'machine_type': 'n1-standard-4'}, 'replica_count': 1, \
 'container_spec': {'image_uri': 'i'}}, {}]
     """
@@ -85,7 +94,9 @@ class TrainingJob(pulumi.ComponentResource):
         ...     base_image="us-docker.pkg.dev/vertex-ai/training/pytorch-gpu.2-4.py310:latest",
         ...     repository="us-central1-docker.pkg.dev/my-project/training",
         ...     worker_pools=[
-        ...         vt.WorkerPoolArgs("n1-standard-8", accelerator_type="NVIDIA_TESLA_T4")
+        ...         vt.WorkerPoolArgs(
+        ...             machine_type="n1-standard-8", accelerator_type="NVIDIA_TESLA_T4"
+        ...         )
         ...     ],
         ...     args=["--epochs", "10"],
         ...     base_output_directory="gs://my-bucket/runs/train",

@@ -2,8 +2,11 @@
 
 Typing: spec/ must not import pulumi, so ``Input[T]`` here is ``T``, an awaitable of
 ``T``, or anything with an ``apply`` method (structurally, ``pulumi.Output[T]``); it
-matches ``pulumi.Input[T]`` for type checkers without the import. Every field defaults
-to None ("not given"), so ``to_plain`` can drop it and the service default applies.
+matches ``pulumi.Input[T]`` for type checkers without the import. As in pulumi-gcp's
+input types, arguments are keyword-only; the fields the API marks REQUIRED (and
+``machine_spec``/``machine_type``, which training needs) have no default, so a type
+checker and the constructor both ask for them; every other field defaults to None
+("not given"), so ``to_plain`` drops it and the service default applies.
 
 Plain dicts (snake_case or REST camelCase) are accepted wherever an ``XArgs`` is, and
 dataclasses and dicts mix freely; ``to_plain`` turns a tree of them into dicts.
@@ -54,53 +57,53 @@ def to_plain(value: Any) -> Any:
 # --- CustomJob -------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(kw_only=True)
 class EnvVarArgs:
     """EnvVar: ``name`` a C identifier; ``value`` may use $(VAR) of earlier variables."""
 
-    name: Input[str] | None = None
-    value: Input[str] | None = None
+    name: Input[str]
+    value: Input[str]
 
 
 Env = Union[Sequence[Union[EnvVarArgs, Mapping[str, Any]]], Mapping[str, Any]]  # noqa: UP007
 """Env as a list of EnvVarArgs/{name, value}, or a mapping {name: value} (sorted by name)."""
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ContainerSpecArgs:
     """ContainerSpec: a custom container task."""
 
-    image_uri: Input[str] | None = None
+    image_uri: Input[str]
     command: Input[Sequence[Input[str]]] | None = None
     args: Input[Sequence[Input[str]]] | None = None
     env: Input[Env] | None = None
 
 
-@dataclass
+@dataclass(kw_only=True)
 class PythonPackageSpecArgs:
     """PythonPackageSpec: a Python package run on a Vertex prebuilt executor image."""
 
-    executor_image_uri: Input[str] | None = None
-    package_uris: Input[Sequence[Input[str]]] | None = None
-    python_module: Input[str] | None = None
+    executor_image_uri: Input[str]
+    package_uris: Input[Sequence[Input[str]]]
+    python_module: Input[str]
     args: Input[Sequence[Input[str]]] | None = None
     env: Input[Env] | None = None
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ReservationAffinityArgs:
     """ReservationAffinity: NO_RESERVATION, ANY_RESERVATION or SPECIFIC_RESERVATION."""
 
-    reservation_affinity_type: Input[str] | None = None
+    reservation_affinity_type: Input[str]
     key: Input[str] | None = None
     values: Input[Sequence[Input[str]]] | None = None
 
 
-@dataclass
+@dataclass(kw_only=True)
 class MachineSpecArgs:
     """MachineSpec: machine type plus optional accelerators, MIG size, TPU topology."""
 
-    machine_type: Input[str] | None = None
+    machine_type: Input[str]
     accelerator_type: Input[str] | None = None
     accelerator_count: Input[int] | None = None
     gpu_partition_size: Input[str] | None = None
@@ -108,7 +111,7 @@ class MachineSpecArgs:
     reservation_affinity: Input[ReservationAffinityArgs | Mapping[str, Any]] | None = None
 
 
-@dataclass
+@dataclass(kw_only=True)
 class DiskSpecArgs:
     """DiskSpec: boot disk type (pd-ssd, pd-standard, hyperdisk-balanced) and size in GB."""
 
@@ -116,33 +119,44 @@ class DiskSpecArgs:
     boot_disk_size_gb: Input[int] | None = None
 
 
-@dataclass
+@dataclass(kw_only=True)
 class NfsMountArgs:
     """NfsMount: mounted at /mnt/nfs/{mount_point}."""
 
-    server: Input[str] | None = None
-    path: Input[str] | None = None
-    mount_point: Input[str] | None = None
+    server: Input[str]
+    path: Input[str]
+    mount_point: Input[str]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class LustreMountArgs:
     """LustreMount: mounted at /mnt/lustre/{mount_point}."""
 
-    instance_ip: Input[str] | None = None
-    volume_handle: Input[str] | None = None
-    filesystem: Input[str] | None = None
-    mount_point: Input[str] | None = None
+    instance_ip: Input[str]
+    volume_handle: Input[str]
+    filesystem: Input[str]
+    mount_point: Input[str]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class WorkerPoolSpecArgs:
-    """WorkerPoolSpec: one of container_spec / python_package_spec, on machine_spec.
+    """WorkerPoolSpec, the API's shape: one of container_spec / python_package_spec, on
+    machine_spec. Use it in ``vt.CustomJob(job_spec=vt.CustomJobSpecArgs(worker_pool_specs=
+    [...]))``; ``vt.TrainingJob`` takes the flat, gcloud-like ``vt.WorkerPoolArgs`` instead
+    (machine and disk only: the container is the image it builds).
 
     Pool 0 is the primary (replica_count 1); pools after the first may be ``{}``.
+
+    Example:
+        >>> WorkerPoolSpecArgs(
+        ...     machine_spec=MachineSpecArgs(machine_type="n1-standard-4"),
+        ...     replica_count=1,
+        ...     container_spec=ContainerSpecArgs(image_uri="us-docker.pkg.dev/p/r/img:1"),
+        ... ).replica_count
+        1
     """
 
-    machine_spec: Input[MachineSpecArgs | Mapping[str, Any]] | None = None
+    machine_spec: Input[MachineSpecArgs | Mapping[str, Any]]
     replica_count: Input[int] | None = None
     container_spec: Input[ContainerSpecArgs | Mapping[str, Any]] | None = None
     python_package_spec: Input[PythonPackageSpecArgs | Mapping[str, Any]] | None = None
@@ -151,7 +165,7 @@ class WorkerPoolSpecArgs:
     lustre_mounts: Input[Sequence[LustreMountArgs | Mapping[str, Any]]] | None = None
 
 
-@dataclass
+@dataclass(kw_only=True)
 class SchedulingArgs:
     """Scheduling: timeout, restarts, strategy (STANDARD, SPOT, FLEX_START), waits."""
 
@@ -162,30 +176,30 @@ class SchedulingArgs:
     max_wait_duration: Input[Duration] | None = None
 
 
-@dataclass
+@dataclass(kw_only=True)
 class EncryptionSpecArgs:
     """EncryptionSpec: a Cloud KMS key in the resource's region."""
 
-    kms_key_name: Input[str] | None = None
+    kms_key_name: Input[str]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class GcsDestinationArgs:
     """GcsDestination (CustomJobSpec.base_output_directory): a gs:// prefix."""
 
-    output_uri_prefix: Input[str] | None = None
+    output_uri_prefix: Input[str]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class DnsPeeringConfigArgs:
     """DnsPeeringConfig: ``domain`` ends with '.'."""
 
-    domain: Input[str] | None = None
-    target_project: Input[str] | None = None
-    target_network: Input[str] | None = None
+    domain: Input[str]
+    target_project: Input[str]
+    target_network: Input[str]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class PscInterfaceConfigArgs:
     """PscInterfaceConfig: Private Service Connect interface (instead of ``network``)."""
 
@@ -193,11 +207,11 @@ class PscInterfaceConfigArgs:
     dns_peering_configs: Input[Sequence[DnsPeeringConfigArgs | Mapping[str, Any]]] | None = None
 
 
-@dataclass
+@dataclass(kw_only=True)
 class CustomJobSpecArgs:
-    """CustomJobSpec: the whole v1 job spec (reference §1)."""
+    """CustomJobSpec: the whole v1 job spec, field for field."""
 
-    worker_pool_specs: Input[Sequence[WorkerPoolSpecArgs | Mapping[str, Any]]] | None = None
+    worker_pool_specs: Input[Sequence[WorkerPoolSpecArgs | Mapping[str, Any]]]
     scheduling: Input[SchedulingArgs | Mapping[str, Any]] | None = None
     service_account: Input[str] | None = None
     network: Input[str] | None = None
@@ -217,7 +231,7 @@ class CustomJobSpecArgs:
 # --- PersistentResource ------------------------------------------------------------
 
 
-@dataclass
+@dataclass(kw_only=True)
 class AutoscalingSpecArgs:
     """ResourcePool.AutoscalingSpec: min <= replica_count <= max."""
 
@@ -225,40 +239,40 @@ class AutoscalingSpecArgs:
     max_replica_count: Input[int] | None = None
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ResourcePoolArgs:
     """ResourcePool: a set of identical machines; ``id`` defaults to ``pool-{index}``."""
 
-    machine_spec: Input[MachineSpecArgs | Mapping[str, Any]] | None = None
+    machine_spec: Input[MachineSpecArgs | Mapping[str, Any]]
     replica_count: Input[int] | None = None
     id: Input[str] | None = None
     disk_spec: Input[DiskSpecArgs | Mapping[str, Any]] | None = None
     autoscaling_spec: Input[AutoscalingSpecArgs | Mapping[str, Any]] | None = None
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ServiceAccountSpecArgs:
     """ServiceAccountSpec: run workloads as a custom service account."""
 
-    enable_custom_service_account: Input[bool] | None = None
+    enable_custom_service_account: Input[bool]
     service_account: Input[str] | None = None
 
 
-@dataclass
+@dataclass(kw_only=True)
 class RayMetricSpecArgs:
     """RayMetricSpec."""
 
     disabled: Input[bool] | None = None
 
 
-@dataclass
+@dataclass(kw_only=True)
 class RayLogsSpecArgs:
     """RayLogsSpec."""
 
     disabled: Input[bool] | None = None
 
 
-@dataclass
+@dataclass(kw_only=True)
 class RaySpecArgs:
     """RaySpec: a Ray cluster on the resource; image_uri or resource_pool_images."""
 
@@ -269,7 +283,7 @@ class RaySpecArgs:
     ray_logs_spec: Input[RayLogsSpecArgs | Mapping[str, Any]] | None = None
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ResourceRuntimeSpecArgs:
     """ResourceRuntimeSpec: service account and Ray settings."""
 

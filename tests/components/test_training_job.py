@@ -21,8 +21,8 @@ CONTAINER = {"image_uri": "registry/trainer@sha256:abc", "args": ["--epochs", "1
 def test_every_non_empty_pool_runs_the_built_image() -> None:
     specs = worker_pool_specs(
         [
-            WorkerPoolArgs("n1-standard-4"),
-            WorkerPoolArgs("n1-standard-8", replica_count=2),
+            WorkerPoolArgs(machine_type="n1-standard-4"),
+            WorkerPoolArgs(machine_type="n1-standard-8", replica_count=2),
             None,
             {"machine_type": "n1-standard-4"},
         ],
@@ -37,7 +37,7 @@ def test_accelerators_and_disks_map_to_machine_and_disk_specs() -> None:
     (spec,) = worker_pool_specs(
         [
             WorkerPoolArgs(
-                "n1-standard-8",
+                machine_type="n1-standard-8",
                 accelerator_type="NVIDIA_TESLA_T4",
                 accelerator_count=2,
                 boot_disk_type="pd-standard",
@@ -55,9 +55,8 @@ def test_accelerators_and_disks_map_to_machine_and_disk_specs() -> None:
 
 
 def test_a_pool_without_machine_type_is_an_empty_placeholder() -> None:
-    assert (
-        worker_pool_specs([WorkerPoolArgs("n1-standard-4"), WorkerPoolArgs()], CONTAINER)[1] == {}
-    )
+    pools = [WorkerPoolArgs(machine_type="n1-standard-4"), WorkerPoolArgs()]
+    assert worker_pool_specs(pools, CONTAINER)[1] == {}
 
 
 def test_no_pools_is_refused_before_anything_registers() -> None:
@@ -108,8 +107,8 @@ def test_training_job_builds_the_image_and_runs_it_on_every_pool(
             base_image="local/python:3.11",
             repository=repository,
             worker_pools=[
-                WorkerPoolArgs("n1-standard-4"),
-                WorkerPoolArgs("n1-standard-4", replica_count=1),
+                WorkerPoolArgs(machine_type="n1-standard-4"),
+                WorkerPoolArgs(machine_type="n1-standard-4", replica_count=1),
             ],
             args=["--epochs", "1"],
             env={"MODE": "test"},

@@ -86,11 +86,11 @@ def test_to_plain_drops_none_fields_and_keeps_other_values() -> None:
     marker = object()
     value = spec.WorkerPoolSpecArgs(
         machine_spec=spec.MachineSpecArgs(machine_type="n1-standard-4", accelerator_count=UNKNOWN),
-        container_spec={"image_uri": marker, "args": (spec.EnvVarArgs(name="A"),)},
+        container_spec={"image_uri": marker, "args": (spec.DiskSpecArgs(boot_disk_type="x"),)},
     )
     assert to_plain(value) == {
         "machine_spec": {"machine_type": "n1-standard-4", "accelerator_count": UNKNOWN},
-        "container_spec": {"image_uri": marker, "args": [{"name": "A"}]},
+        "container_spec": {"image_uri": marker, "args": [{"boot_disk_type": "x"}]},
     }
 
 
