@@ -25,8 +25,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pulumi_vertex_training.components.packaging import registry
-from pulumi_vertex_training.components.packaging.package import prepare_image, resolve_package
+from pulumi_vertex_training.packaging import registry
+from pulumi_vertex_training.packaging.package import prepare_image, resolve_package
 from pulumi_vertex_training.provider.image import ImageProvider
 
 T = TypeVar("T")

@@ -8,7 +8,9 @@
   reboots in place; ``vt.CustomJob(persistent_resource=...)`` runs on it);
 - ``vt.TrainingImage``: gcloud's autopackaging of a local folder, built with
   Docker, pushed, pinned by digest, rebuilt only when its content changes;
-- ``vt.TrainingJob``: both at once, with flat gcloud-like worker pools;
+- ``vt.PythonPackage``: local training code as an sdist on Cloud Storage, for
+  ``python_package_spec`` jobs on Vertex's prebuilt executor images;
+- ``vt.TrainingJob``: an image and a job at once, with flat gcloud-like worker pools;
 - ``vt.TrainingEnvironment``: service account, staging bucket, Docker repository
   and VPC peering for jobs, as pulumi-gcp resources (the ``gcp`` extra:
   ``pip install pulumi-vertex-training[gcp]``; imported on first use);
@@ -24,8 +26,7 @@ from typing import TYPE_CHECKING, Any
 from pulumi_vertex_training.components.python_package import PythonPackage
 from pulumi_vertex_training.components.training_image import TrainingImage
 from pulumi_vertex_training.components.training_job import TrainingJob, WorkerPoolArgs
-from pulumi_vertex_training.provider.persistent_resource_resources import PersistentResource
-from pulumi_vertex_training.provider.resources import CustomJob
+from pulumi_vertex_training.provider.resources import CustomJob, PersistentResource
 from pulumi_vertex_training.spec.args import (
     AutoscalingSpecArgs,
     ContainerSpecArgs,

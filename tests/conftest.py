@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+pytest_plugins = ["tests.fixtures.images"]
+
 PARENT = "projects/test-project/locations/us-central1"
 """The parent tests create jobs under."""
 

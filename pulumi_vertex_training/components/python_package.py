@@ -18,9 +18,11 @@ from collections.abc import Sequence
 
 import pulumi
 
-from pulumi_vertex_training.components.packaging.context import PackagingError
-from pulumi_vertex_training.components.packaging.sdist import resolve_source
-from pulumi_vertex_training.provider.python_package import PythonPackageUpload, parse_staging_uri
+from pulumi_vertex_training.packaging.context import PackagingError
+from pulumi_vertex_training.packaging.sdist import resolve_source
+from pulumi_vertex_training.provider.resources import PythonPackageUpload
+from pulumi_vertex_training.spec import SpecFailure
+from pulumi_vertex_training.spec.artifacts import check_staging_uri
 
 
 class PythonPackage(pulumi.ComponentResource):
@@ -33,7 +35,7 @@ class PythonPackage(pulumi.ComponentResource):
     ``aiplatform_custom_trainer_script``, ``requirements`` as its
     ``install_requires``; ``script="task.py"`` runs
     ``aiplatform_custom_trainer_script.task``). See
-    ``components/packaging/sdist.py`` for the exact rules.
+    ``packaging/sdist.py`` for the exact rules.
 
     The program validates and hashes the source as it runs, so mistakes fail
     at preview and preview knows whether the package changes; ``up`` builds
@@ -65,15 +67,15 @@ class PythonPackage(pulumi.ComponentResource):
         requirements: Sequence[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__("vertex:components:PythonPackage", resource_name, None, opts)
-        if isinstance(staging_uri, str):
-            try:
-                parse_staging_uri(staging_uri)
-            except ValueError as err:
-                raise PackagingError(str(err)) from err
+        # Everything local is checked before the component registers (nothing half-made).
+        failures: list[SpecFailure] = []
+        check_staging_uri(staging_uri, failures)
+        if failures:
+            raise PackagingError("; ".join(str(f) for f in failures))
         source = resolve_source(
             source_dir, script=script, python_module=python_module, requirements=requirements
         )
+        super().__init__("vertex:components:PythonPackage", resource_name, None, opts)
         upload = PythonPackageUpload(
             resource_name,
             source_dir=source.root,

@@ -7,10 +7,11 @@ from collections.abc import Sequence
 
 import pulumi
 
-from pulumi_vertex_training.components.packaging.context import PackagingError
-from pulumi_vertex_training.components.packaging.package import prepare_image, resolve_package
-from pulumi_vertex_training.components.packaging.registry import ImageReference
-from pulumi_vertex_training.provider.image import IMAGE_NAME, Image, parse_artifact_registry
+from pulumi_vertex_training.packaging.context import PackagingError
+from pulumi_vertex_training.packaging.package import prepare_image, resolve_package
+from pulumi_vertex_training.provider.resources import Image
+from pulumi_vertex_training.spec import SpecFailure
+from pulumi_vertex_training.spec.artifacts import check_image_name, check_repository
 
 
 def default_image_name(resource_name: str) -> str:
@@ -110,24 +111,11 @@ class TrainingImage(pulumi.ComponentResource):
         )
         prepared = prepare_image(package, base_image)
         name = image_name if image_name is not None else default_image_name(resource_name)
-        if isinstance(name, str) and not IMAGE_NAME.match(name):
-            raise PackagingError(
-                f"image_name {name!r} is not a valid image name: lowercase letters, digits "
-                "and separators (. _ - /)"
-            )
-        if isinstance(repository, str):
-            try:
-                ImageReference.parse(repository + "/image")
-            except ValueError:
-                raise PackagingError(
-                    f"repository {repository!r} must be LOCATION-docker.pkg.dev/PROJECT/REPO "
-                    "or a registry path like localhost:5000/team"
-                ) from None
-            if create_repository and parse_artifact_registry(repository) is None:
-                raise PackagingError(
-                    "create_repository=True needs an Artifact Registry repository "
-                    f"(LOCATION-docker.pkg.dev/PROJECT/REPO), got {repository!r}"
-                )
+        failures: list[SpecFailure] = []
+        check_image_name(name, failures)
+        check_repository(repository, create_repository, failures)
+        if failures:
+            raise PackagingError("; ".join(str(f) for f in failures))
 
         super().__init__("vertex:components:TrainingImage", resource_name, None, opts)
         self.dockerfile = prepared.dockerfile

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from pulumi_vertex_training.components.packaging.ignore import IgnoreRules
+from pulumi_vertex_training.packaging.ignore import IgnoreRules
 
 DOCKERFILE_NAME = ".vertex-training.Dockerfile"
 """Name of the rendered Dockerfile inside the context tar (removed before COPY runs)."""
@@ -37,6 +37,23 @@ _HASH_VERSION = b"pulumi-vertex-training/context/v1\n"
 
 class PackagingError(ValueError):
     """A problem with the local package, raised in the program before anything registers."""
+
+
+class SourceChangedError(PackagingError):
+    """The files changed between the program's hash and the build (a deployment is running)."""
+
+    def __init__(self, root: object, now: str, seen: str) -> None:
+        super().__init__(
+            f"the files under {root} changed while the deployment ran "
+            f"(hash {now[:12]}, the program saw {seen[:12]}); run it again"
+        )
+
+
+def ensure_same_source(root: object, now: str, seen: str) -> None:
+    """Raise :class:`SourceChangedError` unless the hash the provider computes now is the
+    one the program computed (what preview showed is what gets built)."""
+    if now != seen:
+        raise SourceChangedError(root, now, seen)
 
 
 class CredentialFileError(PackagingError):

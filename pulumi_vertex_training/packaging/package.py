@@ -10,13 +10,13 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pulumi_vertex_training.components.packaging.context import (
+from pulumi_vertex_training.packaging.context import (
     BuildContext,
     PackagingError,
     collect_context,
     hash_context,
 )
-from pulumi_vertex_training.components.packaging.dockerfile import (
+from pulumi_vertex_training.packaging.dockerfile import (
     copied_paths,
     module_script_path,
     render_dockerfile,

@@ -15,11 +15,12 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from pulumi_vertex_training.components.packaging.context import (
+from pulumi_vertex_training.packaging.context import (
     DOCKERFILE_NAME,
     BuildContext,
     write_context_tar,
 )
+from pulumi_vertex_training.spec.artifacts import ImageReference
 
 if TYPE_CHECKING:
     import docker
@@ -71,42 +72,6 @@ class PushRefusedError(ImageError):
 
 class RegistryError(ImageError):
     """The registry could not be asked (unreachable, auth refused, unexpected answer)."""
-
-
-@dataclass(frozen=True)
-class ImageReference:
-    """``host/path:tag`` or ``host/path@digest``, split."""
-
-    host: str
-    path: str
-    tag: str | None = None
-    digest: str | None = None
-
-    @property
-    def repository(self) -> str:
-        """``host/path``, what Docker calls the repository."""
-        return f"{self.host}/{self.path}"
-
-    @classmethod
-    def parse(cls, ref: str) -> ImageReference:
-        """Split ``ref``; the first component must be a registry host.
-
-        Raises:
-            ValueError: no registry host or no path.
-        """
-        name, _, digest_part = ref.partition("@")
-        digest = digest_part or None
-        tag = None
-        last = name.rsplit("/", 1)[-1]
-        if ":" in last:
-            name, tag = name.rsplit(":", 1)
-        host, _, path = name.partition("/")
-        if not path or not ("." in host or ":" in host or host == "localhost"):
-            raise ValueError(
-                f"image reference {ref!r} must start with a registry host, "
-                "e.g. us-docker.pkg.dev/PROJECT/REPO/NAME or localhost:5000/NAME"
-            )
-        return cls(host, path, tag, digest)
 
 
 def _scheme(host: str) -> str:

@@ -7,7 +7,7 @@ Two kinds of source, as the Vertex tools take them:
   (``python -m build --sdist``, ``sdist_project.py``), from a private copy of
   the file set, so the builder never writes ``*.egg-info`` into the user's tree;
 * a **bare script or folder**: wrapped the way the Vertex SDK's
-  ``CustomJob.from_local_script`` does (reference §7, ``sdist_wrapped.py``):
+  ``CustomJob.from_local_script`` does (``sdist_wrapped.py``):
   the folder (or the script, copied as ``task.py``) becomes the package
   ``aiplatform_custom_trainer_script`` of the distribution
   ``aiplatform_custom_trainer_script-0.1`` with ``requirements`` as
@@ -41,17 +41,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pulumi_vertex_training.components.packaging.context import (
+from pulumi_vertex_training.packaging.context import (
     ContextFile,
     PackagingError,
     collect_context,
     hash_inputs,
 )
-from pulumi_vertex_training.components.packaging.sdist_project import (
+from pulumi_vertex_training.packaging.sdist_project import (
     SdistBuildError,
     build_project_sdist,
 )
-from pulumi_vertex_training.components.packaging.sdist_wrapped import (
+from pulumi_vertex_training.packaging.sdist_wrapped import (
     WRAPPED_DIST_NAME,
     write_wrapped_sdist,
 )

@@ -16,12 +16,12 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from pulumi_vertex_training.components.packaging.context import (
+from pulumi_vertex_training.packaging.context import (
     SOURCE_DATE_EPOCH,
     ContextFile,
     PackagingError,
 )
-from pulumi_vertex_training.components.packaging.tarball import repack_tar_gz
+from pulumi_vertex_training.packaging.tarball import repack_tar_gz
 
 BUILD_TIMEOUT_SECONDS = 600.0
 """How long ``python -m build`` may take (it may download the build backend)."""

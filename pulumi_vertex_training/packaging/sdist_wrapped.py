@@ -2,8 +2,8 @@
 
 The folder (or the script, as ``task.py``) becomes the package
 ``aiplatform_custom_trainer_script`` of the distribution
-``aiplatform_custom_trainer_script-0.1`` (reference §7). Every sub-folder is a
-sub-package (an empty ``__init__.py`` is added where missing), every
+``aiplatform_custom_trainer_script-0.1``, as ``google.cloud.aiplatform.utils.source_utils``
+does. Every sub-folder is a sub-package (an empty ``__init__.py`` is added where missing), every
 non-Python file travels as package data, and the requirements become
 ``install_requires``. No builder runs: ``setup.py``, ``PKG-INFO`` and the files
 are written straight into a reproducible tarball (``tarball.write_tar_gz``).
@@ -16,8 +16,8 @@ import posixpath
 from collections.abc import Sequence
 from pathlib import Path
 
-from pulumi_vertex_training.components.packaging.context import ContextFile, PackagingError
-from pulumi_vertex_training.components.packaging.tarball import write_tar_gz
+from pulumi_vertex_training.packaging.context import ContextFile, PackagingError
+from pulumi_vertex_training.packaging.tarball import write_tar_gz
 
 WRAPPED_DIST_NAME = "aiplatform_custom_trainer_script"
 """Distribution and package name of a wrapped script or folder (as the Vertex SDK names it)."""

@@ -16,7 +16,7 @@ import posixpath
 import tarfile
 from pathlib import Path
 
-from pulumi_vertex_training.components.packaging.context import tar_info
+from pulumi_vertex_training.packaging.context import tar_info
 
 
 def write_tar_gz(entries: dict[str, tuple[int, bytes]], target: Path) -> None:

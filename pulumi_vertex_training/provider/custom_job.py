@@ -1,6 +1,6 @@
 """CustomJobProvider: a Vertex AI CustomJob as a Pulumi dynamic resource.
 
-Semantics (DESIGN.md, "Resource semantics"): CustomJob has no Update RPC, so a
+CustomJob has no Update RPC, so a
 change to what runs (display_name, job_spec, labels, encryption_spec, project,
 location, triggers) replaces the job; lifecycle inputs (wait, on_delete,
 wait_timeout) update in place with no API call. Create adopts a live job with
@@ -24,27 +24,29 @@ from pulumi.dynamic import (
 )
 
 from pulumi_vertex_training import client
-from pulumi_vertex_training.provider import jobs, progress
-from pulumi_vertex_training.provider.persistent_resource import job_fit_failures, with_resource_id
+from pulumi_vertex_training.provider import custom_job_api as api
+from pulumi_vertex_training.provider import progress
 from pulumi_vertex_training.provider.regional import RegionalProvider
 from pulumi_vertex_training.provider.values import (
     changed_paths,
     check_failures,
-    contains_unknown,
     from_spec,
-    same_value,
     to_spec,
+    unchanged,
 )
 from pulumi_vertex_training.spec import (
     SpecFailure,
     custom_job_from_proto,
     custom_job_to_proto,
+    job_fits_resource,
     normalize_custom_job,
     spec_hash,
+    with_resource_id,
 )
 from pulumi_vertex_training.spec.custom_job import JOB_FIELDS
 from pulumi_vertex_training.spec.durations import DurationError, normalize_duration, parse_seconds
 from pulumi_vertex_training.spec.failures import is_unknown
+from pulumi_vertex_training.spec.resource_names import parent_of
 
 WAIT_MODES = ("none", "started", "completed")
 ON_DELETE = ("cancel", "keep")
@@ -105,16 +107,18 @@ class CustomJobProvider(RegionalProvider):
         # vt.CustomJob(persistent_resource=pr) passes pr's spec: name it, check the fit.
         resource_spec = values.get("persistent_resource_spec")
         values["job_spec"] = with_resource_id(values.get("job_spec"), resource_spec)
-        normalized = normalize_custom_job({k: values.get(k) for k in JOB_FIELDS})
-        failures.extend(normalized.failures or job_fit_failures(normalized.value, resource_spec))
+        location = inputs["location"] if isinstance(inputs["location"], str) else None
+        normalized = normalize_custom_job({k: values.get(k) for k in JOB_FIELDS}, location=location)
+        failures.extend(normalized.failures)
+        failures.extend(job_fits_resource(normalized.value, resource_spec))
         for key in JOB_FIELDS:
             inputs[key] = from_spec(normalized.value.get(key))
         return CheckResult(inputs, check_failures(failures))
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """Replace on any change to what runs; update lifecycle inputs in place."""
-        replaces = [k for k in REPLACE_KEYS if not _same(olds.get(k), news.get(k))]
-        updates = [k for k in LIFECYCLE_KEYS if not _same(olds.get(k), news.get(k))]
+        replaces = [k for k in REPLACE_KEYS if not unchanged(olds.get(k), news.get(k))]
+        updates = [k for k in LIFECYCLE_KEYS if not unchanged(olds.get(k), news.get(k))]
         if replaces:
             paths = []
             for key in replaces:
@@ -134,21 +138,21 @@ class CustomJobProvider(RegionalProvider):
         """Adopt a live job with the same spec and name labels, or submit one; then wait."""
         canonical, digest, resource_hash = job_identity(props)
         job = custom_job_to_proto(canonical)
-        job.labels[jobs.SPEC_HASH_LABEL] = digest
-        job.labels[jobs.RESOURCE_LABEL] = resource_hash
+        job.labels[api.SPEC_HASH_LABEL] = digest
+        job.labels[api.RESOURCE_LABEL] = resource_hash
 
-        parent = jobs.parent_of(props["project"], props["location"])
-        live, adopted = jobs.submit_or_adopt(parent, job, digest, resource_hash)
+        parent = parent_of(props["project"], props["location"])
+        live, adopted = api.submit_or_adopt(parent, job, digest, resource_hash)
         verb = "adopted" if adopted else "submitted"
         progress.info(
             f"{verb} {live.name} ({live.state.name}); console: {client.console_url(live.name)}"
         )
         live = self._wait(live.name, props, live)
-        return CreateResult(live.name, {**props, **jobs.job_outputs(live), "spec_hash": digest})
+        return CreateResult(live.name, {**props, **api.job_outputs(live), "spec_hash": digest})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """The live job's state; a job deleted elsewhere leaves the stack."""
-        live = jobs.get_job(id_)
+        live = api.get_job(id_)
         if live is None:
             return ReadResult(None, {})
         if not props.get("job_spec"):  # CustomJob.get(): inputs come from the live job
@@ -158,7 +162,7 @@ class CustomJobProvider(RegionalProvider):
                 "wait": "none",
                 "on_delete": "keep",
             }
-        return ReadResult(id_, {**props, **jobs.job_outputs(live)})
+        return ReadResult(id_, {**props, **api.job_outputs(live)})
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """Lifecycle inputs only: no API call, every output kept."""
@@ -170,7 +174,7 @@ class CustomJobProvider(RegionalProvider):
         if props.get("on_delete") == "keep":
             progress.info(f"leaving {id_} in Vertex AI (on_delete='keep')")
             return
-        jobs.cancel_and_delete(id_, DELETE_TIMEOUT)
+        api.cancel_and_delete(id_, DELETE_TIMEOUT)
 
     # -- helpers -----------------------------------------------------------------
 
@@ -180,24 +184,18 @@ class CustomJobProvider(RegionalProvider):
             return job
         given = props.get("wait_timeout")
         timeout = float(parse_seconds(given)) if given else DEFAULT_WAIT_TIMEOUT[mode]
-        until = jobs.STARTED_STATES if mode == "started" else jobs.TERMINAL_STATES
+        until = api.STARTED_STATES if mode == "started" else api.TERMINAL_STATES
 
         def report(live: Any) -> None:
             progress.info(f"{name}: {live.state.name}")
 
-        live = jobs.wait_for(name, until, timeout, on_state=report)
-        if live.state.name in jobs.FAILED_STATES:
+        live = api.wait_for(name, until, timeout, on_state=report)
+        if live.state.name in api.FAILED_STATES:
             message = live.error.message or "(no error message)"
-            raise jobs.JobFailedError(
+            raise api.JobFailedError(
                 f"{name} ended {live.state.name}: {message}\nconsole: {client.console_url(name)}"
             )
         return live
-
-
-def _same(old: Any, new: Any) -> bool:
-    if contains_unknown(new):
-        return False
-    return same_value(old, new)
 
 
 def job_identity(props: dict[str, Any]) -> tuple[dict[str, Any], str, str]:

@@ -1,4 +1,5 @@
-"""Plain functions over the Vertex AI JobService: submit or adopt, wait, cancel, delete.
+"""CustomJob API calls: plain functions over the Vertex AI JobService (submit or adopt,
+wait, cancel, delete).
 
 The provider class (``custom_job.py``) decides what to do; these do it, each
 through a client built per call by ``client.py``. Idempotent calls (get, list,
@@ -15,10 +16,15 @@ from typing import TYPE_CHECKING, Any
 
 from pulumi_vertex_training import client
 from pulumi_vertex_training.provider import progress
-from pulumi_vertex_training.provider.retries import backoff, explain, explained
-from pulumi_vertex_training.provider.retries import is_transient as _is_transient
-from pulumi_vertex_training.provider.retries import transient_retry as _transient_retry
+from pulumi_vertex_training.provider.retries import (
+    backoff,
+    explain,
+    explained,
+    is_transient,
+    transient_retry,
+)
 from pulumi_vertex_training.provider.values import time_string
+from pulumi_vertex_training.spec.resource_names import location_of
 
 if TYPE_CHECKING:
     from google.cloud.aiplatform_v1 import CustomJob, JobServiceClient
@@ -51,17 +57,6 @@ class WaitTimeoutError(Exception):
     """The wait's own bound ran out before the job reached the state waited for."""
 
 
-def parent_of(project: str, location: str) -> str:
-    """``projects/{project}/locations/{location}``."""
-    return f"projects/{project}/locations/{location}"
-
-
-def location_of(name: str) -> str:
-    """The location segment of a resource name."""
-    parts = name.split("/")
-    return parts[3] if len(parts) > 3 and parts[2] == "locations" else ""
-
-
 def get_job(name: str) -> CustomJob | None:
     """The live job, or None when it does not exist (deleted elsewhere)."""
     from google.api_core import exceptions
@@ -69,7 +64,7 @@ def get_job(name: str) -> CustomJob | None:
     jobs = client.job_service_client(location_of(name))
     try:
         with explained(name):
-            return jobs.get_custom_job(name=name, retry=_transient_retry())
+            return jobs.get_custom_job(name=name, retry=transient_retry())
     except exceptions.NotFound:
         return None
 
@@ -82,7 +77,7 @@ def find_adoptable(
     found = [
         job
         for job in jobs.list_custom_jobs(
-            request={"parent": parent, "filter": query}, retry=_transient_retry()
+            request={"parent": parent, "filter": query}, retry=transient_retry()
         )
         if job.state.name not in NOT_ADOPTABLE
     ]
@@ -99,7 +94,7 @@ def submit_or_adopt(
     a transient error the next attempt lists by labels first, which finds the
     job if the server did create it before the response was lost.
     """
-    jobs = client.job_service_client(location_of(parent + "/x/y"))
+    jobs = client.job_service_client(location_of(parent))
     last: BaseException | None = None
     for attempt in range(attempts):
         try:
@@ -108,7 +103,7 @@ def submit_or_adopt(
                 return existing, True
             return jobs.create_custom_job(parent=parent, custom_job=job), False
         except Exception as exc:
-            if not _is_transient(exc):
+            if not is_transient(exc):
                 raise explain(exc, parent) from exc
             last = exc
             time.sleep(backoff(attempt))
@@ -168,11 +163,11 @@ def cancel_and_delete(name: str, timeout: float) -> None:
             if job.state.name not in TERMINAL_STATES:
                 progress.info(f"cancelling {name} ({job.state.name})")
                 try:
-                    jobs.cancel_custom_job(name=name, retry=_transient_retry())
+                    jobs.cancel_custom_job(name=name, retry=transient_retry())
                 except exceptions.FailedPrecondition:
                     pass  # it ended between our get and the cancel
                 wait_for(name, TERMINAL_STATES, timeout)
-            operation = jobs.delete_custom_job(name=name, retry=_transient_retry())
+            operation = jobs.delete_custom_job(name=name, retry=transient_retry())
             client.wait_for_operation(operation, timeout)
         except (exceptions.NotFound, LookupError):
             return

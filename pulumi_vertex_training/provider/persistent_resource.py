@@ -1,6 +1,6 @@
 """PersistentResourceProvider: a Vertex AI PersistentResource as a Pulumi dynamic resource.
 
-Semantics (DESIGN.md, "Resource semantics"): the id is client-chosen
+The id is client-chosen
 (``resource_id``); create, update, reboot and delete are long-running operations,
 each waited for. ``resource_pools[].replica_count`` and the autoscaling bounds
 update in place (UpdatePersistentResource); a change to ``reboot_triggers`` reboots
@@ -29,31 +29,31 @@ from pulumi.dynamic import (
 )
 
 from pulumi_vertex_training import client
-from pulumi_vertex_training.provider import jobs, progress, retries
+from pulumi_vertex_training.provider import progress, retries
 from pulumi_vertex_training.provider.persistent_resource_api import (
     OPERATION_TIMEOUT,
     PersistentResourceError,
     create_or_adopt,
     get_resource,
     resource_outputs,
-    wait_for_operation,
+    wait_for_change,
 )
 from pulumi_vertex_training.provider.regional import RegionalProvider
 from pulumi_vertex_training.provider.values import (
     changed_paths,
     check_failures,
-    contains_unknown,
     from_spec,
     same_value,
     to_spec,
+    unchanged,
 )
 from pulumi_vertex_training.spec import (
     SpecFailure,
     normalize_persistent_resource,
     persistent_resource_to_proto,
 )
-from pulumi_vertex_training.spec.failures import is_unknown
 from pulumi_vertex_training.spec.persistent_resource import RESOURCE_FIELDS as SPEC_RESOURCE_FIELDS
+from pulumi_vertex_training.spec.resource_names import location_of, parent_of
 
 RESOURCE_FIELDS = ("resource_id", *SPEC_RESOURCE_FIELDS)
 REPLACE_KEYS = ("project", "location", *(k for k in RESOURCE_FIELDS if k != "resource_pools"))
@@ -104,12 +104,12 @@ class PersistentResourceProvider(RegionalProvider):
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """Replica counts and reboot_triggers change in place; anything else replaces."""
-        replaces = [k for k in REPLACE_KEYS if not _same(olds.get(k), news.get(k))]
+        replaces = [k for k in REPLACE_KEYS if not unchanged(olds.get(k), news.get(k))]
         old_pools, new_pools = olds.get("resource_pools"), news.get("resource_pools")
-        if not _same(_without_counts(old_pools), _without_counts(new_pools)):
+        if not unchanged(_without_counts(old_pools), _without_counts(new_pools)):
             replaces.append("resource_pools")
         scaled = bool(count_changes(old_pools, new_pools)) and "resource_pools" not in replaces
-        reboot = not _same(olds.get("reboot_triggers"), news.get("reboot_triggers"))
+        reboot = not unchanged(olds.get("reboot_triggers"), news.get("reboot_triggers"))
         if replaces:
             paths: list[str] = []
             for key in replaces:
@@ -128,7 +128,7 @@ class PersistentResourceProvider(RegionalProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         """Create (or adopt one with the same spec), then wait until RUNNING."""
-        parent = jobs.parent_of(props["project"], props["location"])
+        parent = parent_of(props["project"], props["location"])
         rid = str(props["resource_id"])
         name = f"{parent}/persistentResources/{rid}"
         canonical = _canonical(props)
@@ -150,7 +150,7 @@ class PersistentResourceProvider(RegionalProvider):
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """Scale pools (UpdatePersistentResource) and/or reboot, each waited for."""
         paths = count_changes(olds.get("resource_pools"), news.get("resource_pools"))
-        prs = client.persistent_resource_client(jobs.location_of(id_))
+        prs = client.persistent_resource_client(location_of(id_))
         with retries.explained(id_):
             if paths:
                 resource = persistent_resource_to_proto(_canonical(news))
@@ -161,11 +161,11 @@ class PersistentResourceProvider(RegionalProvider):
                     update_mask={"paths": sorted(paths)},
                     retry=retries.transient_retry(),
                 )
-                wait_for_operation(operation, id_)
-            if not _same(olds.get("reboot_triggers"), news.get("reboot_triggers")):
+                wait_for_change(operation, id_)
+            if not unchanged(olds.get("reboot_triggers"), news.get("reboot_triggers")):
                 progress.info(f"{id_}: rebooting (reboot_triggers changed)")
                 reboot = prs.reboot_persistent_resource(name=id_, retry=retries.transient_retry())
-                wait_for_operation(reboot, id_)
+                wait_for_change(reboot, id_)
         live = get_resource(id_)
         if live is None:
             raise PersistentResourceError(f"{id_} was deleted while it was being updated")
@@ -175,7 +175,7 @@ class PersistentResourceProvider(RegionalProvider):
         """Delete and wait (Vertex cancels the jobs on it first); NOT_FOUND is success."""
         from google.api_core import exceptions
 
-        prs = client.persistent_resource_client(jobs.location_of(id_))
+        prs = client.persistent_resource_client(location_of(id_))
         try:
             with retries.explained(id_):
                 operation = prs.delete_persistent_resource(
@@ -200,7 +200,7 @@ def count_changes(old_pools: Any, new_pools: Any) -> set[str]:
         new_scaling = new.get("autoscaling_spec") or {}
         for bound in ("min_replica_count", "max_replica_count"):
             pairs.append((bound, old_scaling.get(bound), new_scaling.get(bound)))
-        paths.update(COUNT_PATHS[k] for k, a, b in pairs if not _same(a, b))
+        paths.update(COUNT_PATHS[k] for k, a, b in pairs if not unchanged(a, b))
     return paths
 
 
@@ -250,46 +250,3 @@ def _describe_pools(canonical: dict[str, Any]) -> str:
         kind = machine.get("machine_type") if isinstance(machine, dict) else "?"
         parts.append(f"{pool.get('replica_count', '?')} x {kind}")
     return ", ".join(parts)
-
-
-def _same(old: Any, new: Any) -> bool:
-    if contains_unknown(new):
-        return False
-    return same_value(old, new)
-
-
-# -- what CustomJobProvider.check() asks of a persistent resource ------------------------
-
-
-def with_resource_id(job_spec: Any, resource_spec: Any) -> Any:
-    """``job_spec`` naming the resource of ``resource_spec`` when it names none."""
-    if not isinstance(job_spec, dict) or not isinstance(resource_spec, dict):
-        return job_spec
-    if job_spec.get("persistent_resource_id") or job_spec.get("persistentResourceId"):
-        return job_spec
-    return {**job_spec, "persistent_resource_id": resource_spec.get("resource_id")}
-
-
-def job_fit_failures(job: dict[str, Any], resource_spec: Any) -> list[SpecFailure]:
-    """Why a job (``NormalizedJob.value``) cannot run on a resource (its ``spec`` output).
-
-    The job must name that resource, match a pool's machine spec with each worker
-    pool, fit the pools' replicas, and use the resource's network and CMEK key.
-    """
-    from pulumi_vertex_training.spec import job_fits_resource
-
-    if not isinstance(resource_spec, dict):
-        return []
-    failures = []
-    spec = job.get("job_spec")
-    named = spec.get("persistent_resource_id") if isinstance(spec, dict) else None
-    rid = resource_spec.get("resource_id")
-    if not is_unknown(named) and not is_unknown(rid) and named != rid:
-        failures.append(
-            SpecFailure(
-                "job_spec.persistent_resource_id",
-                f"must be {rid!r}, the id of the persistent_resource given",
-                named,
-            )
-        )
-    return failures + job_fits_resource(job, resource_spec)

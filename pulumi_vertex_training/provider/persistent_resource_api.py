@@ -1,6 +1,8 @@
-"""Plain functions over the Vertex AI PersistentResourceService: get, create or
-adopt, wait, outputs. The provider (``persistent_resource.py``) decides; these do,
-each through a client built per call by ``client.py``, retrying what is transient.
+"""PersistentResource API calls: plain functions over the Vertex AI
+PersistentResourceService (get, create or adopt, wait, outputs).
+
+The provider (``persistent_resource.py``) decides; these do, each through a client
+built per call by ``client.py``, retrying what is transient.
 """
 
 from __future__ import annotations
@@ -9,9 +11,10 @@ import time
 from typing import Any
 
 from pulumi_vertex_training import client
-from pulumi_vertex_training.provider import jobs, progress, retries
+from pulumi_vertex_training.provider import progress, retries
 from pulumi_vertex_training.provider.values import same_value, time_string
 from pulumi_vertex_training.spec import persistent_resource_to_proto
+from pulumi_vertex_training.spec.resource_names import location_of
 
 OPERATION_TIMEOUT = 3600.0
 
@@ -24,7 +27,7 @@ def get_resource(name: str) -> Any:
     """The live PersistentResource, or None when it does not exist."""
     from google.api_core import exceptions
 
-    prs = client.persistent_resource_client(jobs.location_of(name))
+    prs = client.persistent_resource_client(location_of(name))
     try:
         with retries.explained(name):
             return prs.get_persistent_resource(name=name, retry=retries.transient_retry())
@@ -44,7 +47,7 @@ def create_or_adopt(parent: str, rid: str, canonical: dict[str, Any]) -> Any:
     from pulumi_vertex_training.spec import persistent_resource_from_proto
 
     name = f"{parent}/persistentResources/{rid}"
-    prs = client.persistent_resource_client(jobs.location_of(name))
+    prs = client.persistent_resource_client(location_of(name))
     request = persistent_resource_to_proto(canonical)
     attempts = 6
     for attempt in range(attempts):
@@ -79,7 +82,7 @@ def create_or_adopt(parent: str, rid: str, canonical: dict[str, Any]) -> Any:
         metadata = operation.metadata
         if metadata is not None and str(getattr(metadata, "progress_message", "")):
             progress.info(f"{name}: {metadata.progress_message}")
-        return wait_for_operation(operation, name)
+        return wait_for_change(operation, name)
     raise PersistentResourceError(f"could not create {name}: its id stayed taken")
 
 
@@ -104,8 +107,11 @@ def wait_until_running(name: str, timeout: float = OPERATION_TIMEOUT) -> Any:
         time.sleep(interval)
 
 
-def wait_for_operation(operation: Any, name: str) -> Any:
-    """Wait for an operation on ``name``; a failed one raises with the resource's error."""
+def wait_for_change(operation: Any, name: str) -> Any:
+    """Wait for a create, update or reboot of ``name`` to finish, then for the resource to
+    be RUNNING again; a failed operation raises with the resource's error.
+
+    (``client.wait_for_operation`` waits for any operation, and only for it.)"""
     from google.api_core import exceptions
 
     try:

@@ -1,14 +1,14 @@
 """Which Google API errors the providers retry, and how errors users must act on read.
 
-Shared by every provider (CustomJob in ``jobs.py``, PersistentResource, ...), so a
-policy change lands everywhere at once.
+Shared by every provider (the ``*_api.py`` modules of CustomJob, PersistentResource,
+the image and the Python package), so a policy change lands everywhere at once.
 
 Policy:
 - Transient, retried with exponential backoff, *only on idempotent calls* (get, list,
   cancel, delete, LRO polls): UNAVAILABLE, DEADLINE_EXCEEDED (and the REST 502/504),
   INTERNAL, and RESOURCE_EXHAUSTED/429 when it is a *rate limit*.
 - Create is never retried as such: CreateCustomJob takes no request id, so the retry
-  goes back through label-based adoption (``jobs.submit_or_adopt``).
+  goes back through label-based adoption (``custom_job_api.submit_or_adopt``).
 - RESOURCE_EXHAUSTED (gRPC) and 429 (REST, ``TooManyRequests``) carry two different
   things on Vertex AI. A *rate limit* ("... requests per minute per region") clears
   by itself within a minute: waiting is the right answer. A *quota* ("The following
@@ -68,6 +68,15 @@ def transient_retry(deadline: float = 300.0) -> Any:
 
     initial = 0.05 if client.emulator_host() else 1.0
     return retry.Retry(predicate=is_transient, initial=initial, maximum=10.0, timeout=deadline)
+
+
+def storage_retry() -> Any:
+    """google-cloud-storage's own retry (it knows which storage calls are idempotent);
+    short against a local Cloud Storage, where a refused connection means it is not
+    running, which retrying for two minutes (the default) would only hide."""
+    from google.cloud.storage.retry import DEFAULT_RETRY
+
+    return DEFAULT_RETRY.with_timeout(5.0) if client.storage_emulator_host() else DEFAULT_RETRY
 
 
 def backoff(attempt: int) -> float:

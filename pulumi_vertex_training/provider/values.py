@@ -67,6 +67,11 @@ def same_value(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
+def unchanged(old: Any, new: Any) -> bool:
+    """Whether an input kept its value: a new value not known yet counts as changed."""
+    return not contains_unknown(new) and same_value(old, new)
+
+
 def changed_paths(old: Any, new: Any, path: str = "") -> list[str]:
     """Field paths whose values differ, e.g. ``worker_pool_specs[0].container_spec.args``."""
     if isinstance(new, Unknown) or is_unknown(new):

@@ -32,7 +32,7 @@ from .args import (
 from .custom_job import NormalizedJob, normalize_custom_job
 from .durations import normalize_duration
 from .failures import UNKNOWN, SpecError, SpecFailure, is_unknown, missing
-from .fit import job_fits_resource
+from .fit import job_fits_resource, with_resource_id
 from .hashing import canonical_json, has_unknowns, spec_hash
 from .persistent_resource import (
     NormalizedResource,
@@ -90,4 +90,5 @@ __all__ = [
     "persistent_resource_to_proto",
     "spec_hash",
     "to_plain",
+    "with_resource_id",
 ]

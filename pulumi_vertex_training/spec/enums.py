@@ -1,4 +1,4 @@
-"""The API's enums as data (reference §2) and a forgiving parser for them.
+"""The API's enums as data and a forgiving parser for them.
 
 The values are copied from ``google.cloud.aiplatform_v1.types`` (a unit test checks they
 still match) so that check() does not import the generated types on every preview.

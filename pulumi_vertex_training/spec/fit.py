@@ -33,22 +33,49 @@ def _describe(key: tuple[Any, Any, Any]) -> str:
     return f"{machine} + {count} x {accel}" if accel else str(machine)
 
 
-def job_fits_resource(job: dict[str, Any], resource: dict[str, Any]) -> list[SpecFailure]:
-    """What keeps a job (``NormalizedJob.value``) from running on a persistent resource
-    (``NormalizedResource.value``), pathed at the job's fields.
+def with_resource_id(job_spec: Any, resource: Any) -> Any:
+    """``job_spec`` naming the persistent resource (its ``NormalizedResource.value``)
+    in ``persistent_resource_id`` when it names none yet.
 
-    Every non-empty worker pool needs a resource pool with the same machine_type,
+    >>> with_resource_id({"worker_pool_specs": []}, {"resource_id": "warm"})
+    {'worker_pool_specs': [], 'persistent_resource_id': 'warm'}
+    """
+    if not isinstance(job_spec, dict) or not isinstance(resource, dict):
+        return job_spec
+    if job_spec.get("persistent_resource_id") or job_spec.get("persistentResourceId"):
+        return job_spec
+    return {**job_spec, "persistent_resource_id": resource.get("resource_id")}
+
+
+def job_fits_resource(job: dict[str, Any], resource: Any) -> list[SpecFailure]:
+    """What keeps a job (``NormalizedJob.value``) from running on a persistent resource
+    (``NormalizedResource.value``; anything else, e.g. None, is no resource), pathed at
+    the job's fields.
+
+    The job must name the resource in ``job_spec.persistent_resource_id``. Every
+    non-empty worker pool needs a resource pool with the same machine_type,
     accelerator_type and accelerator_count, and enough replicas there (replica_count,
     or max_replica_count with autoscaling), counting all job pools placed on it; the
     job's network and CMEK key must equal the resource's. Unknown values skip only the
     comparisons that need them.
     """
     failures: list[SpecFailure] = []
+    if not isinstance(resource, dict):
+        return failures
     spec = job.get("job_spec")
     pools = resource.get("resource_pools")
     if not isinstance(spec, dict):
         return failures
     rid = resource.get("resource_id", "?")
+    named = spec.get("persistent_resource_id")
+    if not is_unknown(named) and not is_unknown(rid) and named != rid:
+        failures.append(
+            SpecFailure(
+                "job_spec.persistent_resource_id",
+                f"must be {rid!r}, the id of the persistent_resource given",
+                named,
+            )
+        )
     for name, job_value, res_value, path in (
         ("network", spec.get("network"), resource.get("network"), "job_spec.network"),
         ("CMEK key", _kms(job), _kms(resource), "encryption_spec.kms_key_name"),

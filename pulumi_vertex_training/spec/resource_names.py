@@ -1,7 +1,7 @@
 """Formats of the resource names and identifiers a spec refers to.
 
 Each checker appends SpecFailures and returns nothing; UNKNOWN values are skipped by the
-callers. The formats are the ones in the aiplatform_v1 field docstrings (reference §1).
+callers. The formats are the ones in the aiplatform_v1 field docstrings.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ CONTEXT = re.compile(
 )
 MODEL = re.compile(rf"^projects/{_SEGMENT}/locations/{_SEGMENT}/models/[^/@\s]+(@[A-Za-z0-9_-]+)?$")
 RESERVATION = re.compile(rf"^projects/{_SEGMENT}/zones/{_SEGMENT}/reservations/{_GCE_NAME}$")
-#: CreatePersistentResourceRequest.persistent_resource_id (reference §3.2).
+#: CreatePersistentResourceRequest.persistent_resource_id (its field docstring).
 RESOURCE_ID = re.compile(r"^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")
 #: Region ids like us-central1, europe-west4, northamerica-northeast1.
 LOCATION_ID = re.compile(r"^[a-z]+(-[a-z]+)+\d+$")
@@ -45,6 +45,27 @@ _PROJECT_NUMBER = re.compile(r"^\d+$")
 # docstring says "no longer than 64 characters", the general rule is 63: we use 63).
 LABEL_MAX_LENGTH = 63
 LABEL_MAX_COUNT = 64
+
+
+def parent_of(project: str, location: str) -> str:
+    """The parent of a regional resource: ``projects/{project}/locations/{location}``.
+
+    >>> parent_of("my-project", "us-central1")
+    'projects/my-project/locations/us-central1'
+    """
+    return f"projects/{project}/locations/{location}"
+
+
+def location_of(name: str) -> str:
+    """The location segment of a parent or of any resource name under one; "" if none.
+
+    >>> location_of("projects/p/locations/europe-west4/customJobs/1")
+    'europe-west4'
+    >>> location_of("projects/p/locations/us-central1")
+    'us-central1'
+    """
+    parts = name.split("/")
+    return parts[3] if len(parts) > 3 and parts[2] == "locations" else ""
 
 
 def check_network(value: Any, path: str, failures: list[SpecFailure]) -> None:

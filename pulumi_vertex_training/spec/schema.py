@@ -1,4 +1,5 @@
-"""The messages spec/ understands, as data: field name -> kind (reference §1).
+"""The messages spec/ understands, as data: field name -> kind (as in
+``google.cloud.aiplatform_v1``).
 
 Only input fields are listed; OUTPUT_ONLY fields (state, create_time, ...) are not
 inputs and are reported as unknown keys if given. The tables drive the generic shape

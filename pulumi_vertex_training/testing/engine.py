@@ -6,8 +6,9 @@ the provider from ``__provider`` as the dynamic-provider host does, call
 ``check``, then ``diff`` against the saved state, then ``create`` / ``update`` /
 replace, and keep the outputs as state between runs. Resources of other
 providers (pulumi-gcp, ...) cannot run here: a ``mock_resource`` callback gives
-their id and outputs. Engine rules followed are listed in
-``/shared/reference/pulumi-dynamic-testing.md`` §1.
+their id and outputs. The engine's rules it follows (check before diff, unknown
+values at preview, replacement order as ``delete_before_replace`` asks) are in
+``Engine``'s methods.
 """
 
 from __future__ import annotations

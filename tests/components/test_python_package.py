@@ -13,7 +13,7 @@ import pytest
 
 import pulumi_vertex_training as vt
 from pulumi_vertex_training import client
-from pulumi_vertex_training.components.packaging.sdist import resolve_source
+from pulumi_vertex_training.packaging.sdist import resolve_source
 from pulumi_vertex_training.provider.python_package import PythonPackageProvider
 from pulumi_vertex_training.testing import ProgramRunner
 

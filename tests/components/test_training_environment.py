@@ -392,6 +392,6 @@ def test_custom_job_runs_with_the_environment_outputs_and_goes_before_the_peerin
     deleted = [name for op, name in stack.destroy().ops() if op == "delete"]
     assert deleted.index("train") < deleted.index("train-env-peering")
     assert deleted.index("train") < deleted.index("train-env-aiplatform-user")
-    from pulumi_vertex_training.provider import jobs
+    from pulumi_vertex_training.provider import custom_job_api
 
-    assert jobs.get_job(stack.outputs.get("job_name") or live.name) is None
+    assert custom_job_api.get_job(stack.outputs.get("job_name") or live.name) is None

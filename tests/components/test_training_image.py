@@ -9,12 +9,12 @@ from typing import Any
 import pulumi
 import pytest
 
-from pulumi_vertex_training.components.packaging import registry
-from pulumi_vertex_training.components.packaging.context import (
+from pulumi_vertex_training.components.training_image import TrainingImage, default_image_name
+from pulumi_vertex_training.packaging import registry
+from pulumi_vertex_training.packaging.context import (
     CredentialFileError,
     PackagingError,
 )
-from pulumi_vertex_training.components.training_image import TrainingImage, default_image_name
 from pulumi_vertex_training.testing import ProgramRunner
 
 BASE_IMAGE = "local/python:3.11"
@@ -114,9 +114,9 @@ def test_component_refuses_credentials_unless_named_when_in_copied_dir(
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"repository": "nohost"}, "must be LOCATION-docker.pkg.dev/PROJECT/REPO"),
-        ({"image_name": "Bad Name"}, "not a valid image name"),
-        ({"create_repository": True}, "create_repository=True needs an Artifact Registry"),
+        ({"repository": "nohost"}, "repository: must start with a registry host"),
+        ({"image_name": "Bad Name"}, "image_name: not a valid image name"),
+        ({"create_repository": True}, "create_repository: needs an Artifact Registry"),
     ],
 )
 def test_component_raises_at_once_when_target_is_invalid(

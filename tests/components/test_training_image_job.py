@@ -17,8 +17,7 @@ from google.cloud import aiplatform_v1
 from pulumi_vertex_training import client
 from pulumi_vertex_training.emulator.cluster import gcs_local_path
 from pulumi_vertex_training.provider.image import ImageProvider
-
-from .conftest import write_package
+from tests.fixtures.images import write_package
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -52,7 +51,7 @@ def test_built_image_runs_as_custom_job_to_succeeded_when_pushed(
             "notes/ignored.md": "outside trainer/: not in the image\n",
         },
     )
-    from pulumi_vertex_training.components.packaging.package import (
+    from pulumi_vertex_training.packaging.package import (
         prepare_image,
         resolve_package,
     )

@@ -1,4 +1,4 @@
-"""A whole program in-process (DESIGN.md level 3): preview, up, no-op up, change,
+"""A whole program in-process (the third test level: whole programs): preview, up, no-op up, change,
 refresh, destroy, against the emulator."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pulumi
 import pytest
 
 import pulumi_vertex_training as vt
-from pulumi_vertex_training.provider import jobs
+from pulumi_vertex_training.provider import custom_job_api
 from pulumi_vertex_training.testing import CheckFailed, ProgramRunner
 
 pytestmark = pytest.mark.docker
@@ -62,7 +62,7 @@ def test_program_lifecycle_against_the_emulator(emulator: Any) -> None:
 
     up = stack.up()
     assert up.ops() == [("create", "train")]
-    assert up.outputs["state"] in jobs.STARTED_STATES
+    assert up.outputs["state"] in custom_job_api.STARTED_STATES
     assert up.outputs["model_dir"] == "gs://e2e/out/model/"
     first = stack.resources("CustomJob")["train"]["id"]
 
@@ -76,16 +76,16 @@ def test_program_lifecycle_against_the_emulator(emulator: Any) -> None:
     assert replaced.ops("replace") == [("replace", "train")]
     second = stack.resources("CustomJob")["train"]["id"]
     assert second != first
-    old = jobs.get_job(first)
+    old = custom_job_api.get_job(first)
     assert old is None or old.state.name == "JOB_STATE_CANCELLED"
 
-    jobs.wait_for(second, jobs.TERMINAL_STATES, 120)
+    custom_job_api.wait_for(second, custom_job_api.TERMINAL_STATES, 120)
     stack.refresh()
     assert stack.resources("CustomJob")["train"]["outputs"]["state"] == "JOB_STATE_SUCCEEDED"
 
     stack.destroy()
     assert stack.state["resources"] == {}
-    assert jobs.get_job(second) is None
+    assert custom_job_api.get_job(second) is None
 
 
 def test_secret_env_values_stay_secret_in_outputs(emulator: Any) -> None:

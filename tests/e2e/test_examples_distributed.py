@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from pulumi_vertex_training.components.packaging import registry
-from pulumi_vertex_training.provider import jobs
+from pulumi_vertex_training.packaging import registry
+from pulumi_vertex_training.provider import custom_job_api
 from pulumi_vertex_training.testing import ProgramRunner, load_project
 
 pytestmark = pytest.mark.docker
@@ -53,7 +53,7 @@ def test_distributed_example_runs_every_replica_with_its_own_cluster_spec_task(
     assert outputs["job_state"] == "JOB_STATE_SUCCEEDED"
     assert outputs["image_uri"].startswith(f"{repository}/distributed-image@sha256:")
     job_name = outputs["job_name"]
-    job = jobs.get_job(job_name)
+    job = custom_job_api.get_job(job_name)
     assert job is not None
     pools = [(p.replica_count, p.container_spec.image_uri) for p in job.job_spec.worker_pool_specs]
     image = outputs["image_uri"]
@@ -84,7 +84,7 @@ def test_distributed_example_runs_every_replica_with_its_own_cluster_spec_task(
     assert changed == [("delete-replaced", "distributed"), ("replace", "distributed")]
     assert registry.builds_started() == builds
     assert edited.outputs["image_uri"] == image
-    assert jobs.get_job(job_name) is None  # the replaced job was cancelled and deleted
+    assert custom_job_api.get_job(job_name) is None  # the replaced job was cancelled and deleted
 
     stack.refresh()
     refreshed = stack.resources("vertex:CustomJob")["distributed"]["outputs"]
@@ -92,4 +92,4 @@ def test_distributed_example_runs_every_replica_with_its_own_cluster_spec_task(
 
     stack.destroy()
     assert stack.state["resources"] == {}
-    assert jobs.get_job(edited.outputs["job_name"]) is None
+    assert custom_job_api.get_job(edited.outputs["job_name"]) is None

@@ -12,7 +12,7 @@ import pytest
 pytest.importorskip("pulumi_gcp", reason="the gcp extra: pip install -e '.[gcp]'")
 
 from pulumi_vertex_training.client import EMULATOR_HOST_ENV, STORAGE_EMULATOR_HOST_ENV
-from pulumi_vertex_training.components.packaging import registry
+from pulumi_vertex_training.packaging import registry
 from pulumi_vertex_training.provider.custom_job import CustomJobProvider
 from pulumi_vertex_training.testing import ProgramRunner, RunResult, load_project
 from tests.components.gcp_mocks import RecordingCalls, gcp_mock_resource

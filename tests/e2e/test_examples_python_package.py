@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from pulumi_vertex_training import client
-from pulumi_vertex_training.provider import jobs
+from pulumi_vertex_training.provider import custom_job_api
 from pulumi_vertex_training.testing import ProgramRunner, load_project
 
 pytestmark = pytest.mark.docker
@@ -69,6 +69,6 @@ def test_python_package_example_lifecycle(emulator: Any, local_gcs: Any, tmp_pat
     job_name = stack.resources("vertex:CustomJob")["train"]["id"]
     stack.destroy()
     assert stack.state["resources"] == {}
-    assert jobs.get_job(job_name) is None
+    assert custom_job_api.get_job(job_name) is None
     kept = edited.outputs["package_uri"].removeprefix(f"gs://{bucket}/")
     assert client.storage_client("p").bucket(bucket).blob(kept).exists()

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from pulumi_vertex_training.components.packaging import registry
 from pulumi_vertex_training.emulator import cluster
-from pulumi_vertex_training.provider import jobs
+from pulumi_vertex_training.packaging import registry
+from pulumi_vertex_training.provider import custom_job_api
 from pulumi_vertex_training.testing import ProgramRunner, load_project
 
 pytestmark = pytest.mark.docker
@@ -83,7 +83,7 @@ def test_quickstart_runs_end_to_end_and_only_rebuilds_what_changed(
 
     stack.destroy()
     assert stack.state["resources"] == {}
-    assert jobs.get_job(job_name) is None
+    assert custom_job_api.get_job(job_name) is None
     # images stay in the registry: jobs elsewhere may still run them
     digest = edited.outputs["image_uri"].split("@", 1)[1]
     path = repository.split("/", 1)[1]

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pulumi_vertex_training.components.packaging import registry
-from pulumi_vertex_training.components.packaging.context import collect_context
+from pulumi_vertex_training.packaging import registry
+from pulumi_vertex_training.packaging.context import collect_context
 
 pytestmark = pytest.mark.docker
 

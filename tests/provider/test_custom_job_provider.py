@@ -9,7 +9,7 @@ from google.cloud import aiplatform_v1
 from pulumi.output import Unknown
 
 from pulumi_vertex_training import client
-from pulumi_vertex_training.provider import jobs
+from pulumi_vertex_training.provider import custom_job_api
 from pulumi_vertex_training.provider.custom_job import CustomJobProvider, job_identity
 from pulumi_vertex_training.spec import custom_job_to_proto
 from tests.provider.conftest import job_props, python_job_spec
@@ -221,12 +221,12 @@ def test_create_with_wait_completed_outputs_the_finished_job(provider, checked) 
     assert outs["tensorboard_log_dir"] == "gs://bucket-b/run/logs/"
     assert outs["start_time"] and outs["end_time"] and outs["error"] is None
     provider.delete(result.id, outs)
-    assert jobs.get_job(result.id) is None
+    assert custom_job_api.get_job(result.id) is None
 
 
 def test_create_with_wait_completed_fails_with_the_jobs_error(provider, checked) -> None:  # type: ignore[no-untyped-def]
     props = job_props("import sys; print('boom'); sys.exit(3)", wait="completed")
-    with pytest.raises(jobs.JobFailedError, match="JOB_STATE_FAILED") as raised:
+    with pytest.raises(custom_job_api.JobFailedError, match="JOB_STATE_FAILED") as raised:
         provider.create(checked(props))
     assert "console.cloud.google.com" in str(raised.value)
 
@@ -241,7 +241,7 @@ def test_create_with_wait_started_returns_when_running(provider, checked) -> Non
 
 def test_wait_says_so_when_its_bound_runs_out(provider, checked) -> None:  # type: ignore[no-untyped-def]
     props = checked(job_props(LONG, wait="completed", wait_timeout="1s"))
-    with pytest.raises(jobs.WaitTimeoutError, match="wait_timeout"):
+    with pytest.raises(custom_job_api.WaitTimeoutError, match="wait_timeout"):
         provider.create(props)
     # the job was left running; the next create adopts it rather than submitting again
     adopted = provider.create({**props, "wait": "none"})
@@ -255,8 +255,8 @@ def test_wait_says_so_when_its_bound_runs_out(provider, checked) -> None:  # typ
 def _jobs_labelled(props: dict[str, Any]) -> list[str]:
     _, digest, resource_hash = job_identity(props)
     query = (
-        f'labels.{jobs.SPEC_HASH_LABEL}="{digest}" AND '
-        f'labels.{jobs.RESOURCE_LABEL}="{resource_hash}"'
+        f'labels.{custom_job_api.SPEC_HASH_LABEL}="{digest}" AND '
+        f'labels.{custom_job_api.RESOURCE_LABEL}="{resource_hash}"'
     )
     listing = client.job_service_client("us-central1").list_custom_jobs(
         request={"parent": "projects/test-project/locations/us-central1", "filter": query}
@@ -269,8 +269,8 @@ def test_create_adopts_the_job_a_crashed_run_submitted(provider, checked) -> Non
     # a previous `up` submitted this job and crashed before writing state
     canonical, digest, resource_hash = job_identity(props)
     job = custom_job_to_proto(canonical)
-    job.labels[jobs.SPEC_HASH_LABEL] = digest
-    job.labels[jobs.RESOURCE_LABEL] = resource_hash
+    job.labels[custom_job_api.SPEC_HASH_LABEL] = digest
+    job.labels[custom_job_api.RESOURCE_LABEL] = resource_hash
     first = client.job_service_client("us-central1").create_custom_job(
         parent="projects/test-project/locations/us-central1", custom_job=job
     )
@@ -282,9 +282,9 @@ def test_create_adopts_the_job_a_crashed_run_submitted(provider, checked) -> Non
 
 def test_create_reruns_a_job_whose_earlier_run_failed(provider, checked) -> None:  # type: ignore[no-untyped-def]
     props = checked(job_props("import sys; sys.exit(1)", wait="completed"))
-    with pytest.raises(jobs.JobFailedError):
+    with pytest.raises(custom_job_api.JobFailedError):
         provider.create(props)
-    with pytest.raises(jobs.JobFailedError):
+    with pytest.raises(custom_job_api.JobFailedError):
         provider.create(props)
     assert len(_jobs_labelled(props)) == 2
 
@@ -321,15 +321,15 @@ def test_update_keeps_every_output_and_calls_nothing(provider, checked) -> None:
 def test_delete_cancels_a_running_job_then_deletes_it(provider, checked) -> None:  # type: ignore[no-untyped-def]
     created = provider.create(checked(job_props(LONG, wait="started")))
     provider.delete(created.id, created.outs)
-    assert jobs.get_job(created.id) is None
+    assert custom_job_api.get_job(created.id) is None
 
 
 def test_delete_with_on_delete_keep_leaves_the_job(provider, checked) -> None:  # type: ignore[no-untyped-def]
     created = provider.create(checked(job_props("print(1)", on_delete="keep")))
     provider.delete(created.id, created.outs)
-    live = jobs.get_job(created.id)
+    live = custom_job_api.get_job(created.id)
     assert live is not None
-    jobs.cancel_and_delete(created.id, 60)
+    custom_job_api.cancel_and_delete(created.id, 60)
 
 
 def test_delete_of_a_job_already_gone_succeeds(provider) -> None:  # type: ignore[no-untyped-def]
@@ -338,9 +338,9 @@ def test_delete_of_a_job_already_gone_succeeds(provider) -> None:  # type: ignor
 
 def test_created_jobs_carry_the_adoption_labels(provider, checked) -> None:  # type: ignore[no-untyped-def]
     created = provider.create(checked(job_props(labels={"team": "ml"})))
-    live = jobs.get_job(created.id)
+    live = custom_job_api.get_job(created.id)
     assert isinstance(live, aiplatform_v1.CustomJob)
     assert live.labels["team"] == "ml"
-    assert live.labels[jobs.SPEC_HASH_LABEL] == created.outs["spec_hash"]
-    assert jobs.RESOURCE_LABEL in live.labels
+    assert live.labels[custom_job_api.SPEC_HASH_LABEL] == created.outs["spec_hash"]
+    assert custom_job_api.RESOURCE_LABEL in live.labels
     provider.delete(created.id, created.outs)

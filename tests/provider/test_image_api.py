@@ -10,7 +10,8 @@ from google.api_core import exceptions
 from google.cloud import artifactregistry_v1
 
 from pulumi_vertex_training import client
-from pulumi_vertex_training.provider.image import ensure_repository, parse_artifact_registry
+from pulumi_vertex_training.provider.image_api import ensure_repository
+from pulumi_vertex_training.spec.artifacts import parse_artifact_registry
 
 
 def test_ensure_repository_creates_docker_repository_once_when_missing(emulator: Any) -> None:

@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
-from pulumi_vertex_training.components.packaging import registry
-from pulumi_vertex_training.components.packaging.package import prepare_image, resolve_package
+from pulumi_vertex_training.packaging import registry
+from pulumi_vertex_training.packaging.context import SourceChangedError
+from pulumi_vertex_training.packaging.package import prepare_image, resolve_package
 from pulumi_vertex_training.provider.image import ImageProvider
 
 pytestmark = pytest.mark.docker
@@ -133,7 +134,7 @@ def test_diff_replaces_only_when_hash_repository_or_name_changes(tmp_path: Path)
         ({"repository": "r.example/p:tag"}, "repository", "must not carry a tag"),
         ({"context_hash": "xyz"}, "context_hash", "64 hex digits"),
         ({"script": "t.py"}, "script", "exactly one of script or python_module"),
-        ({"base_image": ""}, "base_image", "base_image is required"),
+        ({"base_image": ""}, "base_image", "required: a non-empty string"),
         ({"create_repository": True}, "create_repository", "Artifact Registry repository"),
     ],
 )
@@ -180,5 +181,5 @@ def test_create_fails_when_files_changed_since_the_program_hashed_them(
     source = make_package()
     props = image_props(source, repository)
     (source / "trainer/task.py").write_text("print('edited during up')\n")
-    with pytest.raises(registry.ImageError, match="changed while the deployment ran"):
+    with pytest.raises(SourceChangedError, match="changed while the deployment ran"):
         ImageProvider().create(props)

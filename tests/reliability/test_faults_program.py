@@ -30,7 +30,7 @@ from pulumi_vertex_training.client import EMULATOR_HOST_ENV
 from pulumi_vertex_training.emulator.exceptions import EmulatorError
 from pulumi_vertex_training.emulator.faults import FaultPlan
 from pulumi_vertex_training.emulator.server import EmulatorServer
-from pulumi_vertex_training.provider import jobs
+from pulumi_vertex_training.provider import custom_job_api
 from pulumi_vertex_training.testing import ProgramRunner
 from tests.reliability.support import (
     CONFIG,
@@ -254,7 +254,7 @@ def test_emulator_sigkilled_mid_deploy_loses_no_job_and_refresh_shows_the_truth(
         assert_one_job_per_resource(stack, live, count)
 
         for job in live:  # settle first, so the truth holds still while we compare
-            jobs.wait_for(job.name, jobs.TERMINAL_STATES, 120)
+            custom_job_api.wait_for(job.name, custom_job_api.TERMINAL_STATES, 120)
         stack.refresh()
         truth = {job.name: job.state.name for job in serve.jobs()}
         saved = {r["id"]: r["outputs"]["state"] for r in stack.resources("CustomJob").values()}

@@ -36,7 +36,7 @@ from pulumi_vertex_training.client import (
     wait_for_operation,
 )
 from pulumi_vertex_training.emulator.server import EmulatorServer
-from pulumi_vertex_training.provider import jobs
+from pulumi_vertex_training.provider import custom_job_api
 from pulumi_vertex_training.provider.custom_job import CustomJobProvider
 from pulumi_vertex_training.provider.persistent_resource import PersistentResourceProvider
 from pulumi_vertex_training.spec import (
@@ -210,8 +210,8 @@ def _create_job(job: dict[str, Any]) -> list[str] | None:
         request = custom_job_to_proto(normalized.value)
     except Exception:  # not even a request the client library can build
         return ["<unbuildable>"]
-    request.labels[jobs.SPEC_HASH_LABEL] = spec_hash(normalized.value)
-    request.labels[jobs.RESOURCE_LABEL] = "0" * 32
+    request.labels[custom_job_api.SPEC_HASH_LABEL] = spec_hash(normalized.value)
+    request.labels[custom_job_api.RESOURCE_LABEL] = "0" * 32
     try:
         job_service_client("us-central1").create_custom_job(parent=PARENT, custom_job=request)
     except exceptions.InvalidArgument as err:

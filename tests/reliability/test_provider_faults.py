@@ -18,7 +18,7 @@ from google.cloud.aiplatform_v1 import CustomJob
 from pulumi_vertex_training.emulator.exceptions import EmulatorError
 from pulumi_vertex_training.emulator.faults import QUOTA_MESSAGE, RATE_LIMIT_MESSAGE, FaultPlan
 from pulumi_vertex_training.emulator.runner_types import RunPhase
-from pulumi_vertex_training.provider import jobs, retries
+from pulumi_vertex_training.provider import custom_job_api, retries
 from pulumi_vertex_training.provider.custom_job import CustomJobProvider
 from tests.reliability.support import (
     PARENT,
@@ -31,9 +31,12 @@ from tests.reliability.support import (
 
 def _submit(tag: str) -> tuple[CustomJob, bool]:
     """submit_or_adopt a job labelled as CustomJobProvider.create labels it."""
-    labels = {jobs.SPEC_HASH_LABEL: f"spec-{tag}", jobs.RESOURCE_LABEL: f"resource-{tag}"}
+    labels = {
+        custom_job_api.SPEC_HASH_LABEL: f"spec-{tag}",
+        custom_job_api.RESOURCE_LABEL: f"resource-{tag}",
+    }
     job = CustomJob(display_name=tag, job_spec=trivial_job_spec(tag), labels=labels)
-    return jobs.submit_or_adopt(PARENT, job, f"spec-{tag}", f"resource-{tag}")
+    return custom_job_api.submit_or_adopt(PARENT, job, f"spec-{tag}", f"resource-{tag}")
 
 
 def test_quota_exhausted_on_create_is_not_retried_and_says_what_to_ask_for(
@@ -56,7 +59,7 @@ def test_quota_exhausted_on_a_read_is_not_retried_either(
     with fault_emulator(tmp_path, monkeypatch, plan) as server:
         job, _ = _submit("read-quota")  # list + create: no get
         with pytest.raises(RuntimeError, match="quota exhausted"):
-            jobs.get_job(job.name)
+            custom_job_api.get_job(job.name)
         assert server.calls["get_custom_job"] == 1
 
 
@@ -66,7 +69,7 @@ def test_rate_limited_reads_and_creates_are_waited_out(
     plan = FaultPlan(ratelimited=0.3, seed=4)
     with fault_emulator(tmp_path, monkeypatch, plan) as server:
         made = [_submit(f"rate-{i}")[0] for i in range(5)]
-        assert all(jobs.get_job(job.name) is not None for job in made)
+        assert all(custom_job_api.get_job(job.name) is not None for job in made)
         assert plan.count("ratelimited") >= 2
         assert len(list_all_jobs(server)) == 5
 
@@ -79,9 +82,9 @@ def test_lost_cancel_and_delete_responses_still_delete_every_job(
     with fault_emulator(tmp_path, monkeypatch, plan, runner=runner) as server:
         made = [_submit(f"cancel-{i}")[0] for i in range(6)]
         for job in made:
-            jobs.wait_for(job.name, jobs.STARTED_STATES, 10)
+            custom_job_api.wait_for(job.name, custom_job_api.STARTED_STATES, 10)
         for job in made:
-            jobs.cancel_and_delete(job.name, 30)
+            custom_job_api.cancel_and_delete(job.name, 30)
         assert list_all_jobs(server) == []
         assert plan.injected[("lost", "cancel_custom_job")] >= 1
         assert plan.injected[("lost", "delete_custom_job")] >= 1
@@ -143,13 +146,13 @@ def test_permission_errors_are_not_retried_and_name_the_role_on_every_path(
     refuse = Refuse()
     with fault_emulator(tmp_path, monkeypatch, hook=refuse.hook) as server:
         job, _ = _submit("perm")
-        jobs.wait_for(job.name, jobs.TERMINAL_STATES, 10)
+        custom_job_api.wait_for(job.name, custom_job_api.TERMINAL_STATES, 10)
         refuse.error = error
         for methods, call in (
             ({"list_custom_jobs"}, lambda: _submit("perm-2")),
             ({"create_custom_job"}, lambda: _submit("perm-3")),
-            ({"get_custom_job"}, lambda: jobs.get_job(job.name)),
-            ({"delete_custom_job"}, lambda: jobs.cancel_and_delete(job.name, 10)),
+            ({"get_custom_job"}, lambda: custom_job_api.get_job(job.name)),
+            ({"delete_custom_job"}, lambda: custom_job_api.cancel_and_delete(job.name, 10)),
         ):
             refuse.methods = methods
             before = sum(server.calls[m] for m in methods)

@@ -1,36 +1,24 @@
-"""The Pulumi resources users declare: thin classes that hand props to a provider.
-
-Every input accepts ``pulumi.Input``; nested args may be the typed dataclasses
-of ``pulumi_vertex_training.spec`` or plain dicts in snake_case or the REST
-API's camelCase (so a request body from the Vertex AI docs pastes in).
-"""
+"""``vt.CustomJob``: the Pulumi resource class users instantiate."""
 
 from __future__ import annotations
 
 import datetime
-import os
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi.dynamic
 
 from pulumi_vertex_training.provider.custom_job import OUTPUT_KEYS, CustomJobProvider
-from pulumi_vertex_training.spec import to_plain
+from pulumi_vertex_training.provider.resources.defaults import (
+    default_location,
+    default_project,
+    resource_key,
+)
+from pulumi_vertex_training.spec import CustomJobSpecArgs, EncryptionSpecArgs, to_plain
 
-
-def default_project() -> pulumi.Input[str] | None:
-    """``gcp:project`` stack config, else ``GOOGLE_CLOUD_PROJECT``."""
-    return pulumi.Config("gcp").get("project") or os.environ.get("GOOGLE_CLOUD_PROJECT")
-
-
-def default_location() -> pulumi.Input[str] | None:
-    """``gcp:region`` stack config, else ``GOOGLE_CLOUD_REGION``."""
-    return pulumi.Config("gcp").get("region") or os.environ.get("GOOGLE_CLOUD_REGION")
-
-
-def resource_key(resource_name: str) -> str:
-    """The stack-qualified name the adoption label is derived from."""
-    return f"{pulumi.get_project()}/{pulumi.get_stack()}/{resource_name}"
+if TYPE_CHECKING:
+    from pulumi_vertex_training.provider.resources.persistent_resource import PersistentResource
 
 
 class CustomJob(pulumi.dynamic.Resource, module="vertex", name="CustomJob"):
@@ -107,17 +95,17 @@ class CustomJob(pulumi.dynamic.Resource, module="vertex", name="CustomJob"):
         self,
         resource_name: str,
         *,
-        job_spec: pulumi.Input[Any],
+        job_spec: pulumi.Input[CustomJobSpecArgs | Mapping[str, Any]],
         display_name: pulumi.Input[str] | None = None,
         project: pulumi.Input[str] | None = None,
         location: pulumi.Input[str] | None = None,
-        labels: pulumi.Input[dict[str, pulumi.Input[str]]] | None = None,
-        encryption_spec: pulumi.Input[Any] | None = None,
+        labels: pulumi.Input[Mapping[str, pulumi.Input[str]]] | None = None,
+        encryption_spec: pulumi.Input[EncryptionSpecArgs | Mapping[str, Any]] | None = None,
         wait: pulumi.Input[str] = "started",
         wait_timeout: pulumi.Input[str | int | float] | datetime.timedelta | None = None,
         on_delete: pulumi.Input[str] = "cancel",
-        triggers: pulumi.Input[list[Any]] | None = None,
-        persistent_resource: Any = None,
+        triggers: pulumi.Input[Sequence[Any]] | None = None,
+        persistent_resource: PersistentResource | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         if isinstance(wait_timeout, datetime.timedelta):

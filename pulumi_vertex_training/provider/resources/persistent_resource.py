@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi
@@ -11,8 +12,15 @@ from pulumi_vertex_training.provider.persistent_resource import (
     OUTPUT_KEYS,
     PersistentResourceProvider,
 )
-from pulumi_vertex_training.provider.resources import default_location, default_project
-from pulumi_vertex_training.spec import normalize_resource_id, to_plain
+from pulumi_vertex_training.provider.resources.defaults import default_location, default_project
+from pulumi_vertex_training.spec import (
+    EncryptionSpecArgs,
+    PscInterfaceConfigArgs,
+    ResourcePoolArgs,
+    ResourceRuntimeSpecArgs,
+    normalize_resource_id,
+    to_plain,
+)
 
 
 class PersistentResource(pulumi.dynamic.Resource, module="vertex", name="PersistentResource"):
@@ -79,18 +87,20 @@ class PersistentResource(pulumi.dynamic.Resource, module="vertex", name="Persist
         self,
         resource_name: str,
         *,
-        resource_pools: pulumi.Input[Any],
+        resource_pools: pulumi.Input[Sequence[pulumi.Input[ResourcePoolArgs | Mapping[str, Any]]]],
         resource_id: pulumi.Input[str] | None = None,
         display_name: pulumi.Input[str] | None = None,
         project: pulumi.Input[str] | None = None,
         location: pulumi.Input[str] | None = None,
         network: pulumi.Input[str] | None = None,
-        reserved_ip_ranges: pulumi.Input[list[str]] | None = None,
-        psc_interface_config: pulumi.Input[Any] | None = None,
-        resource_runtime_spec: pulumi.Input[Any] | None = None,
-        labels: pulumi.Input[dict[str, pulumi.Input[str]]] | None = None,
-        encryption_spec: pulumi.Input[Any] | None = None,
-        reboot_triggers: pulumi.Input[list[Any]] | None = None,
+        reserved_ip_ranges: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None,
+        psc_interface_config: pulumi.Input[PscInterfaceConfigArgs | Mapping[str, Any]]
+        | None = None,
+        resource_runtime_spec: pulumi.Input[ResourceRuntimeSpecArgs | Mapping[str, Any]]
+        | None = None,
+        labels: pulumi.Input[Mapping[str, pulumi.Input[str]]] | None = None,
+        encryption_spec: pulumi.Input[EncryptionSpecArgs | Mapping[str, Any]] | None = None,
+        reboot_triggers: pulumi.Input[Sequence[Any]] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         props: dict[str, Any] = {

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pulumi_vertex_training.components.packaging.context import (
+from pulumi_vertex_training.packaging.context import (
     DOCKERFILE_NAME,
     SOURCE_DATE_EPOCH,
     CredentialFileError,
@@ -19,7 +19,7 @@ from pulumi_vertex_training.components.packaging.context import (
     hash_context,
     write_context_tar,
 )
-from pulumi_vertex_training.components.packaging.ignore import DockerIgnore, IgnoreRules
+from pulumi_vertex_training.packaging.ignore import DockerIgnore, IgnoreRules
 
 DOCKERFILE = "FROM local/python:3.11\n"
 BASE = "local/python:3.11"

@@ -1,4 +1,4 @@
-"""Golden text of the Dockerfile gcloud renders (reference §6), table-driven."""
+"""Golden text of the Dockerfile gcloud renders, table-driven."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from pulumi_vertex_training.components.packaging.dockerfile import (
+from pulumi_vertex_training.packaging.dockerfile import (
     copied_paths,
     is_prebuilt_training_image,
     render_dockerfile,

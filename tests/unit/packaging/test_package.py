@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pulumi_vertex_training.components.packaging.context import PackagingError
-from pulumi_vertex_training.components.packaging.package import prepare_image, resolve_package
+from pulumi_vertex_training.packaging.context import PackagingError
+from pulumi_vertex_training.packaging.package import prepare_image, resolve_package
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from pulumi_vertex_training.components.packaging.context import PackagingError
-from pulumi_vertex_training.components.packaging.sdist import (
+from pulumi_vertex_training.packaging.context import PackagingError
+from pulumi_vertex_training.packaging.sdist import (
     WRAPPED_DIST_NAME,
     SdistBuildError,
     build_sdist,
