@@ -81,6 +81,16 @@ BAD_INPUTS = [
         "",
     ),
     ("labels", {"labels": {"Bad Key": "x"}}, "labels", ""),
+    (
+        "CMEK key in another region",
+        {
+            "encryption_spec": {
+                "kms_key_name": "projects/p/locations/europe-west4/keyRings/r/cryptoKeys/k"
+            }
+        },
+        "encryption_spec.kms_key_name",
+        "region 'us-central1', not 'europe-west4'",
+    ),
 ]
 
 
@@ -99,6 +109,24 @@ def test_check_names_the_field_when_input_is_bad(
 def test_check_reports_every_problem_at_once(provider: CustomJobProvider) -> None:
     props = job_props(wait="forever", on_delete="drop", project=None)
     assert {"wait", "on_delete", "project"} <= set(failures_of(provider, props))
+
+
+def test_check_reports_a_bad_field_and_a_persistent_resource_misfit_together(
+    provider: CustomJobProvider,
+) -> None:
+    resource = {
+        "resource_id": "warm",
+        "resource_pools": [
+            {"id": "p0", "machine_spec": {"machine_type": "n1-standard-8"}, "replica_count": 1}
+        ],
+    }
+    props = job_props(wait="forever", persistent_resource_spec=resource)
+    failures = failures_of(provider, props)
+    assert "wait" in failures
+    assert (
+        "no pool of persistent resource 'warm'"
+        in failures["job_spec.worker_pool_specs[0].machine_spec"]
+    )
 
 
 def test_check_normalizes_camel_case_and_durations(provider: CustomJobProvider, checked) -> None:  # type: ignore[no-untyped-def]
