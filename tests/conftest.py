@@ -60,7 +60,7 @@ def _prune_emulator_leftovers() -> None:
     try:
         import docker
 
-        from pulumi_vertex_training.emulator.container_names import LABEL_INSTANCE_ID
+        from pulumi_vertex_training.emulator.execution.names import LABEL_INSTANCE_ID
 
         engine = docker.from_env()
         engine.containers.prune(filters={"label": LABEL_INSTANCE_ID})
@@ -183,8 +183,8 @@ def local_gcs(emulator: Any) -> Iterator[Any]:
     and the emulator's replicas (through the job network's gateway) use it.
     """
     from pulumi_vertex_training.client import STORAGE_EMULATOR_HOST_ENV
-    from pulumi_vertex_training.emulator.cluster import gcs_root
-    from pulumi_vertex_training.emulator.gcs import LocalGcs
+    from pulumi_vertex_training.emulator.execution.cluster import gcs_root
+    from pulumi_vertex_training.emulator.storage.gcs import LocalGcs
 
     server = LocalGcs(gcs_root(emulator.data_dir)).start()
     previous = os.environ.get(STORAGE_EMULATOR_HOST_ENV)

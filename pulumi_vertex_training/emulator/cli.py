@@ -132,7 +132,7 @@ def _serve(args: argparse.Namespace) -> int:
             f"(vertex-local stop --data-dir {args.data_dir})"
         )
         return 1
-    from pulumi_vertex_training.emulator.executor import parse_image_map
+    from pulumi_vertex_training.emulator.execution.executor import parse_image_map
 
     try:
         image_map = parse_image_map(args.image_map)
@@ -346,7 +346,7 @@ def _jobs(args: argparse.Namespace) -> int:
 
 def _logs(args: argparse.Namespace) -> int:
     from pulumi_vertex_training.emulator.exceptions import EmulatorError
-    from pulumi_vertex_training.emulator.runner import DockerRunner
+    from pulumi_vertex_training.emulator.execution.runner import DockerRunner
     from pulumi_vertex_training.emulator.server import STATE_FILE, instance_id
     from pulumi_vertex_training.emulator.store import Store
 

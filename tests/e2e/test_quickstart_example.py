@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from pulumi_vertex_training.components.packaging import registry
-from pulumi_vertex_training.emulator import cluster
+from pulumi_vertex_training.emulator.execution import cluster
 from pulumi_vertex_training.provider import jobs
 from pulumi_vertex_training.testing import ProgramRunner, load_project
 

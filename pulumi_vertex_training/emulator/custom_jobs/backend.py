@@ -1,11 +1,11 @@
 """The emulator's state and API meaning for CustomJobs (moto-style backend).
 
 Method names are the RPC names in snake_case. The backend owns every job record
-(kept in memory, written through to the :class:`~.store.Store` on each change),
+(kept in memory, written through to the :class:`~.emulator.store.Store` on each change),
 validates requests (``validation.py``) and moves jobs through the state machine in
 ``states.py``; :meth:`JobBackend.transition` is the one way a job's state changes.
 
-Running the jobs is :class:`~.job_monitor.JobMonitor`'s job (the monitor thread,
+Running the jobs is :class:`~.monitor.JobMonitor`'s job (the monitor thread,
 the runner tasks, reconcile after a restart): the backend composes one, asks it to
 start a created job or finish a cancel, and the monitor reports back only through
 ``transition``. A :class:`JobScheduler` (``PersistentResourceBackend``) may admit,
@@ -30,15 +30,16 @@ from google.longrunning import operations_pb2
 from google.protobuf import empty_pb2, json_format
 from google.rpc import status_pb2
 
-from pulumi_vertex_training.emulator import records, states, validation
+from pulumi_vertex_training.emulator import records
+from pulumi_vertex_training.emulator.custom_jobs import states, validation
+from pulumi_vertex_training.emulator.custom_jobs.monitor import BuildJobRun, JobMonitor
 from pulumi_vertex_training.emulator.exceptions import (
     FailedPrecondition,
     InvalidArgument,
     NotFound,
     Unimplemented,
 )
-from pulumi_vertex_training.emulator.job_monitor import BuildJobRun, JobMonitor
-from pulumi_vertex_training.emulator.runner_types import JobRun, Runner
+from pulumi_vertex_training.emulator.execution.types import JobRun, Runner
 from pulumi_vertex_training.emulator.store import Store
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ __all__ = ["BuildJobRun", "JobBackend", "JobScheduler"]
 
 
 def _default_build_job_run(job: CustomJob, data_dir: pathlib.Path, instance_id: str) -> JobRun:
-    from pulumi_vertex_training.emulator import cluster
+    from pulumi_vertex_training.emulator.execution import cluster
 
     return cluster.build_job_run(job, data_dir, instance_id)
 
@@ -78,10 +79,10 @@ class JobBackend:
 
     Args:
         store: where job and operation records live.
-        runner: runs the containers (``runner.DockerRunner`` in production).
+        runner: runs the containers (``execution.runner.DockerRunner`` in production).
         data_dir: the emulator's data dir (handed to ``build_job_run``).
         instance_id: identifies this data dir on container labels.
-        build_job_run: turns a CustomJob into a JobRun; default ``cluster.build_job_run``.
+        build_job_run: turns a CustomJob into a JobRun; default ``execution.cluster.build_job_run``.
         poll_interval: seconds between two polls of the runner.
         scheduler: see :class:`JobScheduler`; None lets every job start at once.
     """
@@ -129,7 +130,7 @@ class JobBackend:
     def reconcile(self) -> None:
         """Match stored jobs with the containers the runner still knows (after a restart).
 
-        See :meth:`~.job_monitor.JobMonitor.reconcile`.
+        See :meth:`~.monitor.JobMonitor.reconcile`.
         """
         self.monitor.reconcile()
 
@@ -256,7 +257,7 @@ class JobBackend:
         validation.check_operation_name(name)
         return records.load_operation(self.store, OPERATION_KIND, name)
 
-    # ---- the monitor's interface (job_monitor.JobStates) -----------------------------
+    # ---- the monitor's interface (monitor.JobStates) ---------------------------------
 
     def job_states(self) -> dict[str, int]:
         """Every stored job's name -> its current state."""

@@ -3,7 +3,7 @@
 Pure and fast: no Docker, no gRPC. The runner here only reports the phases a test
 scripts, so each path (reattach, containers gone, cancel mid-start, timeout) is
 pinned deterministically by calling ``poll_once()``; the real Docker paths are
-covered in test_job_service.py and test_restart.py.
+covered in test_service.py and ../test_restart.py.
 """
 
 from __future__ import annotations
@@ -17,14 +17,14 @@ import pytest
 from google.cloud.aiplatform_v1 import CustomJob, JobState
 from google.protobuf import timestamp_pb2
 
-from pulumi_vertex_training.emulator import states
-from pulumi_vertex_training.emulator.backend import JobBackend
+from pulumi_vertex_training.emulator.custom_jobs import states
+from pulumi_vertex_training.emulator.custom_jobs.backend import JobBackend
 from pulumi_vertex_training.emulator.exceptions import (
     FailedPrecondition,
     InvalidArgument,
     NotFound,
 )
-from pulumi_vertex_training.emulator.runner_types import JobRun, RunPhase, RunStatus
+from pulumi_vertex_training.emulator.execution.types import JobRun, RunPhase, RunStatus
 from pulumi_vertex_training.emulator.store import Store
 
 PARENT = "projects/p/locations/us-central1"

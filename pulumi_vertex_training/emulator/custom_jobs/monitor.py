@@ -1,6 +1,6 @@
 """The execution side of CustomJobs: the monitor thread, the runner tasks, reconcile.
 
-:class:`JobMonitor` drives a :class:`~.runner_types.Runner` for the jobs a
+:class:`JobMonitor` drives a :class:`~.execution.types.Runner` for the jobs a
 :class:`JobStates` (the :class:`~.backend.JobBackend`) keeps. It never touches job
 records: it reads them through :meth:`JobStates.job_states` and
 :meth:`JobStates.active_jobs` (copies) and changes them only through
@@ -30,15 +30,16 @@ from typing import Any, Protocol
 from google.cloud.aiplatform_v1 import CustomJob, JobState
 from google.rpc import code_pb2, status_pb2
 
-from pulumi_vertex_training.emulator import records, states
-from pulumi_vertex_training.emulator.runner_types import JobRun, Runner, RunPhase, RunStatus
+from pulumi_vertex_training.emulator import records
+from pulumi_vertex_training.emulator.custom_jobs import states
+from pulumi_vertex_training.emulator.execution.types import JobRun, Runner, RunPhase, RunStatus
 
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT_SECONDS = 7 * 24 * 3600
 
 BuildJobRun = Callable[[CustomJob, pathlib.Path, str], JobRun]
-"""``cluster.build_job_run``'s signature: the job -> the containers to run."""
+"""``execution.cluster.build_job_run``'s signature: the job -> the containers to run."""
 
 
 class JobStates(Protocol):
@@ -70,7 +71,7 @@ class JobMonitor:
 
     Args:
         jobs: the job records (the backend), changed only through ``transition``.
-        runner: runs the containers (``runner.DockerRunner`` in production).
+        runner: runs the containers (``execution.runner.DockerRunner`` in production).
         build_job_run: turns a CustomJob into a JobRun.
         data_dir: the emulator's data dir (handed to ``build_job_run``).
         instance_id: identifies this data dir on container labels.

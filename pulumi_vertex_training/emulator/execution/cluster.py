@@ -37,7 +37,7 @@ Emulator decisions (Vertex's exact behaviour is unverified for these):
   service account can read is under ``/gcs/``). The env keeps the ``gs://``
   values. Folders are created mode 0777 so a non-root container user can write.
   The same folders are the objects of the local Cloud Storage
-  (``emulator/gcs.py``, ``STORAGE_EMULATOR_HOST``): one store, two ways in.
+  (``emulator/storage/gcs.py``, ``STORAGE_EMULATOR_HOST``): one store, two ways in.
 * python_package_spec: the pool runs its ``executor_image_uri`` mapped to a
   local image through the image map (``vertex-local serve --image-map
   PREFIX=IMAGE``; a prefix may hold ``*``; the first match wins, the user's
@@ -67,14 +67,14 @@ from pathlib import Path
 from google.cloud import aiplatform_v1
 from google.protobuf import json_format
 
-from pulumi_vertex_training.emulator.container_names import LABEL_INSTANCE_ID
 from pulumi_vertex_training.emulator.exceptions import InvalidArgument
-from pulumi_vertex_training.emulator.executor import (
+from pulumi_vertex_training.emulator.execution.executor import (
     STORAGE_EMULATOR_HOST_ENV,
     container_storage_host,
     map_executor_image,
 )
-from pulumi_vertex_training.emulator.runner_types import JobRun, Mount, ReplicaSpec
+from pulumi_vertex_training.emulator.execution.names import LABEL_INSTANCE_ID
+from pulumi_vertex_training.emulator.execution.types import JobRun, Mount, ReplicaSpec
 
 CLUSTER_PORT = 2222
 MASTER_PORT = 3333

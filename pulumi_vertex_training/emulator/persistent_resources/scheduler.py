@@ -2,7 +2,7 @@
 
 :class:`PersistentResourceScheduler` is the job side of the
 ``PersistentResourceBackend`` (which hands its ``admit``/``claim``/``release`` to
-:class:`~.backend.JobBackend` as its ``scheduler``). At CreateCustomJob it *admits*
+:class:`~.custom_jobs.backend.JobBackend` as its ``scheduler``). At CreateCustomJob it *admits*
 a job naming ``persistent_resource_id`` (NOT_FOUND, FAILED_PRECONDITION,
 INVALID_ARGUMENT as in COVERAGE.md) and places its worker pools on resource pools;
 the job *claims* those replicas before it starts (until they are free it stays
@@ -24,8 +24,8 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from google.cloud.aiplatform_v1 import CustomJob, PersistentResource
 
-from pulumi_vertex_training.emulator import persistent_resource_validation as prv
 from pulumi_vertex_training.emulator.exceptions import EmulatorError, FailedPrecondition, NotFound
+from pulumi_vertex_training.emulator.persistent_resources import validation as prv
 
 log = logging.getLogger(__name__)
 

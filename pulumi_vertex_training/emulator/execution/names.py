@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pulumi_vertex_training.emulator.runner_types import JobRun
+from pulumi_vertex_training.emulator.execution.types import JobRun
 
 LABEL_PREFIX = "dev.pulumi-vertex-training"
 LABEL_JOB_NAME = f"{LABEL_PREFIX}.job-name"

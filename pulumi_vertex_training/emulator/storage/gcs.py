@@ -23,7 +23,7 @@ engine here runs with ``--iptables=false``: no NAT, no ``host-gateway``, but
 the host's bridge address answers), so it must listen on an address the
 bridges reach (``0.0.0.0``); ``scripts/ensure-gcs.sh`` starts it so.
 
-Run: ``python -m pulumi_vertex_training.emulator.gcs --root .vertex-local/gcs
+Run: ``python -m pulumi_vertex_training.emulator.storage.gcs --root .vertex-local/gcs
 --host 0.0.0.0 --port 9023``.
 """
 
@@ -242,7 +242,7 @@ class LocalGcs:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m pulumi_vertex_training.emulator.gcs``: serve in the foreground."""
+    """``python -m pulumi_vertex_training.emulator.storage.gcs``: serve in the foreground."""
     parser = argparse.ArgumentParser(
         description="Local Cloud Storage over the emulator's /gcs folders"
     )

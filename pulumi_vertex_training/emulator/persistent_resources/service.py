@@ -10,7 +10,7 @@ from __future__ import annotations
 from google.cloud import aiplatform_v1
 from google.longrunning import operations_pb2
 
-from pulumi_vertex_training.emulator.persistent_resource_backend import PersistentResourceBackend
+from pulumi_vertex_training.emulator.persistent_resources.backend import PersistentResourceBackend
 
 
 class PersistentResourceServicer:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from google.cloud import aiplatform_v1
 from google.longrunning import operations_pb2
 
-from pulumi_vertex_training.emulator.backend import JobBackend
+from pulumi_vertex_training.emulator.custom_jobs.backend import JobBackend
 
 
 class JobServicer:

@@ -21,7 +21,7 @@ from typing import Any
 
 from google.cloud.aiplatform_v1 import AcceleratorType
 
-from pulumi_vertex_training.emulator import validation
+from pulumi_vertex_training.emulator.custom_jobs import validation
 from pulumi_vertex_training.emulator.exceptions import InvalidArgument
 
 RESOURCE_ID_RE = re.compile(r"^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")

@@ -13,16 +13,16 @@ import docker
 import pytest
 from google.cloud import aiplatform_v1
 
-from pulumi_vertex_training.emulator.cluster import build_job_run, gcs_root
 from pulumi_vertex_training.emulator.exceptions import NotFound
-from pulumi_vertex_training.emulator.runner import (
+from pulumi_vertex_training.emulator.execution.cluster import build_job_run, gcs_root
+from pulumi_vertex_training.emulator.execution.runner import (
     LABEL_INSTANCE_ID,
     LABEL_JOB_ID,
     LABEL_JOB_NAME,
     LABEL_REPLICA,
     DockerRunner,
 )
-from pulumi_vertex_training.emulator.runner_types import (
+from pulumi_vertex_training.emulator.execution.types import (
     JobRun,
     Mount,
     ReplicaSpec,

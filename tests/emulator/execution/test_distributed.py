@@ -15,9 +15,9 @@ import docker
 import pytest
 from google.cloud import aiplatform_v1
 
-from pulumi_vertex_training.emulator.cluster import build_job_run
-from pulumi_vertex_training.emulator.runner import DockerRunner
-from pulumi_vertex_training.emulator.runner_types import RunPhase, RunStatus
+from pulumi_vertex_training.emulator.execution.cluster import build_job_run
+from pulumi_vertex_training.emulator.execution.runner import DockerRunner
+from pulumi_vertex_training.emulator.execution.types import RunPhase, RunStatus
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 

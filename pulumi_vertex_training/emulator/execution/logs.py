@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from pulumi_vertex_training.emulator.container_names import replica_order
 from pulumi_vertex_training.emulator.exceptions import NotFound
+from pulumi_vertex_training.emulator.execution.names import replica_order
 
 
 def log_dir(data_dir: Path, job_id: str) -> Path:

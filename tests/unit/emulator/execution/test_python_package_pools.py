@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from google.cloud import aiplatform_v1
 
-from pulumi_vertex_training.emulator import validation
-from pulumi_vertex_training.emulator.cluster import build_job_run
+from pulumi_vertex_training.emulator.custom_jobs import validation
 from pulumi_vertex_training.emulator.exceptions import InvalidArgument
-from pulumi_vertex_training.emulator.executor import (
+from pulumi_vertex_training.emulator.execution.cluster import build_job_run
+from pulumi_vertex_training.emulator.execution.executor import (
     LOCAL_EXECUTOR_IMAGE,
     container_storage_host,
     map_executor_image,

@@ -8,9 +8,9 @@ resource along :data:`TRANSITIONS`:
     PROVISIONING -> RUNNING -> UPDATING | REBOOTING -> RUNNING
     any state    -> STOPPING -> (gone)          PROVISIONING -> ERROR (injected)
 
-Jobs: the backend is the ``scheduler`` of :class:`~.backend.JobBackend`; the
+Jobs: the backend is the ``scheduler`` of :class:`~.custom_jobs.backend.JobBackend`; the
 admitting, claiming and releasing of jobs' replicas is its
-:class:`~.persistent_resource_scheduler.PersistentResourceScheduler`, which keeps
+:class:`~.scheduler.PersistentResourceScheduler`, which keeps
 the placements on this backend's records. Deleting a resource cancels the jobs on
 it first (Vertex docs: "custom jobs running on the persistent resource ... are
 automatically cancelled before the persistent resource is deleted"); it is gone
@@ -33,17 +33,18 @@ from google.longrunning import operations_pb2
 from google.protobuf import empty_pb2, json_format
 from google.rpc import code_pb2, status_pb2
 
-from pulumi_vertex_training.emulator import persistent_resource_operations as operations
-from pulumi_vertex_training.emulator import persistent_resource_validation as prv
-from pulumi_vertex_training.emulator import records, validation
+from pulumi_vertex_training.emulator import records
+from pulumi_vertex_training.emulator.custom_jobs import validation
 from pulumi_vertex_training.emulator.exceptions import (
     AlreadyExists,
     FailedPrecondition,
     InvalidArgument,
     NotFound,
 )
-from pulumi_vertex_training.emulator.persistent_resource_operations import OPERATION_KIND
-from pulumi_vertex_training.emulator.persistent_resource_scheduler import (
+from pulumi_vertex_training.emulator.persistent_resources import operations
+from pulumi_vertex_training.emulator.persistent_resources import validation as prv
+from pulumi_vertex_training.emulator.persistent_resources.operations import OPERATION_KIND
+from pulumi_vertex_training.emulator.persistent_resources.scheduler import (
     PersistentResourceScheduler,
 )
 from pulumi_vertex_training.emulator.store import Store

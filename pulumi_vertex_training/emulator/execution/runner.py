@@ -7,9 +7,9 @@ name (``workerpool1-0``), so replicas reach each other by the names in
 CLUSTER_SPEC through Docker's embedded DNS (checked against this engine: a
 user-defined network resolves aliases even with ``--iptables=false``).
 
-Labels are all the state the runner needs (``container_names.py``); the job's
-outcome is judged from its containers' states (``run_outcome.py``); logs are
-read live or from the copies ``cleanup`` saves (``replica_logs.py``).
+Labels are all the state the runner needs (``names.py``); the job's
+outcome is judged from its containers' states (``outcome.py``); logs are
+read live or from the copies ``cleanup`` saves (``logs.py``).
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pulumi_vertex_training.emulator import replica_logs
-from pulumi_vertex_training.emulator.container_names import (
+from pulumi_vertex_training.emulator.execution import logs as replica_logs
+from pulumi_vertex_training.emulator.execution.names import (
     LABEL_INSTANCE_ID,
     LABEL_JOB_ID,
     LABEL_JOB_NAME,
@@ -34,13 +34,13 @@ from pulumi_vertex_training.emulator.container_names import (
     label_filters,
     replica_order,
 )
-from pulumi_vertex_training.emulator.run_outcome import (
+from pulumi_vertex_training.emulator.execution.outcome import (
     failed_replica,
     failure_message,
     finished_key,
     outcome,
 )
-from pulumi_vertex_training.emulator.runner_types import (
+from pulumi_vertex_training.emulator.execution.types import (
     JobRun,
     ReplicaSpec,
     RunPhase,
@@ -72,7 +72,7 @@ def _reason(exc: Exception) -> str:
 
 
 class DockerRunner:
-    """The Runner (see ``runner_types.Runner``) backed by a Docker engine.
+    """The Runner (see ``types.Runner``) backed by a Docker engine.
 
     Args:
         data_dir: the emulator's data dir; logs are saved under ``logs/<job id>/``.

@@ -10,14 +10,14 @@ from typing import Any
 import pytest
 from google.cloud import aiplatform_v1
 
-from pulumi_vertex_training.emulator.cluster import (
+from pulumi_vertex_training.emulator.exceptions import InvalidArgument
+from pulumi_vertex_training.emulator.execution.cluster import (
     build_job_run,
     expand_env,
     gcs_local_path,
     gcs_root,
 )
-from pulumi_vertex_training.emulator.exceptions import InvalidArgument
-from pulumi_vertex_training.emulator.runner_types import JobRun, ReplicaSpec
+from pulumi_vertex_training.emulator.execution.types import JobRun, ReplicaSpec
 
 JOB_NAME = "projects/p/locations/us-central1/customJobs/4242"
 IMAGE = "local/python:3.11"

@@ -13,8 +13,8 @@ import pytest
 from google.cloud.aiplatform_v1.types import persistent_resource as pr_types
 from google.protobuf import json_format
 
-from pulumi_vertex_training.emulator import persistent_resource_validation as prv
 from pulumi_vertex_training.emulator.exceptions import InvalidArgument
+from pulumi_vertex_training.emulator.persistent_resources import validation as prv
 from tests.replica_count_rules import COUNT_CASES, CountCase
 
 _BLAMED = re.compile(r"persistent_resource\.resource_pools\[0\]\.([a-z_.]+?)(?::| is )")

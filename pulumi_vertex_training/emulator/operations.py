@@ -1,6 +1,6 @@
 """``google.longrunning.Operations``: GetOperation, which LRO clients poll.
 
-Plain Python, no gRPC (see ``job_service.py``).
+Plain Python, no gRPC (see ``custom_jobs/service.py``).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any
 
 from google.longrunning import operations_pb2
 
-from pulumi_vertex_training.emulator.backend import JobBackend
+from pulumi_vertex_training.emulator.custom_jobs.backend import JobBackend
 
 
 class OperationsServicer:

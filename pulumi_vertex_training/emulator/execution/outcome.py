@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from pulumi_vertex_training.emulator.runner_types import RunPhase, RunStatus
+from pulumi_vertex_training.emulator.execution.types import RunPhase, RunStatus
 
 PRIMARY_REPLICA = "workerpool0-0"
 """The replica whose success ends the job."""
