@@ -30,7 +30,7 @@ from google.longrunning import operations_pb2
 from google.protobuf import empty_pb2, json_format
 from google.rpc import status_pb2
 
-from pulumi_vertex_training.emulator import records
+from pulumi_vertex_training.emulator import common_validation, records
 from pulumi_vertex_training.emulator.custom_jobs import states, validation
 from pulumi_vertex_training.emulator.custom_jobs.monitor import BuildJobRun, JobMonitor
 from pulumi_vertex_training.emulator.exceptions import (
@@ -145,7 +145,7 @@ class JobBackend:
 
         Output-only fields of ``custom_job`` are ignored. Raises InvalidArgument.
         """
-        validation.parse_parent(parent)
+        common_validation.parse_parent(parent)
         job = CustomJob.pb()()
         job.CopyFrom(CustomJob.pb(custom_job))
         validation.validate_custom_job(job)
@@ -183,7 +183,7 @@ class JobBackend:
         used by ``vertex-local jobs``). Raises InvalidArgument on a bad parent, filter
         or page token.
         """
-        project, location = validation.parse_parent(parent)
+        project, location = common_validation.parse_parent(parent)
         matches = _compile_filter(filter)
         if page_size < 0:
             raise InvalidArgument(f"page_size: {page_size} must not be negative")
@@ -254,7 +254,7 @@ class JobBackend:
 
     def get_operation(self, name: str) -> operations_pb2.Operation:
         """A long-running operation by name. Raises InvalidArgument, NotFound."""
-        validation.check_operation_name(name)
+        common_validation.check_operation_name(name)
         return records.load_operation(self.store, OPERATION_KIND, name)
 
     # ---- the monitor's interface (monitor.JobStates) ---------------------------------

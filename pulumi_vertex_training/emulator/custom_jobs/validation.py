@@ -1,8 +1,9 @@
-"""Request validation, as Vertex AI does it: independent of any provider code.
+"""CreateCustomJob's request validation, as Vertex AI does it: independent of any provider code.
 
 Every rule names the field path (``custom_job.job_spec.worker_pool_specs[1]...``),
 the value and what is allowed. All violations of a request are reported at once,
-joined with ``"; "``, in one INVALID_ARGUMENT.
+joined with ``"; "``, in one INVALID_ARGUMENT. Rules a PersistentResource shares
+(names, labels, machine specs, network, CMEK key) are in ``emulator/common_validation.py``.
 """
 
 from __future__ import annotations
@@ -10,45 +11,22 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from google.cloud.aiplatform_v1 import AcceleratorType
 from google.protobuf import duration_pb2
 
+from pulumi_vertex_training.emulator import common_validation as common
 from pulumi_vertex_training.emulator.exceptions import InvalidArgument
 
-PARENT_RE = re.compile(r"^projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)$")
 CUSTOM_JOB_NAME_RE = re.compile(
     r"^projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)/customJobs/(?P<id>[^/]+)$"
 )
-OPERATION_NAME_RE = re.compile(r"^projects/[^/]+/locations/[^/]+/.+/operations/[^/]+$")
-# family-series[-size]: n1-standard-4, a2-highgpu-1g, e2-micro, ct5lp-hightpu-4t, cloud-tpu.
-MACHINE_TYPE_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)+$")
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-NETWORK_RE = re.compile(r"^projects/[0-9]+/global/networks/[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
-KMS_KEY_RE = re.compile(r"^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+$")
 
-MAX_DISPLAY_NAME = 128
 MAX_WORKER_POOLS = 4
 MAX_ENV_VARS = 100
 MAX_PACKAGE_URIS = 100
-MAX_LABELS = 64
-MAX_LABEL_LENGTH = 63  # keys and values: "at most 63 characters" (Google Cloud label rules)
-BOOT_DISK_TYPES = ("pd-ssd", "pd-standard", "hyperdisk-balanced")
 BOOT_DISK_SIZE_GB = (100, 64000)
 # google.protobuf.Duration's own bounds (10,000 years).
 MAX_DURATION_SECONDS = 315_576_000_000
-_ACCELERATORS: dict[str, int] = {k: int(v) for k, v in AcceleratorType.__members__.items()}
-_ACCELERATOR_VALUES = set(_ACCELERATORS.values())
-
-
-def parse_parent(parent: str, field: str = "parent") -> tuple[str, str]:
-    """``(project, location)`` of ``projects/{p}/locations/{l}``; INVALID_ARGUMENT otherwise."""
-    m = PARENT_RE.match(parent)
-    if not m:
-        raise InvalidArgument(
-            f"{field}: {parent!r} is not a valid parent; expected projects/{{project}}"
-            "/locations/{location}"
-        )
-    return m["project"], m["location"]
 
 
 def check_custom_job_name(name: str, field: str = "name") -> None:
@@ -58,15 +36,6 @@ def check_custom_job_name(name: str, field: str = "name") -> None:
         raise InvalidArgument(
             f"{field}: {name!r} is not a valid CustomJob name; expected "
             "projects/{project}/locations/{location}/customJobs/{numeric id}"
-        )
-
-
-def check_operation_name(name: str, field: str = "name") -> None:
-    """INVALID_ARGUMENT unless ``name`` looks like ``projects/../{resource}/operations/{id}``."""
-    if not OPERATION_NAME_RE.match(name):
-        raise InvalidArgument(
-            f"{field}: {name!r} is not a valid operation name; expected "
-            "projects/{project}/locations/{location}/.../operations/{id}"
         )
 
 
@@ -86,14 +55,14 @@ def _check_custom_job(job: Any, f: str, errors: list[str]) -> None:
     pb = job
     if not pb.display_name.strip():
         errors.append(f"{f}.display_name is required")
-    elif len(pb.display_name) > MAX_DISPLAY_NAME:
+    elif len(pb.display_name) > common.MAX_DISPLAY_NAME:
         errors.append(
             f"{f}.display_name is {len(pb.display_name)} characters; "
-            f"at most {MAX_DISPLAY_NAME} are allowed"
+            f"at most {common.MAX_DISPLAY_NAME} are allowed"
         )
-    _check_labels(dict(pb.labels), f"{f}.labels", errors)
+    common.check_labels(dict(pb.labels), f"{f}.labels", errors)
     kms = pb.encryption_spec.kms_key_name
-    if pb.HasField("encryption_spec") and not KMS_KEY_RE.match(kms):
+    if pb.HasField("encryption_spec") and not common.KMS_KEY_RE.match(kms):
         errors.append(
             f"{f}.encryption_spec.kms_key_name: {kms!r} must be projects/{{p}}/locations/{{l}}"
             "/keyRings/{kr}/cryptoKeys/{k}"
@@ -117,7 +86,7 @@ def _check_job_spec(spec: Any, f: str, errors: list[str]) -> None:
     for i, pool in enumerate(pools):
         _check_pool(pool, i, f"{f}.worker_pool_specs[{i}]", errors)
     network = s.network
-    if network and not NETWORK_RE.match(network):
+    if network and not common.NETWORK_RE.match(network):
         errors.append(
             f"{f}.network: {network!r} must be projects/{{project_number}}/global/networks/"
             "{network_name} (a numeric project number, not a project id)"
@@ -149,12 +118,12 @@ def _check_pool(pool: Any, i: int, f: str, errors: list[str]) -> None:
     machine = p.machine_spec
     if not machine.machine_type:
         errors.append(f"{f}.machine_spec.machine_type is required in a non-empty worker pool")
-    elif not MACHINE_TYPE_RE.match(machine.machine_type):
+    elif not common.MACHINE_TYPE_RE.match(machine.machine_type):
         errors.append(
             f"{f}.machine_spec.machine_type: {machine.machine_type!r} is not a machine type "
             "(expected a Compute Engine name like n1-standard-4)"
         )
-    _check_accelerator(machine, f"{f}.machine_spec", errors)
+    common.check_accelerator(machine, f"{f}.machine_spec", errors)
     count = p.replica_count
     if i == 0 and count not in (0, 1):  # 0: unset, defaults to 1
         errors.append(f"{f}.replica_count: {count} is not allowed; the primary pool must have 1")
@@ -189,10 +158,10 @@ def _check_pool(pool: Any, i: int, f: str, errors: list[str]) -> None:
             errors.append(f"{f}.python_package_spec.python_module is required")
         _check_env(py.env, f"{f}.python_package_spec.env", errors)
     disk = p.disk_spec
-    if disk.boot_disk_type and disk.boot_disk_type not in BOOT_DISK_TYPES:
+    if disk.boot_disk_type and disk.boot_disk_type not in common.BOOT_DISK_TYPES:
         errors.append(
             f"{f}.disk_spec.boot_disk_type: {disk.boot_disk_type!r} is not one of "
-            f"{', '.join(BOOT_DISK_TYPES)}"
+            f"{', '.join(common.BOOT_DISK_TYPES)}"
         )
     low, high = BOOT_DISK_SIZE_GB
     if disk.boot_disk_size_gb and not low <= disk.boot_disk_size_gb <= high:
@@ -207,28 +176,6 @@ def _check_pool(pool: Any, i: int, f: str, errors: list[str]) -> None:
             errors.append(f"{f}.nfs_mounts[{j}].path: {nfs.path!r} must start with /")
 
 
-def _check_accelerator(machine: Any, f: str, errors: list[str]) -> None:
-    m = machine
-    kind, count = m.accelerator_type, m.accelerator_count
-    if kind not in _ACCELERATOR_VALUES:
-        errors.append(
-            f"{f}.accelerator_type: {kind} is not a known AcceleratorType "
-            f"(known: {', '.join(k for k, v in _ACCELERATORS.items() if v)})"
-        )
-        return
-    if count < 0:
-        errors.append(f"{f}.accelerator_count: {count} must not be negative")
-    elif count > 0 and kind == AcceleratorType.ACCELERATOR_TYPE_UNSPECIFIED:
-        errors.append(
-            f"{f}.accelerator_count is {count} but accelerator_type is not set; set both or neither"
-        )
-    elif count == 0 and kind != AcceleratorType.ACCELERATOR_TYPE_UNSPECIFIED:
-        errors.append(
-            f"{f}.accelerator_count is 0 but accelerator_type is {AcceleratorType(kind).name}; "
-            "set a count >= 1 or leave the type unset"
-        )
-
-
 def _check_env(env: Any, f: str, errors: list[str]) -> None:
     variables = list(env)
     if len(variables) > MAX_ENV_VARS:
@@ -239,31 +186,6 @@ def _check_env(env: Any, f: str, errors: list[str]) -> None:
                 f"{f}[{j}].name: {var.name!r} is not a valid environment variable name "
                 "(a C identifier: letters, digits, _; not starting with a digit)"
             )
-
-
-def _is_label_char(c: str) -> bool:
-    # Lowercase letters (international ones too), digits, '_' and '-'.
-    return c in "_-" or c.isdigit() or (c.isalpha() and not c.isupper())
-
-
-def _check_labels(labels: dict[str, str], f: str, errors: list[str]) -> None:
-    if len(labels) > MAX_LABELS:
-        errors.append(f"{f} has {len(labels)} labels; at most {MAX_LABELS} are allowed")
-    rule = "lowercase letters, digits, '_' and '-' only"
-    for key, value in sorted(labels.items()):
-        if not key:
-            errors.append(f"{f}: a label key must not be empty")
-            continue
-        if len(key) > MAX_LABEL_LENGTH:
-            errors.append(f"{f}[{key!r}]: the key is longer than {MAX_LABEL_LENGTH} characters")
-        elif not (key[0].isalpha() and not key[0].isupper()):
-            errors.append(f"{f}[{key!r}]: a label key must start with a lowercase letter")
-        elif not all(_is_label_char(c) for c in key):
-            errors.append(f"{f}[{key!r}]: the key may contain {rule}")
-        if len(value) > MAX_LABEL_LENGTH:
-            errors.append(f"{f}[{key!r}]: the value is longer than {MAX_LABEL_LENGTH} characters")
-        elif not all(_is_label_char(c) for c in value):
-            errors.append(f"{f}[{key!r}]: the value {value!r} may contain {rule}")
 
 
 def _check_duration(d: duration_pb2.Duration, f: str, errors: list[str]) -> None:

@@ -33,8 +33,7 @@ from google.longrunning import operations_pb2
 from google.protobuf import empty_pb2, json_format
 from google.rpc import code_pb2, status_pb2
 
-from pulumi_vertex_training.emulator import records
-from pulumi_vertex_training.emulator.custom_jobs import validation
+from pulumi_vertex_training.emulator import common_validation, records
 from pulumi_vertex_training.emulator.exceptions import (
     AlreadyExists,
     FailedPrecondition,
@@ -160,7 +159,7 @@ class PersistentResourceBackend:
 
         Raises InvalidArgument, AlreadyExists.
         """
-        validation.parse_parent(parent)
+        common_validation.parse_parent(parent)
         prv.check_resource_id(persistent_resource_id)
         resource = PersistentResource.pb()()
         resource.CopyFrom(PersistentResource.pb(persistent_resource))
@@ -205,7 +204,7 @@ class PersistentResourceBackend:
         self, parent: str, page_size: int = 0, page_token: str = ""
     ) -> tuple[list[PersistentResource], str]:
         """One page of the resources under ``parent`` (by name) and the next page token."""
-        validation.parse_parent(parent)
+        common_validation.parse_parent(parent)
         if page_size < 0:
             raise InvalidArgument(f"page_size: {page_size} must not be negative")
         size = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
@@ -292,7 +291,7 @@ class PersistentResourceBackend:
 
     def get_operation(self, name: str) -> operations_pb2.Operation:
         """A persistent-resource operation by name. Raises InvalidArgument, NotFound."""
-        validation.check_operation_name(name)
+        common_validation.check_operation_name(name)
         return operations.get_operation(self.store, name)
 
     # ---- the job scheduler (called by JobBackend; see persistent_resource_scheduler) ----

@@ -21,7 +21,7 @@ from typing import Any
 
 from google.cloud.aiplatform_v1 import AcceleratorType
 
-from pulumi_vertex_training.emulator.custom_jobs import validation
+from pulumi_vertex_training.emulator import common_validation as common
 from pulumi_vertex_training.emulator.exceptions import InvalidArgument
 
 RESOURCE_ID_RE = re.compile(r"^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")
@@ -78,20 +78,20 @@ def prepare_resource(resource: Any, field: str = "persistent_resource") -> None:
     InvalidArgument listing every rule broken.
     """
     errors: list[str] = []
-    if len(resource.display_name) > validation.MAX_DISPLAY_NAME:
+    if len(resource.display_name) > common.MAX_DISPLAY_NAME:
         errors.append(
             f"{field}.display_name is {len(resource.display_name)} characters; "
-            f"at most {validation.MAX_DISPLAY_NAME} are allowed"
+            f"at most {common.MAX_DISPLAY_NAME} are allowed"
         )
-    validation._check_labels(dict(resource.labels), f"{field}.labels", errors)
+    common.check_labels(dict(resource.labels), f"{field}.labels", errors)
     kms = resource.encryption_spec.kms_key_name
-    if resource.HasField("encryption_spec") and not validation.KMS_KEY_RE.match(kms):
+    if resource.HasField("encryption_spec") and not common.KMS_KEY_RE.match(kms):
         errors.append(
             f"{field}.encryption_spec.kms_key_name: {kms!r} must be projects/{{p}}/locations/"
             "{l}/keyRings/{kr}/cryptoKeys/{k}"
         )
     network = resource.network
-    if network and not validation.NETWORK_RE.match(network):
+    if network and not common.NETWORK_RE.match(network):
         errors.append(
             f"{field}.network: {network!r} must be projects/{{project_number}}/global/networks/"
             "{network_name} (a numeric project number, not a project id)"
@@ -140,17 +140,17 @@ def _check_pool(
         seen.setdefault(pool.id, i)
     if not pool.HasField("machine_spec") or not pool.machine_spec.machine_type:
         errors.append(f"{f}.machine_spec.machine_type is required")
-    elif not validation.MACHINE_TYPE_RE.match(pool.machine_spec.machine_type):
+    elif not common.MACHINE_TYPE_RE.match(pool.machine_spec.machine_type):
         errors.append(
             f"{f}.machine_spec.machine_type: {pool.machine_spec.machine_type!r} is not a machine "
             "type (expected a Compute Engine name like n1-standard-4)"
         )
-    validation._check_accelerator(pool.machine_spec, f"{f}.machine_spec", errors)
+    common.check_accelerator(pool.machine_spec, f"{f}.machine_spec", errors)
     disk = pool.disk_spec
-    if disk.boot_disk_type and disk.boot_disk_type not in validation.BOOT_DISK_TYPES:
+    if disk.boot_disk_type and disk.boot_disk_type not in common.BOOT_DISK_TYPES:
         errors.append(
             f"{f}.disk_spec.boot_disk_type: {disk.boot_disk_type!r} is not one of "
-            f"{', '.join(validation.BOOT_DISK_TYPES)}"
+            f"{', '.join(common.BOOT_DISK_TYPES)}"
         )
     check_counts(pool, f, floor, errors)
 
