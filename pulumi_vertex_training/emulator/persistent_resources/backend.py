@@ -3,10 +3,7 @@
 Method names are the RPC names in snake_case. Create, Update, Reboot and Delete
 return a long-running Operation (``{resource name}/operations/{id}``) that is not
 done at first; a ticker thread finishes it ``delay`` seconds later, moving the
-resource along :data:`TRANSITIONS`:
-
-    PROVISIONING -> RUNNING -> UPDATING | REBOOTING -> RUNNING
-    any state    -> STOPPING -> (gone)          PROVISIONING -> ERROR (injected)
+resource along the state machine of ``states.py``.
 
 Jobs: the backend is the ``scheduler`` of :class:`~.custom_jobs.backend.JobBackend`; the
 admitting, claiming and releasing of jobs' replicas is its
@@ -40,7 +37,7 @@ from pulumi_vertex_training.emulator.exceptions import (
     InvalidArgument,
     NotFound,
 )
-from pulumi_vertex_training.emulator.persistent_resources import operations
+from pulumi_vertex_training.emulator.persistent_resources import operations, states
 from pulumi_vertex_training.emulator.persistent_resources import validation as prv
 from pulumi_vertex_training.emulator.persistent_resources.operations import OPERATION_KIND
 from pulumi_vertex_training.emulator.persistent_resources.scheduler import (
@@ -56,25 +53,7 @@ DEFAULT_DELAY = 0.5
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
 
-__all__ = ["OPERATION_KIND", "TRANSITIONS", "PersistentResourceBackend"]
-
-TRANSITIONS: dict[int, frozenset[int]] = {
-    State.STATE_UNSPECIFIED: frozenset({State.PROVISIONING}),  # CreatePersistentResource
-    State.PROVISIONING: frozenset({State.RUNNING, State.ERROR, State.STOPPING}),
-    State.RUNNING: frozenset({State.UPDATING, State.REBOOTING, State.STOPPING}),
-    State.UPDATING: frozenset({State.RUNNING, State.STOPPING}),
-    State.REBOOTING: frozenset({State.RUNNING, State.STOPPING}),
-    State.ERROR: frozenset({State.STOPPING}),
-    State.STOPPING: frozenset(),  # then the resource is gone
-}
-"""PersistentResource state transitions, as data (an illegal one is an emulator bug)."""
-
-_BUSY_STATE = {
-    "create": State.PROVISIONING,
-    "update": State.UPDATING,
-    "reboot": State.REBOOTING,
-    "delete": State.STOPPING,
-}
+__all__ = ["OPERATION_KIND", "PersistentResourceBackend"]
 
 
 class _Record:
@@ -243,7 +222,7 @@ class PersistentResourceBackend:
                         f"{f}.id: {given.id!r} names no pool; pool ids: {', '.join(by_id)}"
                     )
                     continue
-                _apply(given, target, paths)
+                prv.apply_update_mask(given, target, paths)
                 prv.check_counts(target, f"{f}", 0 if prv.has_ray(updated) else 1, errors)
             if errors:
                 raise InvalidArgument("; ".join(errors))
@@ -367,9 +346,7 @@ class PersistentResourceBackend:
             )
 
     def _transition(self, record: _Record, new: int, error: Any = None) -> None:
-        current = record.state
-        if new not in TRANSITIONS.get(current, frozenset()):
-            raise RuntimeError(f"{State(current).name} -> {State(new).name} is not legal")
+        states.check_transition(record.state, new)
         now = records.now()
         record.resource.state = new
         record.resource.update_time.CopyFrom(now)
@@ -386,7 +363,7 @@ class PersistentResourceBackend:
 
     def _begin(self, record: _Record, kind: str, message: str) -> operations_pb2.Operation:
         """Move to the busy state of ``kind`` and store its (not done) operation."""
-        self._transition(record, _BUSY_STATE[kind])
+        self._transition(record, states.BUSY_STATE[kind])
         op = operations.begin_operation(self.store, record.resource.name, kind, message)
         record.pending = {"operation": op.name, "kind": kind, "due": time.time() + self.delay}
         self._save(record)
@@ -410,14 +387,3 @@ def _copy(resource: Any) -> Any:
 
 def _at(pools: Any, i: int) -> Any:
     return pools[i] if i < len(pools) else None
-
-
-def _apply(given: Any, target: Any, paths: set[str]) -> None:
-    """Copy the masked counts of a requested pool onto the stored one."""
-    if "resource_pools.replica_count" in paths and given.HasField("replica_count"):
-        target.replica_count = given.replica_count
-    for bound in ("min_replica_count", "max_replica_count"):
-        if f"resource_pools.autoscaling_spec.{bound}" in paths and given.autoscaling_spec.HasField(
-            bound
-        ):
-            setattr(target.autoscaling_spec, bound, getattr(given.autoscaling_spec, bound))

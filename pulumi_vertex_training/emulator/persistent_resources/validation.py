@@ -214,6 +214,17 @@ def check_update_mask(paths: list[str]) -> None:
         )
 
 
+def apply_update_mask(given: Any, target: Any, paths: set[str]) -> None:
+    """Copy the masked counts (``paths``, checked) of a requested pool onto the stored one."""
+    if "resource_pools.replica_count" in paths and given.HasField("replica_count"):
+        target.replica_count = given.replica_count
+    for bound in ("min_replica_count", "max_replica_count"):
+        if f"resource_pools.autoscaling_spec.{bound}" in paths and given.autoscaling_spec.HasField(
+            bound
+        ):
+            setattr(target.autoscaling_spec, bound, getattr(given.autoscaling_spec, bound))
+
+
 def capacity(pool: Any) -> int:
     """How many replicas jobs may use in a pool (see the module docstring)."""
     if pool.HasField("autoscaling_spec") and pool.autoscaling_spec.max_replica_count:
