@@ -25,7 +25,7 @@ from typing import Any
 
 import grpc
 
-from pulumi_vertex_training.emulator import rpcs
+from pulumi_vertex_training.emulator import rest, rpcs
 from pulumi_vertex_training.emulator.custom_jobs.backend import BuildJobRun, JobBackend
 from pulumi_vertex_training.emulator.custom_jobs.service import JobServicer
 from pulumi_vertex_training.emulator.exceptions import EmulatorError
@@ -273,11 +273,6 @@ class EmulatorServer:
         self._grpc, self.port = server, port
 
     def _start_rest(self, jobs: Any, operations: Any) -> None:
-        try:
-            from pulumi_vertex_training.emulator import rest
-        except ImportError as err:  # the REST gateway lands separately
-            log.warning("REST gateway not available (%s); serving gRPC only", err)
-            return
         gateway = rest.RestGateway(
             jobs,
             operations,

@@ -30,14 +30,13 @@ from google.longrunning import operations_pb2
 from google.protobuf import empty_pb2, json_format
 from google.rpc import status_pb2
 
-from pulumi_vertex_training.emulator import common_validation, records
+from pulumi_vertex_training.emulator import common_validation, filters, records
 from pulumi_vertex_training.emulator.custom_jobs import states, validation
 from pulumi_vertex_training.emulator.custom_jobs.monitor import BuildJobRun, JobMonitor
 from pulumi_vertex_training.emulator.exceptions import (
     FailedPrecondition,
     InvalidArgument,
     NotFound,
-    Unimplemented,
 )
 from pulumi_vertex_training.emulator.execution.types import JobRun, Runner
 from pulumi_vertex_training.emulator.store import Store
@@ -371,8 +370,4 @@ def _web_access_uris(job: Any) -> dict[str, str]:
 def _compile_filter(text: str) -> Callable[[CustomJob], bool]:
     if not text.strip():
         return lambda job: True
-    try:
-        from pulumi_vertex_training.emulator import filters
-    except ImportError as err:  # the filter parser lands separately
-        raise Unimplemented(f"filter: filtering is not available in this build ({err})") from err
     return filters.compile_filter(text)

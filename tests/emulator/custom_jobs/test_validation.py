@@ -252,8 +252,6 @@ def test_create_over_rest_raises_400_when_pool_has_both_container_and_python_pac
     emulator: Any, make_custom_job: Any
 ) -> None:
     # Over gRPC a oneof cannot carry both; REST JSON can, as a pasted config might.
-    if emulator.rest_address is None:
-        pytest.skip("the REST gateway is not available")
     job = make_custom_job()
     job["job_spec"]["worker_pool_specs"][0]["python_package_spec"] = {
         "executor_image_uri": "local/python:3.11",
