@@ -79,8 +79,3 @@ def check_transition(current: int, new: int) -> None:
         raise IllegalTransition(
             f"{JobState(current).name} -> {JobState(new).name} is not a legal transition"
         )
-
-
-def is_terminal(state: int) -> bool:
-    """Whether a job in ``state`` is finished for good."""
-    return state in TERMINAL
