@@ -1,7 +1,11 @@
 """From a CustomJob to the containers that run it: replicas, the env Vertex sets, mounts.
 
 Pure apart from creating the local folders it mounts; no Docker here (that is
-``runner.py``). The env follows reference §5 of the project's Vertex notes.
+``runner.py``). The env is what Vertex AI sets in a custom-training replica:
+``CLUSTER_SPEC``, ``TF_CONFIG``, ``CLOUD_ML_JOB_ID``, the ``AIP_MODEL_DIR`` /
+``AIP_CHECKPOINT_DIR`` / ``AIP_TENSORBOARD_LOG_DIR`` of ``base_output_directory``
+(``model/``, ``checkpoints/``, ``logs/`` under it), ``AIP_TENSORBOARD_RESOURCE_NAME``
+with a ``tensorboard``, and PyTorch's rendezvous variables (below).
 
 Emulator decisions (Vertex's exact behaviour is unverified for these):
 
