@@ -1,6 +1,10 @@
 """``google.longrunning.Operations``: GetOperation, which LRO clients poll.
 
-Plain Python, no gRPC (see ``custom_jobs/service.py``).
+Shared by the services: an operation under ``.../persistentResources/`` is the
+PersistentResource backend's; every other one (DeleteCustomJob's, and
+CreateRepository's, which ``storage/artifact_registry.py`` stores under the same
+kind) is read by the CustomJob backend. Plain Python, no gRPC (see
+``custom_jobs/service.py``).
 """
 
 from __future__ import annotations

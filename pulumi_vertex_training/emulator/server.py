@@ -87,7 +87,7 @@ class _Hooked:
 
 
 class EmulatorServer:
-    """The local Vertex AI: JobService + Operations over gRPC (and REST), jobs run by a Runner.
+    """The local Vertex AI: every service of ``rpcs.py`` over gRPC (and REST), jobs run by a Runner.
 
     Args:
         data_dir: holds the SQLite state, the saved logs and the /gcs folders.

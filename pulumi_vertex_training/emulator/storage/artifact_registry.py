@@ -25,7 +25,7 @@ from pulumi_vertex_training.emulator.exceptions import (
 from pulumi_vertex_training.emulator.store import Store
 
 REPOSITORY_KIND = "artifactRegistryRepository"
-OPERATION_KIND = "operation"  # shared with the backend's GetOperation
+OPERATION_KIND = "operation"  # the kind custom_jobs/backend.py's get_operation reads
 _PARENT = re.compile(r"^projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)$")
 _NAME = re.compile(r"^projects/[^/]+/locations/[^/]+/repositories/[^/]+$")
 _REPOSITORY_ID = re.compile(r"^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")
