@@ -177,7 +177,7 @@ def wait_for_job(job_client: Any) -> Callable[..., Any]:
 
 @pytest.fixture(scope="session")
 def local_gcs(emulator: Any) -> Iterator[Any]:
-    """The local Cloud Storage (``emulator.gcs.LocalGcs``) over the emulator's ``/gcs`` folders.
+    """The local Cloud Storage (``emulator.storage.gcs.LocalGcs``) over the emulator's ``/gcs``.
 
     While it runs, ``STORAGE_EMULATOR_HOST`` points at it, so ``client.storage_client()``
     and the emulator's replicas (through the job network's gateway) use it.
