@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Serve the local Cloud Storage (gcp-storage-emulator over the emulator's /gcs folders,
-# pulumi_vertex_training/emulator/gcs.py) unless one answers already. Idempotent.
+# pulumi_vertex_training/emulator/storage/gcs.py) unless one answers already. Idempotent.
 #   VERTEX_GCS_PORT      port (default 9023)
 #   VERTEX_GCS_HOST      interface (default 0.0.0.0: job containers reach it through
 #                        their network's gateway, which a loopback bind would refuse)
@@ -26,7 +26,7 @@ if ! "$python" -c "import gcp_storage_emulator" >/dev/null 2>&1; then
   "$python" -m pip install -q "gcp-storage-emulator>=2026.7"
 fi
 echo "gcs: starting on $host:$port, buckets in $data_dir (log: $log_dir/gcs.log)"
-(cd "$root" && nohup "$python" -m pulumi_vertex_training.emulator.gcs \
+(cd "$root" && nohup "$python" -m pulumi_vertex_training.emulator.storage.gcs \
   --host "$host" --port "$port" --root "$data_dir" >"$log_dir/gcs.log" 2>&1 &)
 for _ in $(seq 1 40); do
   if curl -fsS "http://127.0.0.1:$port/storage/v1/b?project=local" >/dev/null 2>&1; then

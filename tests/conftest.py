@@ -62,7 +62,7 @@ def _prune_emulator_leftovers() -> None:
     try:
         import docker
 
-        from pulumi_vertex_training.emulator.container_names import LABEL_INSTANCE_ID
+        from pulumi_vertex_training.emulator.execution.names import LABEL_INSTANCE_ID
 
         engine = docker.from_env()
         engine.containers.prune(filters={"label": LABEL_INSTANCE_ID})
@@ -179,14 +179,14 @@ def wait_for_job(job_client: Any) -> Callable[..., Any]:
 
 @pytest.fixture(scope="session")
 def local_gcs(emulator: Any) -> Iterator[Any]:
-    """The local Cloud Storage (``emulator.gcs.LocalGcs``) over the emulator's ``/gcs`` folders.
+    """The local Cloud Storage (``emulator.storage.gcs.LocalGcs``) over the emulator's ``/gcs``.
 
     While it runs, ``STORAGE_EMULATOR_HOST`` points at it, so ``client.storage_client()``
     and the emulator's replicas (through the job network's gateway) use it.
     """
     from pulumi_vertex_training.client import STORAGE_EMULATOR_HOST_ENV
-    from pulumi_vertex_training.emulator.cluster import gcs_root
-    from pulumi_vertex_training.emulator.gcs import LocalGcs
+    from pulumi_vertex_training.emulator.execution.cluster import gcs_root
+    from pulumi_vertex_training.emulator.storage.gcs import LocalGcs
 
     server = LocalGcs(gcs_root(emulator.data_dir)).start()
     previous = os.environ.get(STORAGE_EMULATOR_HOST_ENV)

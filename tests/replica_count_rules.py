@@ -3,7 +3,7 @@
 Rules C1, A0-A4, D1-D2 are written down in spec/persistent_resource.py's docstring and
 emulator/COVERAGE.md. check() (spec/) and the emulator implement them independently;
 tests/unit/spec/test_persistent_resource_spec.py and
-tests/unit/emulator/test_persistent_resource_validation.py run this table against each,
+tests/unit/emulator/persistent_resources/test_validation.py run this table against each,
 so that both refuse the same inputs and blame the same fields.
 """
 

@@ -5,7 +5,7 @@ function of a ``CustomJob`` that says whether the job matches. Errors are
 :class:`~pulumi_vertex_training.emulator.exceptions.InvalidArgument` naming the
 position (0-based character offset into the filter) and the offending token.
 
-What is understood (documented for ListCustomJobs, reference §3.1):
+What is understood (the fields ``ListCustomJobsRequest.filter`` documents):
 
 * ``display_name`` with ``=``, ``!=`` (exact) and ``:`` (``*`` matches any run of
   characters, the whole name must match: ``display_name:"train-*"``);

@@ -97,7 +97,7 @@ JOB_BINDINGS: tuple[Binding, ...] = (
     Binding("DELETE", f"/v1/{{name={_JOB}}}", None,
             aiplatform_v1.DeleteCustomJobRequest, "jobs", "delete_custom_job"),
 )  # fmt: skip
-"""JobService custom-job RPCs (reference §3.1)."""
+"""JobService custom-job RPCs (the JobService table of COVERAGE.md)."""
 
 OPERATION_BINDINGS: tuple[Binding, ...] = _operation_bindings()
 """google.longrunning.Operations.GetOperation under custom jobs and persistent resources."""
@@ -122,7 +122,7 @@ PERSISTENT_RESOURCE_BINDINGS: tuple[Binding, ...] = (
             aiplatform_v1.RebootPersistentResourceRequest, "persistent_resources",
             "reboot_persistent_resource"),
 )  # fmt: skip
-"""PersistentResourceService RPCs (reference §3.2); served when that servicer is given."""
+"""PersistentResourceService RPCs (see COVERAGE.md); served when that servicer is given."""
 
 # Standard system parameters of Google APIs: never fields of the request message.
 _SYSTEM_PARAMS = frozenset(

@@ -25,20 +25,20 @@ from typing import Any
 
 import grpc
 
-from pulumi_vertex_training.emulator import rpcs
-from pulumi_vertex_training.emulator.artifact_registry_service import ArtifactRegistryServicer
-from pulumi_vertex_training.emulator.backend import BuildJobRun, JobBackend
+from pulumi_vertex_training.emulator import rest, rpcs
+from pulumi_vertex_training.emulator.custom_jobs.backend import BuildJobRun, JobBackend
+from pulumi_vertex_training.emulator.custom_jobs.service import JobServicer
 from pulumi_vertex_training.emulator.exceptions import EmulatorError
-from pulumi_vertex_training.emulator.job_service import JobServicer
-from pulumi_vertex_training.emulator.operations_service import OperationsServicer
-from pulumi_vertex_training.emulator.persistent_resource_backend import (
+from pulumi_vertex_training.emulator.execution.types import Runner
+from pulumi_vertex_training.emulator.operations import OperationsServicer
+from pulumi_vertex_training.emulator.persistent_resources.backend import (
     DEFAULT_DELAY,
     PersistentResourceBackend,
 )
-from pulumi_vertex_training.emulator.persistent_resource_service import (
+from pulumi_vertex_training.emulator.persistent_resources.service import (
     PersistentResourceServicer,
 )
-from pulumi_vertex_training.emulator.runner_types import Runner
+from pulumi_vertex_training.emulator.storage.artifact_registry import ArtifactRegistryServicer
 from pulumi_vertex_training.emulator.store import Store
 
 log = logging.getLogger(__name__)
@@ -87,19 +87,19 @@ class _Hooked:
 
 
 class EmulatorServer:
-    """The local Vertex AI: JobService + Operations over gRPC (and REST), jobs run by a Runner.
+    """The local Vertex AI: every service of ``rpcs.py`` over gRPC (and REST), jobs run by a Runner.
 
     Args:
         data_dir: holds the SQLite state, the saved logs and the /gcs folders.
         host: interface to bind (loopback by default).
         port: gRPC port; 0 picks a free one (see :attr:`grpc_address`).
         rest_port: REST port; 0 picks a free one; None serves no REST.
-        runner: runs the containers; default ``runner.DockerRunner``.
+        runner: runs the containers; default ``execution.runner.DockerRunner``.
         fault_hook: see :data:`FaultHook`; None disables fault injection.
         poll_interval: seconds between two polls of the runner.
-        build_job_run: CustomJob -> JobRun; default ``cluster.build_job_run``.
+        build_job_run: CustomJob -> JobRun; default ``execution.cluster.build_job_run``.
         image_map: ``(URI prefix, local image)`` pairs for python_package_spec
-            executor images (``--image-map``), handed to ``cluster.build_job_run``.
+            executor images (``--image-map``), handed to ``execution.cluster.build_job_run``.
         persistent_resource_delay: seconds each PersistentResource operation takes
             (provisioning, update, reboot, delete).
     """
@@ -126,7 +126,7 @@ class EmulatorServer:
         self._poll_interval = poll_interval
         self._build_job_run = build_job_run
         if build_job_run is None and image_map:
-            from pulumi_vertex_training.emulator import cluster
+            from pulumi_vertex_training.emulator.execution import cluster
 
             self._build_job_run = functools.partial(
                 cluster.build_job_run, image_map=tuple(image_map)
@@ -169,7 +169,7 @@ class EmulatorServer:
         ident = instance_id(self.store)
         runner = self._runner
         if runner is None:
-            from pulumi_vertex_training.emulator.runner import DockerRunner
+            from pulumi_vertex_training.emulator.execution.runner import DockerRunner
 
             runner = DockerRunner(self.data_dir, ident)
         self.persistent_resources = PersistentResourceBackend(
@@ -273,11 +273,6 @@ class EmulatorServer:
         self._grpc, self.port = server, port
 
     def _start_rest(self, jobs: Any, operations: Any) -> None:
-        try:
-            from pulumi_vertex_training.emulator import rest
-        except ImportError as err:  # the REST gateway lands separately
-            log.warning("REST gateway not available (%s); serving gRPC only", err)
-            return
         gateway = rest.RestGateway(
             jobs,
             operations,

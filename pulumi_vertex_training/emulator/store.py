@@ -1,9 +1,10 @@
 """The emulator's durable state: one SQLite file in the data dir.
 
-Generic on purpose: every resource kind (custom jobs, operations, later
-persistent resources) is a JSON document keyed by ``(kind, name)``, so a new
-kind needs no schema change. Every write commits at once (WAL journal), so a
-SIGKILL loses nothing that an RPC already answered for.
+Generic on purpose: every resource kind (custom jobs, persistent resources,
+Artifact Registry repositories, long-running operations, the data dir's id) is
+a JSON document keyed by ``(kind, name)``, so a new kind needs no schema change.
+Every write commits at once (WAL journal), so a SIGKILL loses nothing that an
+RPC already answered for.
 """
 
 from __future__ import annotations

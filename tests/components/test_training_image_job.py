@@ -15,7 +15,7 @@ import pytest
 from google.cloud import aiplatform_v1
 
 from pulumi_vertex_training import client
-from pulumi_vertex_training.emulator.cluster import gcs_local_path
+from pulumi_vertex_training.emulator.execution.cluster import gcs_local_path
 from pulumi_vertex_training.provider.image import ImageProvider
 from tests.fixtures.images import write_package
 

@@ -23,7 +23,7 @@ from google.cloud import aiplatform_v1
 from google.cloud.aiplatform_v1 import JobState
 from google.cloud.aiplatform_v1.services.job_service.transports import JobServiceGrpcTransport
 
-from pulumi_vertex_training.emulator.runner import LABEL_JOB_NAME
+from pulumi_vertex_training.emulator.execution.runner import LABEL_JOB_NAME
 
 pytestmark = pytest.mark.docker
 

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from pulumi_vertex_training.client import EMULATOR_HOST_ENV
+from pulumi_vertex_training.emulator.execution.types import JobRun, RunPhase, RunStatus
 from pulumi_vertex_training.emulator.faults import FaultPlan
-from pulumi_vertex_training.emulator.runner_types import JobRun, RunPhase, RunStatus
 from pulumi_vertex_training.emulator.server import EmulatorServer, FaultHook
 
 PROJECT = "reliability-project"

@@ -303,9 +303,9 @@ class ServeProcess:
 
     def jobs(self) -> list[Any]:
         """Every job, through a fault-free client of its own."""
-        from pulumi_vertex_training.emulator.cli import _job_client
+        from pulumi_vertex_training.emulator.lifecycle import job_client
 
-        client = _job_client(f"127.0.0.1:{self.port}")
+        client = job_client(f"127.0.0.1:{self.port}")
         return list(client.list_custom_jobs(request={"parent": PARENT}, timeout=10))
 
     def wait_for_jobs(self, count: int, timeout: float = 60) -> None:

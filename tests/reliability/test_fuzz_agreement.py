@@ -1,6 +1,6 @@
 """check() and the emulator agree on what a valid CustomJob / PersistentResource is.
 
-The emulator validates on its own (emulator/validation.py), as Vertex AI would; the
+The emulator validates on its own (emulator/custom_jobs/validation.py), as Vertex AI would; the
 providers' check() validates through spec/. For generated, well-formed-ish inputs
 (tests/strategies.py, built from spec/schema.py):
 

@@ -16,8 +16,8 @@ from google.api_core import exceptions
 from google.cloud.aiplatform_v1 import CustomJob
 
 from pulumi_vertex_training.emulator.exceptions import EmulatorError
+from pulumi_vertex_training.emulator.execution.types import RunPhase
 from pulumi_vertex_training.emulator.faults import QUOTA_MESSAGE, RATE_LIMIT_MESSAGE, FaultPlan
-from pulumi_vertex_training.emulator.runner_types import RunPhase
 from pulumi_vertex_training.provider import custom_job_api, retries
 from pulumi_vertex_training.provider.custom_job import CustomJobProvider
 from tests.reliability.support import (

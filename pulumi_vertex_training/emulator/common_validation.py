@@ -1,0 +1,102 @@
+"""Validation rules every service shares, as Vertex AI applies them.
+
+Resource and operation names, labels, display names, machine specs (machine
+type, accelerators, boot disk type), VPC network and CMEK key forms: a CustomJob's
+worker pools and a PersistentResource's resource pools are checked by the same
+rules, so both rooms (``custom_jobs/validation.py``,
+``persistent_resources/validation.py``) call these. Each check names the field
+path, the value and what is allowed; the ``check_*(..., errors)`` ones append to
+``errors`` so a request's violations are reported at once.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from google.cloud.aiplatform_v1 import AcceleratorType
+
+from pulumi_vertex_training.emulator.exceptions import InvalidArgument
+
+PARENT_RE = re.compile(r"^projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)$")
+OPERATION_NAME_RE = re.compile(r"^projects/[^/]+/locations/[^/]+/.+/operations/[^/]+$")
+# family-series[-size]: n1-standard-4, a2-highgpu-1g, e2-micro, ct5lp-hightpu-4t, cloud-tpu.
+MACHINE_TYPE_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)+$")
+NETWORK_RE = re.compile(r"^projects/[0-9]+/global/networks/[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
+KMS_KEY_RE = re.compile(r"^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+$")
+
+MAX_DISPLAY_NAME = 128
+MAX_LABELS = 64
+MAX_LABEL_LENGTH = 63  # keys and values: "at most 63 characters" (Google Cloud label rules)
+BOOT_DISK_TYPES = ("pd-ssd", "pd-standard", "hyperdisk-balanced")
+_ACCELERATORS: dict[str, int] = {k: int(v) for k, v in AcceleratorType.__members__.items()}
+_ACCELERATOR_VALUES = set(_ACCELERATORS.values())
+
+
+def parse_parent(parent: str, field: str = "parent") -> tuple[str, str]:
+    """``(project, location)`` of ``projects/{p}/locations/{l}``; INVALID_ARGUMENT otherwise."""
+    m = PARENT_RE.match(parent)
+    if not m:
+        raise InvalidArgument(
+            f"{field}: {parent!r} is not a valid parent; expected projects/{{project}}"
+            "/locations/{location}"
+        )
+    return m["project"], m["location"]
+
+
+def check_operation_name(name: str, field: str = "name") -> None:
+    """INVALID_ARGUMENT unless ``name`` looks like ``projects/../{resource}/operations/{id}``."""
+    if not OPERATION_NAME_RE.match(name):
+        raise InvalidArgument(
+            f"{field}: {name!r} is not a valid operation name; expected "
+            "projects/{project}/locations/{location}/.../operations/{id}"
+        )
+
+
+def check_accelerator(machine: Any, f: str, errors: list[str]) -> None:
+    """A MachineSpec's accelerator_type and accelerator_count: both set or neither."""
+    m = machine
+    kind, count = m.accelerator_type, m.accelerator_count
+    if kind not in _ACCELERATOR_VALUES:
+        errors.append(
+            f"{f}.accelerator_type: {kind} is not a known AcceleratorType "
+            f"(known: {', '.join(k for k, v in _ACCELERATORS.items() if v)})"
+        )
+        return
+    if count < 0:
+        errors.append(f"{f}.accelerator_count: {count} must not be negative")
+    elif count > 0 and kind == AcceleratorType.ACCELERATOR_TYPE_UNSPECIFIED:
+        errors.append(
+            f"{f}.accelerator_count is {count} but accelerator_type is not set; set both or neither"
+        )
+    elif count == 0 and kind != AcceleratorType.ACCELERATOR_TYPE_UNSPECIFIED:
+        errors.append(
+            f"{f}.accelerator_count is 0 but accelerator_type is {AcceleratorType(kind).name}; "
+            "set a count >= 1 or leave the type unset"
+        )
+
+
+def _is_label_char(c: str) -> bool:
+    # Lowercase letters (international ones too), digits, '_' and '-'.
+    return c in "_-" or c.isdigit() or (c.isalpha() and not c.isupper())
+
+
+def check_labels(labels: dict[str, str], f: str, errors: list[str]) -> None:
+    """Google Cloud label rules: at most 64, lowercase keys and values of at most 63 chars."""
+    if len(labels) > MAX_LABELS:
+        errors.append(f"{f} has {len(labels)} labels; at most {MAX_LABELS} are allowed")
+    rule = "lowercase letters, digits, '_' and '-' only"
+    for key, value in sorted(labels.items()):
+        if not key:
+            errors.append(f"{f}: a label key must not be empty")
+            continue
+        if len(key) > MAX_LABEL_LENGTH:
+            errors.append(f"{f}[{key!r}]: the key is longer than {MAX_LABEL_LENGTH} characters")
+        elif not (key[0].isalpha() and not key[0].isupper()):
+            errors.append(f"{f}[{key!r}]: a label key must start with a lowercase letter")
+        elif not all(_is_label_char(c) for c in key):
+            errors.append(f"{f}[{key!r}]: the key may contain {rule}")
+        if len(value) > MAX_LABEL_LENGTH:
+            errors.append(f"{f}[{key!r}]: the value is longer than {MAX_LABEL_LENGTH} characters")
+        elif not all(_is_label_char(c) for c in value):
+            errors.append(f"{f}[{key!r}]: the value {value!r} may contain {rule}")

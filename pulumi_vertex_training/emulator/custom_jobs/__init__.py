@@ -1,0 +1,1 @@
+"""CustomJobs: the JobService custom-job RPCs, their validation, states and monitor."""

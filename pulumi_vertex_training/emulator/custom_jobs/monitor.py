@@ -1,0 +1,317 @@
+"""The execution side of CustomJobs: the monitor thread, the runner tasks, reconcile.
+
+:class:`JobMonitor` drives a :class:`~.execution.types.Runner` for the jobs a
+:class:`JobStates` (the :class:`~.backend.JobBackend`) keeps. It never touches job
+records: it reads them through :meth:`JobStates.job_states` and
+:meth:`JobStates.active_jobs` (copies) and changes them only through
+:meth:`JobStates.transition`, a compare-and-set the backend runs under its own
+lock, so a decision taken here against a stale read (a cancel RPC may have moved
+the job since the poll began) is simply refused.
+
+- A worker task moves a QUEUED job to PENDING (once the scheduler claims room for
+  it) and starts its containers.
+- The monitor thread polls the runner every ``poll_interval`` seconds for each
+  active job: RUNNING once every replica runs, SUCCEEDED / FAILED when they end,
+  FAILED when ``job_spec.scheduling.timeout`` passes, CANCELLED after a cancel.
+- Slow runner calls (start, stop, cleanup) run on a small thread pool, one at a
+  time per job, so one slow ``docker stop`` never delays the others.
+"""
+
+from __future__ import annotations
+
+import logging
+import pathlib
+import threading
+import time
+from collections.abc import Callable, Collection
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Protocol
+
+from google.cloud.aiplatform_v1 import CustomJob, JobState
+from google.rpc import code_pb2, status_pb2
+
+from pulumi_vertex_training.emulator import records
+from pulumi_vertex_training.emulator.custom_jobs import states
+from pulumi_vertex_training.emulator.execution.types import JobRun, Runner, RunPhase, RunStatus
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT_SECONDS = 7 * 24 * 3600
+
+BuildJobRun = Callable[[CustomJob, pathlib.Path, str], JobRun]
+"""``execution.cluster.build_job_run``'s signature: the job -> the containers to run."""
+
+
+class JobStates(Protocol):
+    """What the monitor needs of the job backend: reads of the jobs, and one way to change them."""
+
+    def job_states(self) -> dict[str, int]:
+        """Every stored job's name -> its current state."""
+        ...
+
+    def active_jobs(self) -> list[Any]:
+        """Copies of the jobs (``CustomJob`` protobuf messages) in an active state."""
+        ...
+
+    def transition(
+        self,
+        name: str,
+        new: int,
+        error: status_pb2.Status | None = None,
+        *,
+        only_from: Collection[int] | None = None,
+        claim: bool = False,
+    ) -> Any | None:
+        """Move job ``name`` to ``new`` if it is (still) in ``only_from``; see the backend."""
+        ...
+
+
+class JobMonitor:
+    """Starts, watches, times out, cancels and cleans up the jobs of a :class:`JobStates`.
+
+    Args:
+        jobs: the job records (the backend), changed only through ``transition``.
+        runner: runs the containers (``execution.runner.DockerRunner`` in production).
+        build_job_run: turns a CustomJob into a JobRun.
+        data_dir: the emulator's data dir (handed to ``build_job_run``).
+        instance_id: identifies this data dir on container labels.
+        poll_interval: seconds between two polls of the runner.
+    """
+
+    def __init__(
+        self,
+        jobs: JobStates,
+        runner: Runner,
+        build_job_run: BuildJobRun,
+        data_dir: pathlib.Path,
+        instance_id: str,
+        poll_interval: float,
+    ) -> None:
+        self._jobs = jobs
+        self._runner = runner
+        self._build_job_run = build_job_run
+        self._data_dir = data_dir
+        self._instance_id = instance_id
+        self._poll_interval = poll_interval
+        self._lock = threading.Lock()  # guards _busy only; job state has the backend's lock
+        self._busy: set[str] = set()  # jobs with a start/stop/cleanup task in flight
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="vertex-local-job")
+
+    # ---- lifecycle -------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the monitor thread."""
+        self._thread = threading.Thread(target=self._loop, name="vertex-local-monitor", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop monitoring and the task pool. Running containers are left alone."""
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def in_flight(self) -> frozenset[str]:
+        """The jobs with a runner task (start, stop, cleanup) queued or running."""
+        with self._lock:
+            return frozenset(self._busy)
+
+    # ---- what the backend asks for -----------------------------------------------------
+
+    def start_job(self, name: str) -> None:
+        """Start a QUEUED job in the background (retried each poll while it stays QUEUED)."""
+        self._submit(name, self._start_job)
+
+    def finish_cancel(self, name: str) -> None:
+        """Stop a CANCELLING job's containers in the background, then mark it CANCELLED."""
+        self._submit(name, self._finish_cancel)
+
+    def reconcile(self) -> None:
+        """Match stored jobs with the containers the runner still knows (after a restart).
+
+        A job that was running and still has containers is reattached (the monitor
+        picks it up); one that was being started and has no container yet is queued
+        again (nothing of it ran); one whose containers are gone is FAILED with the
+        reason; a finished job's leftover containers are cleaned up.
+        """
+        known = self._runner.known_jobs()
+        jobs = {name: JobState(state) for name, state in self._jobs.job_states().items()}
+        for name, state in jobs.items():
+            if state in states.TERMINAL:
+                if name in known:
+                    self._submit(name, self._cleanup)
+            elif state == JobState.JOB_STATE_QUEUED:
+                if name in known:  # killed mid-start: the containers exist, watch them
+                    self._jobs.transition(name, JobState.JOB_STATE_PENDING)
+            elif name not in known:
+                if state == JobState.JOB_STATE_PENDING:
+                    log.info("%s was being started when the emulator stopped: queued again", name)
+                    self._jobs.transition(name, JobState.JOB_STATE_QUEUED)
+                elif state == JobState.JOB_STATE_CANCELLING:
+                    self._jobs.transition(name, JobState.JOB_STATE_CANCELLED, _cancelled())
+                else:
+                    self._jobs.transition(
+                        name,
+                        JobState.JOB_STATE_FAILED,
+                        records.status(
+                            code_pb2.INTERNAL,
+                            "The emulator restarted and the job's containers were gone "
+                            f"(the job was {state.name}); it cannot be resumed.",
+                        ),
+                    )
+            else:
+                log.info("reattached %s (%s)", name, state.name)
+        for orphan in known - set(jobs):
+            self._submit(orphan, self._cleanup)
+
+    # ---- the monitor -----------------------------------------------------------------
+
+    def _loop(self) -> None:
+        while not self._stopping.wait(self._poll_interval):
+            try:
+                self.poll_once()
+            except Exception:  # keep monitoring: one bad poll must not strand every job
+                log.exception("monitor poll failed")
+
+    def poll_once(self) -> None:
+        """Look at every active job once: start, advance, time out or finish cancelling it."""
+        busy = self.in_flight()
+        active = [
+            (job.name, JobState(job.state), job)
+            for job in self._jobs.active_jobs()
+            if job.name not in busy
+        ]
+        for name, state, job in active:
+            if state == JobState.JOB_STATE_QUEUED:
+                self._submit(name, self._start_job)
+            elif state == JobState.JOB_STATE_CANCELLING:
+                self._submit(name, self._finish_cancel)
+            elif state == JobState.JOB_STATE_RUNNING and _timed_out(job):
+                self._submit(name, self._time_out, _timeout_seconds(job))
+            else:
+                try:
+                    status = self._runner.status(name)
+                except Exception:
+                    log.exception("runner.status(%s) failed", name)
+                    continue
+                self._apply_status(name, state, status)
+
+    def _apply_status(self, name: str, state: JobState, status: RunStatus) -> None:
+        # The backend decides against the *current* state (only_from): a cancel RPC may
+        # have moved the job since the poll began.
+        if name in self.in_flight():
+            return
+        watched: tuple[int, ...] = (JobState.JOB_STATE_PENDING, JobState.JOB_STATE_RUNNING)
+        error: status_pb2.Status | None = None
+        if status.phase == RunPhase.RUNNING:
+            new, watched = JobState.JOB_STATE_RUNNING, (JobState.JOB_STATE_PENDING,)
+        elif status.phase == RunPhase.SUCCEEDED:  # from PENDING, the backend passes RUNNING
+            new = JobState.JOB_STATE_SUCCEEDED
+        elif status.phase == RunPhase.FAILED:
+            new = JobState.JOB_STATE_FAILED
+            message = status.message or f"A replica exited non-zero: {status.exit_codes}"
+            error = records.status(code_pb2.INVALID_ARGUMENT, message)
+        elif status.phase == RunPhase.MISSING:
+            new = JobState.JOB_STATE_FAILED
+            error = records.status(
+                code_pb2.INTERNAL,
+                "The job's containers disappeared while it was "
+                f"{state.name} (removed outside the emulator).",
+            )
+        else:
+            return
+        changed = self._jobs.transition(name, new, error, only_from=watched)
+        if changed is not None and new in states.TERMINAL:
+            self._submit(name, self._cleanup)
+
+    # ---- tasks (run on the pool, one at a time per job) --------------------------------
+
+    def _submit(self, name: str, task: Callable[..., None], *args: Any) -> None:
+        with self._lock:
+            if name in self._busy or self._stopping.is_set():
+                return  # the monitor retries on its next poll
+            self._busy.add(name)
+        try:
+            self._pool.submit(self._run_task, name, task, *args)
+        except RuntimeError:  # the pool shut down under us
+            with self._lock:
+                self._busy.discard(name)
+
+    def _run_task(self, name: str, task: Callable[..., None], *args: Any) -> None:
+        try:
+            task(name, *args)
+        except Exception:
+            log.exception("%s(%s) failed", task.__name__, name)
+        finally:
+            with self._lock:
+                self._busy.discard(name)
+
+    def _start_job(self, name: str) -> None:
+        # claim: no room on the scheduler yet leaves it QUEUED; the monitor retries.
+        job = self._jobs.transition(
+            name, JobState.JOB_STATE_PENDING, only_from=(JobState.JOB_STATE_QUEUED,), claim=True
+        )
+        if job is None:
+            return
+        try:
+            self._runner.start(
+                self._build_job_run(CustomJob.wrap(job), self._data_dir, self._instance_id)
+            )
+        except Exception as err:
+            log.warning("could not start %s: %s", name, err)
+            failed = self._jobs.transition(
+                name,
+                JobState.JOB_STATE_FAILED,
+                records.status(
+                    code_pb2.INVALID_ARGUMENT, f"The job's containers could not start: {err}"
+                ),
+                only_from=states.ACTIVE,
+            )
+            if failed is not None:
+                self._cleanup(name)
+
+    def _finish_cancel(self, name: str) -> None:
+        self._runner.stop(name)
+        cancelled_job = self._jobs.transition(
+            name,
+            JobState.JOB_STATE_CANCELLED,
+            _cancelled(),
+            only_from=(JobState.JOB_STATE_CANCELLING,),
+        )
+        if cancelled_job is not None:
+            self._cleanup(name)
+
+    def _time_out(self, name: str, seconds: float) -> None:
+        self._runner.stop(name)
+        failed = self._jobs.transition(
+            name,
+            JobState.JOB_STATE_FAILED,
+            records.status(
+                code_pb2.DEADLINE_EXCEEDED,
+                f"The job timed out: it ran longer than job_spec.scheduling.timeout "
+                f"({seconds:g}s) and was stopped.",
+            ),
+            only_from=states.ACTIVE,
+        )
+        if failed is not None:
+            self._cleanup(name)
+
+    def _cleanup(self, name: str) -> None:
+        self._runner.cleanup(name)
+
+
+def _cancelled() -> status_pb2.Status:
+    return records.status(code_pb2.CANCELLED, "CANCELED")
+
+
+def _timeout_seconds(job: Any) -> float:
+    timeout = job.job_spec.scheduling.timeout
+    seconds = timeout.seconds + timeout.nanos / 1e9
+    return seconds if seconds > 0 else DEFAULT_TIMEOUT_SECONDS
+
+
+def _timed_out(job: Any) -> bool:
+    started = job.start_time.seconds + job.start_time.nanos / 1e9
+    return bool(started) and time.time() - started > _timeout_seconds(job)

@@ -1,0 +1,86 @@
+"""A job's outcome judged from its replicas' container states (pure: no docker).
+
+Any replica exiting non-zero fails the job; the job succeeds when every
+replica exited 0, or when the primary replica (``workerpool0-0``) exited 0 and
+no replica failed before it ended, because that is how Vertex ends a job
+(parameter servers and TF2 workers serve forever and are stopped when the
+primary ends).
+
+The inputs are keyed by replica name: the Docker status of each container
+(``created``, ``running``, ``exited``, ...), and for the exited ones their exit
+code and ``finished_key`` of their FinishedAt.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pulumi_vertex_training.emulator.execution.types import RunPhase, RunStatus
+
+PRIMARY_REPLICA = "workerpool0-0"
+"""The replica whose success ends the job."""
+
+
+def finished_key(rfc3339: str) -> str:
+    """Docker's FinishedAt, made comparable as a string (fixed-width nanoseconds)."""
+    m = re.fullmatch(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?Z", rfc3339)
+    return f"{m.group(1)}.{(m.group(2) or '').ljust(9, '0')}" if m else rfc3339
+
+
+def _primary_end(exit_codes: dict[str, int], finished: dict[str, str]) -> str | None:
+    return finished.get(PRIMARY_REPLICA) if exit_codes.get(PRIMARY_REPLICA) == 0 else None
+
+
+def failed_replica(exit_codes: dict[str, int], finished: dict[str, str]) -> str | None:
+    """The first replica (in the given order) whose non-zero exit fails the job, if any."""
+    primary_end = _primary_end(exit_codes, finished)
+    # Once the primary has succeeded, replicas stopped afterwards (parameter
+    # servers, by stop()) do not turn the job into a failure.
+    failed = [
+        n
+        for n, code in exit_codes.items()
+        if code != 0 and (primary_end is None or finished[n] <= primary_end)
+    ]
+    return failed[0] if failed else None
+
+
+def failure_message(replica: str, exit_code: int, oom_killed: bool, log_tail: str) -> str:
+    """What a FAILED status says about the replica that failed the job."""
+    oom = " (out of memory)" if oom_killed else ""
+    message = f"replica {replica} exited with code {exit_code}{oom}"
+    return message + (f"; last log lines:\n{log_tail}" if log_tail else "; it logged nothing")
+
+
+def outcome(
+    job_name: str,
+    states: dict[str, str],
+    exit_codes: dict[str, int],
+    finished: dict[str, str],
+    present: int,
+    expected: int,
+) -> RunStatus:
+    """Where a job is when no replica failed it (``failed_replica`` returned None).
+
+    Args:
+        job_name: the job (named in messages).
+        states: replica name -> Docker status, for every container present.
+        exit_codes: replica name -> exit code, for the exited ones.
+        finished: replica name -> ``finished_key``, for the exited ones.
+        present: how many containers the job has.
+        expected: how many replicas it was started with.
+    """
+    if _primary_end(exit_codes, finished) is not None:
+        return RunStatus(RunPhase.SUCCEEDED, "", exit_codes)
+    if present < expected:
+        return RunStatus(
+            RunPhase.FAILED,
+            f"{expected - present} of the {expected} replica containers of "
+            f"{job_name} are missing (their start was interrupted, or they were removed "
+            f"outside the emulator); present: {', '.join(states)}",
+            exit_codes,
+        )
+    if len(exit_codes) == present:
+        return RunStatus(RunPhase.SUCCEEDED, "", exit_codes)
+    if any(s in ("created", "restarting") for s in states.values()):
+        return RunStatus(RunPhase.STARTING, "", exit_codes)
+    return RunStatus(RunPhase.RUNNING, "", exit_codes)

@@ -1,0 +1,1 @@
+"""PersistentResources: their RPCs, validation, operations, and the jobs placed on them."""

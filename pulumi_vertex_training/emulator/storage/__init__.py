@@ -1,0 +1,1 @@
+"""Where artifacts live: the local Cloud Storage and the Artifact Registry repositories."""
