@@ -12,15 +12,9 @@ from typing import Any
 
 import pytest
 
-<<<<<<< HEAD
-from pulumi_vertex_training.emulator import cluster
+from pulumi_vertex_training.emulator.execution import cluster
 from pulumi_vertex_training.packaging import registry
 from pulumi_vertex_training.provider import custom_job_api
-=======
-from pulumi_vertex_training.components.packaging import registry
-from pulumi_vertex_training.emulator.execution import cluster
-from pulumi_vertex_training.provider import jobs
->>>>>>> emulator-rooms
 from pulumi_vertex_training.testing import ProgramRunner, load_project
 
 pytestmark = pytest.mark.docker
