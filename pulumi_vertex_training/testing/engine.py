@@ -264,6 +264,18 @@ class Engine(pulumi_mocks.Mocks):
         self, program: Callable[[], Any], *, dry_run: bool
     ) -> tuple[dict[str, Any], list[Step]]:
         """Run the program once (preview when ``dry_run``); returns (stack outputs, steps)."""
+        # set_mocks installs a mock engine and monitor process-wide; put back what was
+        # there, so that providers called directly afterwards log as without an engine.
+        engine, monitor = pulumi_settings.SETTINGS.engine, pulumi_settings.SETTINGS.monitor
+        try:
+            return self._run_program(program, dry_run=dry_run)
+        finally:
+            pulumi_settings.SETTINGS.engine = engine
+            pulumi_settings.SETTINGS.monitor = monitor
+
+    def _run_program(
+        self, program: Callable[[], Any], *, dry_run: bool
+    ) -> tuple[dict[str, Any], list[Step]]:
         self._run = _Run(dry_run=dry_run)
         pulumi.runtime.set_all_config(dict(self.config))
         pulumi_settings.ROOT.set(None)
