@@ -1,6 +1,7 @@
 """Fixtures shared by every test package: real Docker, one real emulator per session.
 
-- ``docker_client``: ``docker.from_env()``; tests that need it skip when no engine answers.
+- ``docker_client``: ``docker.from_env()``; tests that need it skip when no engine answers,
+  and are marked ``docker`` (see :data:`DOCKER_FIXTURES`).
 - ``emulator``: an :class:`EmulatorServer` (real DockerRunner, gRPC + REST on free ports,
   data dir under the session's tmp dir). While it runs, ``VERTEX_AI_EMULATOR_HOST`` points
   at it, so every client built by ``pulumi_vertex_training.client`` talks to it.
@@ -14,6 +15,7 @@ import itertools
 import os
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -55,29 +57,74 @@ def custom_job(
     }
 
 
-def _prune_emulator_leftovers() -> None:
+DOCKER_FIXTURES = frozenset({"docker_client"})
+"""Fixtures that need a Docker engine. A test using one (even through another fixture,
+such as ``emulator``) is marked ``docker`` at collection, so the marker cannot drift
+from what a test really needs: ``scripts/test.sh -m "not docker"`` is the quick loop."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that needs Docker (by its fixtures) ``docker``."""
+    for item in items:
+        if DOCKER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.docker)
+
+
+def _instances_under(root: Path) -> set[str]:
+    """Instance ids of the emulators whose data dirs are under ``root``."""
+    from pulumi_vertex_training.emulator.server import STATE_FILE, instance_id
+    from pulumi_vertex_training.emulator.store import Store
+
+    found = set()
+    for state in root.rglob(STATE_FILE):
+        try:
+            store = Store(state)
+            try:
+                found.add(instance_id(store))
+            finally:
+                store.close()
+        except Exception:  # a state file being written or torn by a killed emulator
+            continue
+    return found
+
+
+def _remove_leftovers_of(instances: set[str]) -> None:
     # Jobs of emulators that tests kill (SIGKILL, restarts) keep their containers and
-    # networks; every job network takes one of the engine's few address pools, so
-    # unused ones from earlier runs would eventually make new jobs fail to start.
+    # networks, and every job network holds one of the engine's few address pools.
+    # Only this session's emulators are touched: another session (or a developer's
+    # vertex-local) on the same engine keeps its jobs.
+    if not instances:
+        return
     try:
         import docker
 
         from pulumi_vertex_training.emulator.execution.names import LABEL_INSTANCE_ID
 
         engine = docker.from_env()
-        engine.containers.prune(filters={"label": LABEL_INSTANCE_ID})
-        engine.networks.prune(filters={"label": LABEL_INSTANCE_ID})
+    except Exception:  # no engine: nothing can be left on it
+        return
+    try:
+        for ident in sorted(instances):
+            label = {"label": f"{LABEL_INSTANCE_ID}={ident}"}
+            for container in engine.containers.list(all=True, filters=label):
+                try:
+                    container.remove(force=True)
+                except Exception:
+                    pass
+            for network in engine.networks.list(filters=label):
+                try:
+                    network.remove()
+                except Exception:
+                    pass
+    finally:
         engine.close()
-    except Exception:  # no engine: the tests that need one skip
-        pass
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _no_emulator_leftovers() -> Iterator[None]:
-    """Remove stopped job containers and unused job networks before and after the run."""
-    _prune_emulator_leftovers()
+def _no_emulator_leftovers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Remove the containers and networks this session's emulators left behind."""
     yield
-    _prune_emulator_leftovers()
+    _remove_leftovers_of(_instances_under(tmp_path_factory.getbasetemp()))
 
 
 @pytest.fixture(scope="session")

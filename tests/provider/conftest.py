@@ -49,8 +49,8 @@ def job_props(code: str = "print('hello')", **overrides: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def provider(emulator: Any) -> CustomJobProvider:
-    """A provider talking to the session's emulator."""
+def provider() -> CustomJobProvider:
+    """A CustomJobProvider; tests that make API calls also use the ``emulator`` fixture."""
     return CustomJobProvider()
 
 
