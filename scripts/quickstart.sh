@@ -13,17 +13,33 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-echo "== 1/4 Python environment (.venv)"
+# Each step says how long it took: a newcomer sees where the first minutes go.
+step_started=$SECONDS
+step_name=""
+step() {
+  finish_step
+  step_name=$1
+  step_started=$SECONDS
+  echo "== $1"
+}
+finish_step() {
+  if [ -n "$step_name" ]; then
+    echo "   (${step_name%%:*} took $((SECONDS - step_started))s)"
+  fi
+}
+trap finish_step EXIT
+
+step "1/4 Python environment (.venv)"
 bash scripts/bootstrap.sh
 
-echo "== 2/4 Local services: Docker engine, registry 127.0.0.1:5000, base image"
+step "2/4 Local services: Docker engine, registry 127.0.0.1:5000, base image"
 bash scripts/services.sh
 
-echo "== 3/4 Vertex AI emulator"
+step "3/4 Vertex AI emulator"
 .venv/bin/vertex-local start --data-dir "$root/.vertex-local" --port 8470 --rest-port 8471
 export VERTEX_AI_EMULATOR_HOST=127.0.0.1:8470
 
-echo "== 4/4 pulumi up (stack local)"
+step "4/4 pulumi up (stack local)"
 runner=${QUICKSTART_RUNNER:-}
 if [ -z "$runner" ]; then
   if ! command -v pulumi >/dev/null 2>&1 && [ ! -x "$HOME/.pulumi/bin/pulumi" ]; then
@@ -58,9 +74,11 @@ else
   fi
 fi
 
+finish_step
+step_name=""
 cat <<MSG
 
-Done. See the job in the emulator:
+Done in ${SECONDS}s. See the job in the emulator:
   .venv/bin/vertex-local jobs
   .venv/bin/vertex-local logs <JOB_ID>          # the trainer's output
   ls .vertex-local/gcs/quickstart/runs/model/   # the model it saved (gs://quickstart/runs/model/)
