@@ -7,7 +7,8 @@ whether the image changes without building. The tar handed to Docker holds
 exactly the hashed files, with fixed mtime, owner and modes.
 
 Each file is read once, in chunks: the same pass hashes it and scans it for
-credentials (``credentials.py``).
+credentials (``credentials.py``). Digests and verdicts are cached per folder
+(``hash_cache.py``), so an unchanged file is only ``lstat``-ed.
 """
 
 from __future__ import annotations
@@ -18,12 +19,14 @@ import os
 import posixpath
 import stat
 import tarfile
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 from pulumi_vertex_training.packaging.credentials import ContentScanner, name_reason
+from pulumi_vertex_training.packaging.hash_cache import HashCache, stat_key
 from pulumi_vertex_training.packaging.ignore import IgnoreRules
 
 DOCKERFILE_NAME = ".vertex-training.Dockerfile"
@@ -130,6 +133,7 @@ def collect_context(
     *,
     roots: Sequence[str] | None = None,
     include: Iterable[str] = (),
+    use_cache: bool = True,
 ) -> BuildContext:
     """List the files of a build context, digest each and refuse credentials.
 
@@ -139,13 +143,16 @@ def collect_context(
     ``node_modules``; the ignore files themselves are rules, not content.
 
     Every file is read once, in chunks, to hash it and to scan it for
-    credentials (``credentials.py``).
+    credentials (``credentials.py``), unless the digest cache
+    (``hash_cache.py``) vouches that it did not change since it was last read:
+    an unchanged ``up`` then costs an ``lstat`` per file.
 
     Args:
         source_dir: the context root.
         roots: only files at or below these relative paths (files or
             directories; ``.`` = everything). Default: everything.
         include: relative paths of files allowed past the credential guard.
+        use_cache: read and update the digest cache (the result is the same either way).
 
     Returns:
         The sorted context, each regular file with its ``digest``.
@@ -162,40 +169,44 @@ def collect_context(
     wanted = ["."] if roots is None else [posixpath.normpath(r) for r in roots]
     allowed = {posixpath.normpath(p) for p in include}
     rules = IgnoreRules.from_dir(root)
+    cache = HashCache.open(root) if use_cache else None
     files: list[ContextFile] = []
     suspicious: list[tuple[str, str]] = []
 
-    def unreadable(err: OSError) -> None:
-        raise _unreadable(root, str(err.filename or root), err, "directory")
-
-    for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable, followlinks=False):
-        rel_dir = os.path.relpath(dirpath, root).replace(os.sep, "/")
-        prefix = "" if rel_dir == "." else rel_dir + "/"
-        keep_dirs = []
-        for name in sorted(dirnames):
+    stack = [("", root)]
+    while stack:
+        prefix, dirpath = stack.pop()
+        try:
+            with os.scandir(dirpath) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError as err:
+            raise _unreadable(root, dirpath, err, "directory") from None
+        # Every file of a directory under a root is wanted: no test per file.
+        inside = _under(prefix[:-1] if prefix else ".", wanted)
+        subdirs = []
+        for entry in entries:
+            name = entry.name
             rel = prefix + name
-            full = os.path.join(dirpath, name)
-            if os.path.islink(full):
-                filenames.append(name)  # a symlinked directory travels as a link
+            if entry.is_dir(follow_symlinks=False):  # a symlinked directory travels as a link
+                if (
+                    name in _NEVER_DIRS
+                    or _is_venv(dirpath, name)
+                    or not _leads_to(rel, wanted)
+                    or rules.can_prune(rel)
+                ):
+                    continue
+                subdirs.append((rel + "/", entry.path))
                 continue
-            if name in _NEVER_DIRS or _is_venv(dirpath, name) or not _leads_to(rel, wanted):
-                continue
-            if rules.can_prune(rel):
-                continue
-            keep_dirs.append(name)
-        dirnames[:] = keep_dirs
-        for name in sorted(filenames):
-            rel = prefix + name
-            full = os.path.join(dirpath, name)
             if (
                 name.endswith(_NEVER_SUFFIXES)
                 or rel in _CONTROL_FILES
-                or not _under(rel, wanted)
+                or not (inside or _under(rel, wanted))
                 or rules.is_ignored(rel)
             ):
                 continue
+            full = entry.path
             try:
-                st = os.lstat(full)
+                st = entry.stat(follow_symlinks=False)
             except OSError as err:
                 raise _unreadable(root, full, err, "file") from None
             if stat.S_ISLNK(st.st_mode):
@@ -203,13 +214,16 @@ def collect_context(
                 continue
             if not stat.S_ISREG(st.st_mode):
                 continue  # sockets, fifos: Docker skips them too
-            digest, verdict = _digest(root, full, rel)
+            digest, verdict = _digest(root, rel, full, st, cache)
             if rel not in allowed:
                 reason = name_reason(rel) or verdict
                 if reason is not None:
                     suspicious.append((rel, reason))
             mode = 0o755 if st.st_mode & stat.S_IXUSR else 0o644
             files.append(ContextFile(rel, mode, full, digest=digest))
+        stack.extend(reversed(subdirs))
+    if cache is not None:
+        cache.save(wanted)
     if suspicious:
         raise CredentialFileError(suspicious)
     files.sort(key=lambda f: f.path)
@@ -224,18 +238,28 @@ def _unreadable(root: str, path: str, err: OSError, kind: str) -> PackagingError
     )
 
 
-def _digest(root: str, full: str, rel: str) -> tuple[str, str | None]:
-    """(sha256 hex, credential verdict of the content) of one file, read once in chunks."""
+def _digest(
+    root: str, rel: str, full: str, st: os.stat_result, cache: HashCache | None
+) -> tuple[str, str | None]:
+    """(sha256 hex, credential verdict of the content) of one file: cached, or read once."""
+    if cache is not None and (hit := cache.lookup(rel, st)) is not None:
+        return hit
+    read_ns = time.time_ns()
     try:
         with open(full, "rb", buffering=0) as fh:
+            before = os.fstat(fh.fileno())
             h = hashlib.sha256()
             scanner = ContentScanner(rel)
             while chunk := fh.read(_CHUNK):
                 h.update(chunk)
                 scanner.feed(chunk)
+            after = os.fstat(fh.fileno())
     except OSError as err:
         raise _unreadable(root, full, err, "file") from None
-    return h.hexdigest(), scanner.verdict
+    digest = h.hexdigest()
+    if cache is not None and stat_key(before) == stat_key(after):
+        cache.record(rel, before, digest, scanner.verdict, read_ns)
+    return digest, scanner.verdict
 
 
 def single_file_context(path: str, name: str) -> ContextFile:
@@ -247,7 +271,7 @@ def single_file_context(path: str, name: str) -> ContextFile:
         CredentialFileError: its content looks like a credential.
     """
     st = os.stat(path)
-    digest, verdict = _digest(os.path.dirname(path), path, name)
+    digest, verdict = _digest(os.path.dirname(path), name, path, st, None)
     if verdict is not None:
         raise CredentialFileError(
             [(os.path.basename(path), verdict)],

@@ -119,6 +119,9 @@ _CONTENT_RULES: tuple[_ContentRule, ...] = (
 )
 
 
+_ANY_NAME = re.compile("|".join(fnmatch.translate(p) for ps, _ in _NAME_RULES for p in ps))
+
+
 def name_reason(path: str) -> str | None:
     """Why ``path`` (relative, POSIX) looks like a credential file by its name, or None.
 
@@ -127,10 +130,11 @@ def name_reason(path: str) -> str | None:
     >>> name_reason("trainer/task.py") is None
     True
     """
-    name = posixpath.basename(path).lower()
-    for patterns, reason in _NAME_RULES:
-        if any(fnmatch.fnmatchcase(name, p) for p in patterns):
-            return reason
+    name = path.rpartition("/")[2].lower()
+    if _ANY_NAME.match(name):  # one regex for the common case: no rule matches
+        for patterns, reason in _NAME_RULES:
+            if any(fnmatch.fnmatchcase(name, p) for p in patterns):
+                return reason
     lowered = path.lower()
     for suffix, reason in _PATH_RULES:
         if lowered == suffix or lowered.endswith("/" + suffix):

@@ -23,7 +23,7 @@ from the tarball**: the sorted relative paths, executable bits and bytes of
 the file set (the same file set, ignore rules and file hashing as
 ``TrainingImage``, ``context.py``: ``.dockerignore``/``.gcloudignore``, no VCS
 folders, venvs or caches, the same credential guard (names and content, a
-bare script included); for projects also no
+bare script included) and the same digest cache; for projects also no
 ``build/``, ``dist/``, ``*.egg-info``), plus the kind, the module and the requirements. It is cheap,
 so the program computes it and preview knows whether the package changes
 without building. The tarball is made reproducible as well (``tarball.py``):
