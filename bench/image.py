@@ -211,6 +211,7 @@ def run(args: argparse.Namespace) -> None:
         )
 
         (source / "trainer/task.py").write_text(f"print('bench {uuid.uuid4().hex}')\n")
+        _, t_rehash = timed(lambda: prepared(source))  # the program's part: one file read
         second, t_change = timed(lambda: up(provider, source, repository, first_props))
         _, t_nocache = timed(
             lambda: docker_build(source, dockerfile, f"{image}:no-cache", "--no-cache")
@@ -218,7 +219,8 @@ def run(args: argparse.Namespace) -> None:
         layers, size = pushed_layers(first["image_uri"], second["image_uri"])
         print(
             f"one-file change up:       {t_change:7.2f} s   (docker build --no-cache: "
-            f"{t_nocache:.2f} s); pushed {layers} layer(s), {size / 1e3:.1f} kB"
+            f"{t_nocache:.2f} s); its hash {t_rehash:.2f} s; pushed {layers} layer(s), "
+            f"{size / 1e3:.1f} kB"
         )
 
         # The engine's newest layers now come from that --no-cache build, not the registry.

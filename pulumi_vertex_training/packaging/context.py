@@ -257,8 +257,11 @@ def _digest(
     except OSError as err:
         raise _unreadable(root, full, err, "file") from None
     digest = h.hexdigest()
-    if cache is not None and stat_key(before) == stat_key(after):
-        cache.record(rel, before, digest, scanner.verdict, read_ns)
+    # Cache only what was read from a file that held still, under the stat the walk sees
+    # (size and times compared: a DirEntry's inode is 0 on Windows, the open file's is not).
+    held_still = stat_key(before) == stat_key(after) and stat_key(st)[:3] == stat_key(before)[:3]
+    if cache is not None and held_still:
+        cache.record(rel, st, digest, scanner.verdict, read_ns)
     return digest, scanner.verdict
 
 
