@@ -20,6 +20,7 @@ from pulumi_vertex_training.packaging.context import (
     write_context_tar,
 )
 from pulumi_vertex_training.packaging.package import prepare_image, resolve_package
+from pulumi_vertex_training.provider import image_api
 from pulumi_vertex_training.provider.image import ImageProvider
 
 pytestmark = pytest.mark.docker
@@ -186,6 +187,15 @@ def test_code_change_pushes_only_the_code_layer_when_the_engine_never_had_the_im
         docker_client.images.remove(f"{repository}/trainer:no-cache")
     assert f"pulled {repository}/trainer:{first['tag'][:12]}" in log, log
     assert log.count(": Pushed") == 1, log
+
+
+def test_build_goes_on_without_cache_saying_why_when_the_old_image_cannot_be_pulled(
+    repository: str, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+) -> None:
+    gone = f"{repository}/trainer:{'c' * 64}"  # never pushed, or expired by a cleanup policy
+    assert image_api.build_cache_sources(gone, f"{repository}/trainer:{'d' * 64}") == []
+    said = "".join(capfd.readouterr()) + caplog.text
+    assert "building without the layers of" in said and "could not pull" in said
 
 
 def test_check_names_the_image_pushed_before_as_cache_when_the_resource_existed() -> None:
