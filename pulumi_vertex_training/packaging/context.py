@@ -22,6 +22,7 @@ import tarfile
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from pathlib import Path
 from typing import BinaryIO
 
@@ -178,7 +179,7 @@ def collect_context(
         prefix, dirpath = stack.pop()
         try:
             with os.scandir(dirpath) as listing:
-                entries = sorted(listing, key=lambda e: e.name)
+                entries = list(listing)  # in any order: the files are sorted once, at the end
         except OSError as err:
             raise _unreadable(root, dirpath, err, "directory") from None
         # Every file of a directory under a root is wanted: no test per file.
@@ -226,7 +227,7 @@ def collect_context(
         cache.save(wanted)
     if suspicious:
         raise CredentialFileError(suspicious)
-    files.sort(key=lambda f: f.path)
+    files.sort(key=attrgetter("path"))
     return BuildContext(root, tuple(files))
 
 
@@ -321,13 +322,15 @@ def hash_inputs(version: bytes, fields: Sequence[str], files: Sequence[ContextFi
     for text in fields:
         data = text.encode()
         h.update(len(data).to_bytes(8, "big") + data)
+    parts: list[bytes] = []
     for f in files:
-        h.update(f.path.encode() + b"\0" + f"{f.mode:o}".encode() + b"\0")
+        parts.append(f.path.encode() + b"\0" + b"%o\0" % f.mode)
         if f.link_target is not None:
-            h.update(b"L" + f.link_target.encode() + b"\n")
+            parts.append(b"L" + f.link_target.encode() + b"\n")
         else:
             known = bytes.fromhex(f.digest) if f.digest else _file_digest(f.source)
-            h.update(b"F" + known + b"\n")
+            parts.append(b"F" + known + b"\n")
+    h.update(b"".join(parts))
     return h.hexdigest()
 
 

@@ -153,10 +153,10 @@ def _under(path: str, roots: list[str]) -> bool:
 
 
 def _valid_entry(value: list[Any]) -> bool:
-    # Called once the stat key (value[:4]) compared equal to a real stat's integers.
+    # Called once value[:4] compared equal to a real stat's integers (the stat key).
     digest, verdict = value[5], value[6]
     return (
-        all(type(n) is int for n in value[:5])
+        type(value[4]) is int
         and type(digest) is str
         and _DIGEST.match(digest) is not None
         and (verdict is None or type(verdict) is str)
