@@ -35,6 +35,12 @@ class TrainingImage(pulumi.ComponentResource):
     building), and on ``up`` builds and pushes only when the registry does not
     already have ``repository/image_name:<context_hash>``.
 
+    Hashing reads each file once; the digests are cached per folder (outside it,
+    in ``~/.cache/pulumi-vertex-training`` or ``$PULUMI_VERTEX_TRAINING_CACHE_DIR``),
+    so an unchanged ``up`` only stats the files. A rebuild reuses the layers of
+    the image pushed before (pulled when the engine lacks them), so a code change
+    pushes only the code layer.
+
     ``source_dir``, ``script``, ``python_module``, ``base_image``, ``requirements``,
     ``extra_packages``, ``extra_dirs`` and ``include_files`` must be plain values,
     not Outputs: the program reads the files and hashes them while it runs.
@@ -53,8 +59,11 @@ class TrainingImage(pulumi.ComponentResource):
         requirements: PyPI requirement specifiers to pip-install.
         extra_packages: local package files (relative to ``source_dir``) to pip-install.
         extra_dirs: further directories (relative to ``source_dir``) to copy in.
-        include_files: files that look like credentials (``*.pem``, ``.env``, a JSON
-            with ``private_key``, ...) that you really want in the image.
+        include_files: files the credential guard refuses that you really want in the
+            image. The guard looks at names (``*.pem``, ``*.p12``, ``.env``, ``.netrc``,
+            ``.aws/credentials``, ...) and at content (PEM private keys, service-account
+            and authorized-user JSON, Docker ``auths``, AWS secret keys, ...) under any
+            name; ``packaging/credentials.py`` holds the table.
         create_repository: create the Artifact Registry repository if missing.
         opts: resource options.
 
@@ -62,7 +71,8 @@ class TrainingImage(pulumi.ComponentResource):
         PackagingError: at once, before anything registers, for a missing
             ``source_dir``, a script outside it, both or neither of
             script/python_module, a missing module file, extra package or dir,
-            or credential-looking files.
+            an unreadable file or directory in the context, or credential-looking
+            files (``CredentialFileError``, naming each file and why).
     """
 
     image_uri: pulumi.Output[str]

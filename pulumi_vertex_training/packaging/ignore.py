@@ -85,6 +85,8 @@ class DockerIgnore:
 
     def matches(self, path: str) -> bool:
         """True when ``path`` (relative, POSIX) is ignored."""
+        if not self._rules:
+            return False
         # A pattern matching a parent directory also matches everything below it.
         candidates = [path]
         parent = posixpath.dirname(path)
@@ -120,6 +122,7 @@ class IgnoreRules:
         self._docker = DockerIgnore(dockerignore)
         self._gcloud = pathspec.GitIgnoreSpec.from_lines(gcloudignore)
         self._gcloud_negates = any(line.lstrip().startswith("!") for line in gcloudignore)
+        self._gcloud_empty = all(p.include is None for p in self._gcloud.patterns)
 
     @classmethod
     def from_dir(cls, root: str | Path) -> IgnoreRules:
@@ -137,7 +140,9 @@ class IgnoreRules:
         """True when either file ignores ``path`` (relative, POSIX)."""
         if self._docker.matches(path):
             return True
-        return self._gcloud.match_file(path + "/" if is_dir else path)
+        if self._gcloud_empty:
+            return False
+        return bool(self._gcloud.match_file(path + "/" if is_dir else path))
 
     def can_prune(self, path: str) -> bool:
         """True when an ignored directory can be skipped without looking inside."""

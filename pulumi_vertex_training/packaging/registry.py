@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -238,12 +238,19 @@ def build_image(
     tag: str,
     *,
     base_image: str,
+    cache_from: Sequence[str] = (),
     progress: Progress = lambda line: None,
 ) -> str:
     """Build ``dockerfile`` over exactly the files of ``context``, tagged ``tag``.
 
     Host network, so ``pip install`` reaches the index; Docker's layer cache is
     used (dependency layers come before the code, so a code change reuses them).
+
+    ``cache_from`` names local images whose layers the build reuses instead of
+    the engine's own cache (Docker's ``--cache-from``). Give it the image pushed
+    before: its steps are then reused layer for layer, so the push uploads only
+    what changed, even after a ``--no-cache`` build or on a fresh machine whose
+    own layers (stamped with the time they were built) differ from the registry's.
 
     Returns:
         The local image id (``sha256:...``).
@@ -266,9 +273,52 @@ def build_image(
             rm=True,
             forcerm=True,
             pull=False,
+            cache_from=list(cache_from) or None,
             decode=True,
         )
         return _stream_build(chunks, base_image, progress)
+
+
+def pull_if_missing(image_ref: str, *, progress: Progress = lambda line: None) -> bool:
+    """Make sure the engine has ``image_ref`` (``host/path:tag``); pull it when it lacks it.
+
+    Returns:
+        True when it was pulled, False when the engine had it.
+
+    Raises:
+        DockerUnavailableError: no engine.
+        RegistryError: the pull failed (not found, refused, unreachable), with the reason.
+    """
+    import docker
+
+    client = docker_client()
+    try:
+        client.images.get(image_ref)
+        return False
+    except docker.errors.ImageNotFound:
+        pass
+    ref = ImageReference.parse(image_ref)
+    auth = registry_credentials(ref.host)
+    auth_config = {"username": auth[0], "password": auth[1]} if auth else None
+    try:
+        chunks = client.api.pull(
+            ref.repository,
+            tag=ref.digest or ref.tag or "latest",
+            stream=True,
+            decode=True,
+            auth_config=auth_config,
+        )
+        for chunk in chunks:
+            if "error" in chunk or "errorDetail" in chunk:
+                detail = chunk.get("errorDetail") or {}
+                raise RegistryError(
+                    f"could not pull {image_ref}: {chunk.get('error') or detail.get('message')}"
+                )
+            if chunk.get("status") in ("Download complete", "Pull complete"):
+                progress(f"{chunk.get('id', '')}: {chunk['status']}")
+    except docker.errors.APIError as exc:
+        raise RegistryError(f"could not pull {image_ref}: {exc.explanation or exc}") from None
+    return True
 
 
 @dataclass

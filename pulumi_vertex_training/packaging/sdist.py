@@ -22,8 +22,9 @@ Determinism (decided): the **content hash is computed from the source, not
 from the tarball**: the sorted relative paths, executable bits and bytes of
 the file set (the same file set, ignore rules and file hashing as
 ``TrainingImage``, ``context.py``: ``.dockerignore``/``.gcloudignore``, no VCS
-folders, venvs or caches; for projects also no ``build/``, ``dist/``,
-``*.egg-info``), plus the kind, the module and the requirements. It is cheap,
+folders, venvs or caches, the same credential guard (names and content, a
+bare script included) and the same digest cache; for projects also no
+``build/``, ``dist/``, ``*.egg-info``), plus the kind, the module and the requirements. It is cheap,
 so the program computes it and preview knows whether the package changes
 without building. The tarball is made reproducible as well (``tarball.py``):
 whatever the builder wrote is re-packed with sorted entries, a fixed mtime
@@ -43,9 +44,11 @@ from pathlib import Path
 
 from pulumi_vertex_training.packaging.context import (
     ContextFile,
+    CredentialFileError,
     PackagingError,
     collect_context,
     hash_inputs,
+    single_file_context,
 )
 from pulumi_vertex_training.packaging.sdist_project import (
     SdistBuildError,
@@ -69,6 +72,11 @@ _HASH_VERSION = b"pulumi-vertex-training/sdist/v1\n"
 _MODULE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _PROJECT_FILES = ("pyproject.toml", "setup.py")
 _BUILD_OUTPUT_DIRS = ("build", "dist")
+_NO_INCLUDE = (
+    "Leave them out with .dockerignore or .gcloudignore: a package on Cloud Storage is "
+    "readable by whoever reads the bucket, so PythonPackage takes no include_files; "
+    "give jobs secrets through Secret Manager instead."
+)
 
 
 @dataclass(frozen=True)
@@ -198,8 +206,7 @@ def resolve_source(
             )
         if not root.endswith(".py"):
             raise PackagingError(f"source_dir {os.fspath(source_dir)!r} must be a .py script")
-        mode = 0o755 if os.stat(root).st_mode & 0o100 else 0o644
-        files: tuple[ContextFile, ...] = (ContextFile("task.py", mode, root),)
+        files: tuple[ContextFile, ...] = (single_file_context(root, "task.py"),)
         module = f"{WRAPPED_DIST_NAME}.task"
         return SdistSource(
             root, "wrapped", files, module, reqs, _hash("wrapped", module, reqs, files)
@@ -212,7 +219,10 @@ def resolve_source(
         )
     is_project = any(os.path.isfile(os.path.join(root, n)) for n in _PROJECT_FILES)
     module = python_module if python_module is not None else _script_module(root, str(script))
-    context = collect_context(root)
+    try:
+        context = collect_context(root)
+    except CredentialFileError as err:
+        raise CredentialFileError(err.reasons, _NO_INCLUDE) from None
     if is_project:
         if reqs:
             raise PackagingError(

@@ -5,7 +5,9 @@ in as ``context_hash``; the provider tags the image with it. Create/update
 first asks the registry for ``repository/image_name:<context_hash>``: when it
 exists its digest is adopted and nothing is built; otherwise the image is
 built with Docker, pushed, and pinned by digest (``image_uri`` is
-``repository/image_name@sha256:...``).
+``repository/image_name@sha256:...``). The image pushed before (named by
+``check()`` from the old inputs, pulled when the engine lacks it) seeds the
+build cache, so a code change uploads only the code layer.
 
 Delete leaves pushed images in the registry: jobs may still reference them by
 digest, and a registry's own cleanup policies are the right tool to expire them.
@@ -34,6 +36,20 @@ from pulumi_vertex_training.spec.artifacts import check_image
 IDENTITY_KEYS = ("context_hash", "repository", "image_name")
 """A change to any of these is another image: replace."""
 OUTPUT_KEYS = ("image_uri", "digest", "tag")
+CACHE_FROM_KEY = "cache_from"
+"""Input set by check(): the image pushed before, whose layers seed the next build."""
+
+
+def previous_image(olds: dict[str, Any]) -> str | None:
+    """``repository/image_name:context_hash`` of the old inputs, or None on a create.
+
+    >>> previous_image({"repository": "r.io/p", "image_name": "t", "context_hash": "ab"})
+    'r.io/p/t:ab'
+    """
+    parts = [olds.get(k) for k in ("repository", "image_name", "context_hash")]
+    if not all(isinstance(p, str) and p for p in parts):
+        return None
+    return f"{parts[0]}/{parts[1]}:{parts[2]}"
 
 
 class ImageProvider(ResourceProvider):
@@ -43,9 +59,18 @@ class ImageProvider(ResourceProvider):
     registry are reached per call through ``image_api``.
     """
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        """Reject missing or malformed inputs; unknown values (preview) are skipped."""
-        return CheckResult(news, check_failures(check_image(to_spec(news))))
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        """Reject missing or malformed inputs; unknown values (preview) are skipped.
+
+        When the resource existed, the image it pushed (``repository/image_name:<old
+        context_hash>``, from ``olds``) becomes the ``cache_from`` input: a rebuild reuses
+        its layers, so a code change pushes only the code layer on any machine.
+        """
+        inputs = {k: v for k, v in news.items() if k != CACHE_FROM_KEY}
+        previous = previous_image(olds)
+        if previous is not None:
+            inputs[CACHE_FROM_KEY] = previous
+        return CheckResult(inputs, check_failures(check_image(to_spec(news))))
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """Replace when the content hash, repository or image name changes; nothing else matters.
@@ -106,6 +131,11 @@ class ImageProvider(ResourceProvider):
             prepared = prepare_image(package, str(props["base_image"]))
             ensure_same_source(package.source_dir, prepared.context_hash, context_hash)
             digest = image_api.build_and_push(
-                prepared.context, prepared.dockerfile, image, context_hash, prepared.base_image
+                prepared.context,
+                prepared.dockerfile,
+                image,
+                context_hash,
+                prepared.base_image,
+                cache_from=props.get(CACHE_FROM_KEY),
             )
         return {**props, "image_uri": f"{image}@{digest}", "digest": digest, "tag": context_hash}

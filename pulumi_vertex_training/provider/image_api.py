@@ -97,10 +97,46 @@ def find_digest(image_ref: str) -> str | None:
     return registry.find_remote_digest(image_ref)
 
 
-def build_and_push(context: Any, dockerfile: str, image: str, tag: str, base_image: str) -> str:
-    """Build ``image:tag`` from a prepared context, push it, return the pushed digest."""
+def build_cache_sources(cache_from: str | None, target: str) -> list[str]:
+    """The images to seed the build cache with: ``cache_from`` (the image pushed before),
+    pulled first when the engine lacks it. A pull that fails only costs the cache: the
+    build goes on without it, and says so."""
+    if not cache_from or cache_from == target:
+        return []
+    short = cache_from.rsplit(":", 1)[0] + ":" + cache_from.rsplit(":", 1)[-1][:12]
+    try:
+        if registry.pull_if_missing(cache_from):
+            progress.info(f"pulled {short} to reuse its layers")
+    except registry.ImageError as exc:
+        progress.info(f"building without the layers of {short}: {exc}")
+        return []
+    return [cache_from]
+
+
+def build_and_push(
+    context: Any,
+    dockerfile: str,
+    image: str,
+    tag: str,
+    base_image: str,
+    cache_from: str | None = None,
+) -> str:
+    """Build ``image:tag`` from a prepared context, push it, return the pushed digest.
+
+    ``cache_from`` (the image pushed before, ``image:<old hash>``) seeds Docker's
+    cache, so unchanged steps reuse the registry's layers and only the changed
+    ones are pushed (see :func:`registry.build_image`).
+    """
     log = ThrottledProgress(image)
+    sources = build_cache_sources(cache_from, f"{image}:{tag}")
     progress.info(f"building {image}:{tag[:12]}")
-    registry.build_image(context, dockerfile, f"{image}:{tag}", base_image=base_image, progress=log)
+    registry.build_image(
+        context,
+        dockerfile,
+        f"{image}:{tag}",
+        base_image=base_image,
+        cache_from=sources,
+        progress=log,
+    )
     progress.info(f"pushing {image}:{tag[:12]}")
     return registry.push_image(image, tag, progress=log).digest

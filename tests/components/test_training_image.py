@@ -111,6 +111,27 @@ def test_component_refuses_credentials_unless_named_when_in_copied_dir(
         TrainingImage("t", **kwargs)
 
 
+def test_component_refuses_a_key_by_content_unless_named_when_its_name_is_innocent(
+    make_package: Callable[..., Path],
+) -> None:
+    key = "-----BEGIN OPENSSH PRIVATE KEY-----\n" + "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ" * 2
+    source = make_package(trainer__deploy_key=key)
+    kwargs: dict[str, Any] = {
+        "source_dir": str(source),
+        "python_module": "trainer.task",
+        "base_image": BASE_IMAGE,
+        "repository": "127.0.0.1:5000/x",
+    }
+    with pytest.raises(
+        CredentialFileError, match=r"trainer/deploy_key \(a PEM private key\)"
+    ) as err:
+        TrainingImage("t", **kwargs)
+    assert "include_files=" in str(err.value)
+
+    program = image_program(source, "127.0.0.1:5000/x", include_files=["trainer/deploy_key"])
+    assert len(ProgramRunner(program).preview().outputs["context_hash"]) == 64
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [

@@ -5,6 +5,7 @@ Builds are counted with ``registry.builds_started()``, never timed.
 
 from __future__ import annotations
 
+import tempfile
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -13,8 +14,13 @@ from typing import Any
 import pytest
 
 from pulumi_vertex_training.packaging import registry
-from pulumi_vertex_training.packaging.context import SourceChangedError
+from pulumi_vertex_training.packaging.context import (
+    DOCKERFILE_NAME,
+    SourceChangedError,
+    write_context_tar,
+)
 from pulumi_vertex_training.packaging.package import prepare_image, resolve_package
+from pulumi_vertex_training.provider import image_api
 from pulumi_vertex_training.provider.image import ImageProvider
 
 pytestmark = pytest.mark.docker
@@ -102,6 +108,109 @@ def test_code_change_pushes_only_the_code_layer_when_dependencies_unchanged(
     # ... and the push uploaded exactly one layer, the code.
     assert log.count(": Pushed") == 1, log
     assert log.count(": Layer already exists") == len(new) - 1, log
+
+
+def no_cache_build(docker_client: Any, props: dict[str, Any], tag: str) -> None:
+    """``docker build --no-cache`` of what ``props`` describe: a chain of new layers, newer
+    than the pushed ones (what a CI runner without cache, or a pruned engine, makes)."""
+    package = resolve_package(props["source_dir"], python_module=props["python_module"])
+    prepared = prepare_image(package, props["base_image"])
+    with tempfile.TemporaryFile() as tar:
+        write_context_tar(prepared.context, prepared.dockerfile, tar)
+        tar.seek(0)
+        for chunk in docker_client.api.build(
+            fileobj=tar,
+            custom_context=True,
+            dockerfile=DOCKERFILE_NAME,
+            tag=tag,
+            network_mode="host",
+            nocache=True,
+            rm=True,
+            decode=True,
+        ):
+            assert "error" not in chunk, chunk
+
+
+def pushed_after_code_change(
+    provider: ImageProvider, source: Path, first_props: dict[str, Any], capfd: Any
+) -> str:
+    # Unique per run: identical bytes pushed by an earlier run would be mounted, not pushed.
+    (source / "trainer/task.py").write_text(f"print('one line changed {uuid.uuid4().hex}')\n")
+    capfd.readouterr()
+    news = image_props(source, first_props["repository"])
+    check = provider.check(first_props, news)  # as the engine does on an update: olds first
+    assert check.failures == []
+    result = provider.create(check.inputs)
+    assert result.outs is not None
+    return "".join(capfd.readouterr())
+
+
+def test_code_change_pushes_only_the_code_layer_when_a_no_cache_build_came_between(
+    make_package: Callable[..., Path],
+    repository: str,
+    docker_client: Any,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    provider = ImageProvider()
+    source = make_package()
+    props = image_props(source, repository)
+    first = created(provider, props)
+    no_cache_build(docker_client, props, f"{repository}/trainer:no-cache")
+    try:
+        log = pushed_after_code_change(provider, source, props, capfd)
+    finally:
+        docker_client.images.remove(f"{repository}/trainer:no-cache")
+    # The pushed image seeds the cache: its mkdir, requirements and pip layers are reused.
+    assert log.count(": Pushed") == 1, log
+    assert (
+        log.count(": Layer already exists")
+        == len(registry.get_manifest(first["image_uri"])["layers"]) - 1
+    ), log
+
+
+def test_code_change_pushes_only_the_code_layer_when_the_engine_never_had_the_image(
+    make_package: Callable[..., Path],
+    repository: str,
+    docker_client: Any,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    # A fresh CI runner: the pushed image is pulled to seed the build cache.
+    provider = ImageProvider()
+    source = make_package()
+    props = image_props(source, repository)
+    first = created(provider, props)
+    no_cache_build(docker_client, props, f"{repository}/trainer:no-cache")
+    docker_client.images.remove(f"{repository}/trainer:{first['tag']}")
+    try:
+        log = pushed_after_code_change(provider, source, props, capfd)
+    finally:
+        docker_client.images.remove(f"{repository}/trainer:no-cache")
+    assert f"pulled {repository}/trainer:{first['tag'][:12]}" in log, log
+    assert log.count(": Pushed") == 1, log
+
+
+def test_build_goes_on_without_cache_saying_why_when_the_old_image_cannot_be_pulled(
+    repository: str, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+) -> None:
+    gone = f"{repository}/trainer:{'c' * 64}"  # never pushed, or expired by a cleanup policy
+    assert image_api.build_cache_sources(gone, f"{repository}/trainer:{'d' * 64}") == []
+    said = "".join(capfd.readouterr()) + caplog.text
+    assert "building without the layers of" in said and "could not pull" in said
+
+
+def test_check_names_the_image_pushed_before_as_cache_when_the_resource_existed() -> None:
+    olds = {
+        "repository": "127.0.0.1:5000/p",
+        "image_name": "trainer",
+        "context_hash": "a" * 64,
+        "source_dir": "/src",
+        "python_module": "trainer.task",
+        "base_image": BASE_IMAGE,
+    }
+    news = {**olds, "context_hash": "b" * 64}
+    provider = ImageProvider()
+    assert provider.check(olds, news).inputs["cache_from"] == f"127.0.0.1:5000/p/trainer:{'a' * 64}"
+    assert "cache_from" not in provider.check({}, news).inputs
 
 
 def test_diff_replaces_only_when_hash_repository_or_name_changes(tmp_path: Path) -> None:
