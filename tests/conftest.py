@@ -121,6 +121,20 @@ def _remove_leftovers_of(instances: set[str]) -> None:
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _own_hash_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Build-context hashes are cached in the session's tmp dir, not the user's cache."""
+    from pulumi_vertex_training.packaging.hash_cache import CACHE_DIR_ENV
+
+    previous = os.environ.get(CACHE_DIR_ENV)
+    os.environ[CACHE_DIR_ENV] = str(tmp_path_factory.mktemp("hash-cache"))
+    yield
+    if previous is None:
+        os.environ.pop(CACHE_DIR_ENV, None)
+    else:
+        os.environ[CACHE_DIR_ENV] = previous
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _no_emulator_leftovers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Remove the containers and networks this session's emulators left behind."""
     yield
