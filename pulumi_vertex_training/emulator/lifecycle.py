@@ -83,7 +83,10 @@ def serve(args: argparse.Namespace) -> int:
         "grpc_address": server.grpc_address,
         "rest_address": server.rest_address,
     }
-    (data_dir / PID_FILE).write_text(json.dumps(info))
+    # Readers poll for this file: it appears whole (rename) or not at all.
+    partial = data_dir / f"{PID_FILE}.{os.getpid()}.tmp"
+    partial.write_text(json.dumps(info))
+    os.replace(partial, data_dir / PID_FILE)
     rest = f" and http://{server.rest_address} (REST)" if server.rest_address else ""
     print(f"vertex-local: serving on {server.grpc_address} (gRPC){rest}; data in {data_dir}")
     print(f"export VERTEX_AI_EMULATOR_HOST={server.grpc_address}", flush=True)
