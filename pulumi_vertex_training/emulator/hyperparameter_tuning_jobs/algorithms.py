@@ -62,9 +62,14 @@ class ParameterValue:
     kind: str  # "double_value_spec", "integer_value_spec", "discrete_value_spec", ...
 
 
+def raw_study_spec(study_spec: Any) -> Any:
+    """The raw protobuf of a StudySpec given as proto-plus or raw."""
+    return StudySpec.pb(study_spec) if isinstance(study_spec, StudySpec) else study_spec
+
+
 def study_seed(study_spec: Any) -> int:
     """The random-search seed of a study: 63 bits of SHA-256 of its deterministic bytes."""
-    data = StudySpec.pb(StudySpec.wrap(study_spec)).SerializeToString(deterministic=True)
+    data = raw_study_spec(study_spec).SerializeToString(deterministic=True)
     return int.from_bytes(hashlib.sha256(data).digest()[:8], "big") >> 1
 
 
@@ -89,7 +94,7 @@ def trial_args(values: Sequence[ParameterValue]) -> list[str]:
 
 def suggest(study_spec: Any, index: int, seed: int) -> list[ParameterValue] | None:
     """The parameters of the trial with 0-based ``index``; None when the grid is exhausted."""
-    pb = StudySpec.pb(StudySpec.wrap(study_spec))
+    pb = raw_study_spec(study_spec)
     if pb.algorithm == _ALGORITHM.GRID_SEARCH:
         params = list(pb.parameters)
         if index >= _product_count(params):
@@ -101,7 +106,7 @@ def suggest(study_spec: Any, index: int, seed: int) -> list[ParameterValue] | No
 
 def grid_size(study_spec: Any) -> int:
     """How many points a GRID_SEARCH study has."""
-    return _product_count(list(StudySpec.pb(StudySpec.wrap(study_spec)).parameters))
+    return _product_count(list(raw_study_spec(study_spec).parameters))
 
 
 # ---- the grid -------------------------------------------------------------------------

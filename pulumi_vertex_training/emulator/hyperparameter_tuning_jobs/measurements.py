@@ -32,6 +32,8 @@ from typing import Any
 
 from google.cloud.aiplatform_v1 import Measurement, StudySpec
 
+from pulumi_vertex_training.emulator.hyperparameter_tuning_jobs.algorithms import raw_study_spec
+
 METRICS_FILE = "output.metrics"
 DEFAULT_TAG = "training/hptuning/metric"
 RESERVED_KEYS = frozenset({"timestamp", "trial", "global_step", "checkpoint_path"})
@@ -105,7 +107,7 @@ def final_measurement(measurements: Sequence[Any], study_spec: Any) -> Any | Non
     LAST_MEASUREMENT"): the last one reporting it; BEST_MEASUREMENT: the best by its
     goal (MINIMIZE lowest, otherwise highest; the first of equals).
     """
-    spec = StudySpec.pb(StudySpec.wrap(study_spec))
+    spec = raw_study_spec(study_spec)
     metric = spec.metrics[0]
     scored = [(objective(m, metric.metric_id), m) for m in measurements]
     candidates: list[tuple[float, Any]] = [(v, m) for v, m in scored if v is not None]
