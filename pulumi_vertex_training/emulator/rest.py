@@ -311,6 +311,8 @@ class RestGateway:
         port: port to bind; 0 lets the OS choose (read :attr:`port` after :meth:`start`).
         persistent_resource_servicer: when given, also serves
             :data:`PERSISTENT_RESOURCE_BINDINGS` with methods named as the RPCs in snake_case.
+        extra_services: ``(key, servicer, bindings)`` triples: bindings a room defines
+            (``hyperparameter_tuning_jobs/routes.py``) whose ``service`` is ``key``.
     """
 
     def __init__(
@@ -321,6 +323,7 @@ class RestGateway:
         port: int,
         *,
         persistent_resource_servicer: Any = None,
+        extra_services: Sequence[tuple[str, Any, Sequence[Binding]]] = (),
     ) -> None:
         self.host = host
         self._requested_port = port
@@ -329,6 +332,9 @@ class RestGateway:
         if persistent_resource_servicer is not None:
             servicers["persistent_resources"] = persistent_resource_servicer
             bindings.extend(PERSISTENT_RESOURCE_BINDINGS)
+        for key, servicer, extra in extra_services:  # a room's own table (hyperparameter tuning)
+            servicers[key] = servicer
+            bindings.extend(extra)
         self.routes: list[Route] = [
             Route(b, template_regex(b.template), _method(servicers[b.service], b)) for b in bindings
         ]

@@ -30,6 +30,9 @@ from pulumi_vertex_training.emulator.custom_jobs.backend import BuildJobRun, Job
 from pulumi_vertex_training.emulator.custom_jobs.service import JobServicer
 from pulumi_vertex_training.emulator.exceptions import EmulatorError
 from pulumi_vertex_training.emulator.execution.types import Runner
+from pulumi_vertex_training.emulator.hyperparameter_tuning_jobs import routes as tuning_routes
+from pulumi_vertex_training.emulator.hyperparameter_tuning_jobs.backend import TuningBackend
+from pulumi_vertex_training.emulator.hyperparameter_tuning_jobs.service import TuningServicer
 from pulumi_vertex_training.emulator.operations import OperationsServicer
 from pulumi_vertex_training.emulator.persistent_resources.backend import (
     DEFAULT_DELAY,
@@ -137,6 +140,8 @@ class EmulatorServer:
         self._persistent_resource_servicer: Any = None
         self.persistent_resources: PersistentResourceBackend | None = None
         self.backend: JobBackend | None = None
+        self.tuning: TuningBackend | None = None
+        self._tuning_servicer: Any = None
         self.store: Store | None = None
         self.port: int | None = None
         self.rest_port: int | None = None
@@ -175,18 +180,22 @@ class EmulatorServer:
         self.persistent_resources = PersistentResourceBackend(
             self.store, self._persistent_resource_delay
         )
+        self.tuning = TuningBackend(self.store, self.data_dir, self._poll_interval)
         self.backend = JobBackend(
             self.store,
             runner,
             self.data_dir,
             ident,
-            build_job_run=self._build_job_run,
+            build_job_run=self.tuning.trial_job_runs(self._build_job_run),
             poll_interval=self._poll_interval,
             scheduler=self.persistent_resources,
         )
         self.persistent_resources.attach_jobs(self.backend.cancel_custom_job)
+        self.tuning.attach_jobs(self.backend)
         self.backend.start()
         self.persistent_resources.start()
+        self.tuning.start()
+        self._tuning_servicer = _Hooked(TuningServicer(self.tuning), self._fault_hook, self.calls)
         self._persistent_resource_servicer = _Hooked(
             PersistentResourceServicer(self.persistent_resources), self._fault_hook, self.calls
         )
@@ -214,6 +223,9 @@ class EmulatorServer:
         if self._grpc is not None:
             self._grpc.stop(grace=1).wait()
             self._grpc = None
+        if self.tuning is not None:
+            self.tuning.stop()
+            self.tuning = None
         if self.backend is not None:
             self.backend.stop()
             self.backend = None
@@ -240,6 +252,7 @@ class EmulatorServer:
         registry = _Hooked(ArtifactRegistryServicer(self.store), self._fault_hook, self.calls)
         services = (
             (rpcs.JOB_SERVICE, rpcs.JOB_RPCS, jobs),
+            (rpcs.JOB_SERVICE, tuning_routes.RPCS, self._tuning_servicer),
             (rpcs.OPERATIONS_SERVICE, rpcs.OPERATIONS_RPCS, operations),
             (
                 rpcs.PERSISTENT_RESOURCE_SERVICE,
@@ -279,6 +292,9 @@ class EmulatorServer:
             self.host,
             self._rest_port or 0,
             persistent_resource_servicer=self._persistent_resource_servicer,
+            extra_services=(
+                (tuning_routes.SERVICE, self._tuning_servicer, tuning_routes.BINDINGS),
+            ),
         )
         gateway.start()
         self._rest, self.rest_port = gateway, gateway.port

@@ -195,3 +195,12 @@ def _check_duration(d: duration_pb2.Duration, f: str, errors: list[str]) -> None
         errors.append(f"{f}: {d.seconds}s must not be negative")
     elif d.seconds > MAX_DURATION_SECONDS:
         errors.append(f"{f}: {d.seconds}s exceeds the Duration maximum {MAX_DURATION_SECONDS}s")
+
+
+def check_job_spec(spec: Any, f: str, errors: list[str]) -> None:
+    """Append every rule a CustomJobSpec (raw protobuf) breaks, paths under ``f``.
+
+    CreateCustomJob's own rules, for a spec inside another request (a
+    HyperparameterTuningJob's ``trial_job_spec``).
+    """
+    _check_job_spec(spec, f, errors)

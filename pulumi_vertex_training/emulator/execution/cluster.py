@@ -53,6 +53,12 @@ Emulator decisions (Vertex's exact behaviour is unverified for these):
   may have no package index (this engine gives them none), so sdists build
   with the executor image's setuptools; requirements must already be in the
   image or among the package_uris.
+* HyperparameterTuningJob trials (``trial``): ``CLOUD_ML_TRIAL_ID`` and
+  ``task.trial`` hold the trial id (cloudml-hypertune reads the former; Vertex's
+  distributed-training page documents the latter); the trial's host metrics folder
+  is mounted at ``/tmp/hypertune`` in ``workerpool0-0`` (where cloudml-hypertune
+  writes ``output.metrics``). The trial's ``base_output_directory`` is already
+  ``<parent base>/<trial id>`` in the job, so the ``AIP_*`` dirs follow.
 * ``STORAGE_EMULATOR_HOST``: when the emulator has one (its own environment),
   every replica gets it too, with a loopback host rewritten to
   ``host.docker.internal``, which the runner points at the job network's
@@ -66,6 +72,7 @@ import os
 import re
 import shlex
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from google.cloud import aiplatform_v1
@@ -83,6 +90,21 @@ from pulumi_vertex_training.emulator.execution.types import JobRun, Mount, Repli
 CLUSTER_PORT = 2222
 MASTER_PORT = 3333
 GCS_MOUNT_ROOT = "/gcs"
+HYPERTUNE_DIR = "/tmp/hypertune"
+"""Where cloudml-hypertune writes ``output.metrics`` (its default path)."""
+
+
+@dataclass(frozen=True)
+class TrialContext:
+    """A HyperparameterTuningJob trial's share of the env (``hyperparameter_tuning_jobs/``).
+
+    ``trial_id`` goes to ``CLOUD_ML_TRIAL_ID`` and ``task.trial`` of ``CLUSTER_SPEC`` /
+    ``TF_CONFIG``; ``metrics_dir`` (a host folder) is mounted at :data:`HYPERTUNE_DIR`
+    in the primary replica (``workerpool0-0``) only, where the trial's metrics are read.
+    """
+
+    trial_id: str
+    metrics_dir: Path
 
 
 # Pool position -> TensorFlow task type (see the module docstring).
@@ -239,6 +261,7 @@ def build_job_run(
     *,
     image_map: Sequence[tuple[str, str]] | None = None,
     storage_emulator_host: str | None = None,
+    trial: TrialContext | None = None,
 ) -> JobRun:
     """Turn a validated CustomJob into the replicas to run (see the module docstring).
 
@@ -251,6 +274,7 @@ def build_job_run(
             :data:`executor.DEFAULT_IMAGE_MAP` for ``python_package_spec.executor_image_uri``.
         storage_emulator_host: the local Cloud Storage's URL; default the
             ``STORAGE_EMULATOR_HOST`` environment variable; passed on to replicas.
+        trial: set for the CustomJob backing a HyperparameterTuningJob trial.
 
     Raises:
         InvalidArgument: the job names no runnable pool or a malformed gs:// URI.
@@ -287,6 +311,9 @@ def build_job_run(
     )
     world_size = sum(p.replica_count for i, p in active if i in (0, 1))
     common: list[tuple[str, str]] = [("CLOUD_ML_JOB_ID", job_id), *_output_dirs(job_spec)]
+    trial_id = trial.trial_id if trial is not None else ""
+    if trial is not None:
+        common.append(("CLOUD_ML_TRIAL_ID", trial_id))
     if job_spec.tensorboard:
         common.append(("AIP_TENSORBOARD_RESOURCE_NAME", job_spec.tensorboard))
     common += [
@@ -309,7 +336,7 @@ def build_job_run(
     for i, pool in active:
         image, command, args, env, _ = tasks[i]
         for r in range(pool.replica_count):
-            task = {"type": f"workerpool{i}", "index": r, "trial": ""}
+            task = {"type": f"workerpool{i}", "index": r, "trial": trial_id}
             cluster_spec = {
                 "cluster": cluster,
                 "environment": "cloud",
@@ -319,7 +346,7 @@ def build_job_run(
             tf_config = {
                 "cluster": tf_cluster,
                 "environment": "cloud",
-                "task": {"type": TF_TASK_TYPES[i], "index": r, "trial": ""},
+                "task": {"type": TF_TASK_TYPES[i], "index": r, "trial": trial_id},
                 "job": job_json,
             }
             vertex_env = [
@@ -341,7 +368,7 @@ def build_job_run(
                     command=command,
                     args=args,
                     env=_merge_env(vertex_env, user_env),
-                    mounts=mounts,
+                    mounts=mounts + _trial_mount(trial, i, r),
                 )
             )
     return JobRun(
@@ -350,6 +377,17 @@ def build_job_run(
         replicas=tuple(replicas),
         labels=((LABEL_INSTANCE_ID, instance_id),),
     )
+
+
+def _trial_mount(trial: TrialContext | None, pool: int, replica: int) -> tuple[Mount, ...]:
+    if trial is None or (pool, replica) != (0, 0):
+        return ()
+    trial.metrics_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        os.chmod(trial.metrics_dir, 0o777)  # the container's user may not be root
+    except PermissionError:
+        pass
+    return (Mount(host_path=str(trial.metrics_dir.resolve()), container_path=HYPERTUNE_DIR),)
 
 
 _Task = tuple[str, tuple[str, ...], tuple[str, ...], list[tuple[str, str]], tuple[str, ...]]

@@ -14,7 +14,25 @@ from google.cloud import aiplatform_v1
 
 import pulumi_vertex_training.spec as spec
 
-MESSAGE_OF = {"AutoscalingSpecArgs": "ResourcePool.AutoscalingSpec"}
+_P = "StudySpec.ParameterSpec"
+MESSAGE_OF = {
+    "AutoscalingSpecArgs": "ResourcePool.AutoscalingSpec",
+    "MetricSpecArgs": "StudySpec.MetricSpec",
+    "SafetyMetricConfigArgs": "StudySpec.MetricSpec.SafetyMetricConfig",
+    "ParameterSpecArgs": _P,
+    "DoubleValueSpecArgs": f"{_P}.DoubleValueSpec",
+    "IntegerValueSpecArgs": f"{_P}.IntegerValueSpec",
+    "CategoricalValueSpecArgs": f"{_P}.CategoricalValueSpec",
+    "DiscreteValueSpecArgs": f"{_P}.DiscreteValueSpec",
+    "ConditionalParameterSpecArgs": f"{_P}.ConditionalParameterSpec",
+    "DiscreteValueConditionArgs": f"{_P}.ConditionalParameterSpec.DiscreteValueCondition",
+    "IntValueConditionArgs": f"{_P}.ConditionalParameterSpec.IntValueCondition",
+    "CategoricalValueConditionArgs": f"{_P}.ConditionalParameterSpec.CategoricalValueCondition",
+    "DecayCurveAutomatedStoppingSpecArgs": "StudySpec.DecayCurveAutomatedStoppingSpec",
+    "MedianAutomatedStoppingSpecArgs": "StudySpec.MedianAutomatedStoppingSpec",
+    "ConvexAutomatedStoppingSpecArgs": "StudySpec.ConvexAutomatedStoppingSpec",
+    "StudyStoppingConfigArgs": "StudySpec.StudyStoppingConfig",
+}
 ARGS = [name for name in spec.__all__ if name.endswith("Args")]
 # Training needs a machine although the API leaves these optional (a pool may be empty
 # in the API's list; in the typed API an empty pool is written {} or None).

@@ -1,0 +1,1 @@
+"""JobService's HyperparameterTuningJob RPCs, and the studies they run (see COVERAGE.md)."""
