@@ -156,6 +156,16 @@ def _check_job_spec(spec: dict[str, Any], path: str, failures: list[SpecFailure]
     _check_scheduling(spec.get("scheduling"), names.join(path, "scheduling"), failures)
     account = spec.get("service_account")
     check_email(account, names.join(path, "service_account"), failures)
+    if known(spec.get("tensorboard")) and spec["tensorboard"] and account in (None, ""):
+        # "service_account: Required when running with TensorBoard" (Use Vertex AI
+        # TensorBoard with custom training; the SDK's tensorboard argument says the same).
+        failures.append(
+            missing(
+                names.join(path, "service_account"),
+                "required with tensorboard: uploading to Vertex AI TensorBoard needs a "
+                "service account with access to it",
+            )
+        )
     network = spec.get("network")
     check_network(network, names.join(path, "network"), failures)
     psc = spec.get("psc_interface_config")

@@ -263,6 +263,12 @@ CASES: list[MachineCase] = [
                 f"{P0}.disk_spec.boot_disk_size_gb",
                 "must be between 100 and 64000 GB (got 64001)",
                 disk={"boot_disk_size_gb": 64001}),
+    # TensorBoard.
+    MachineCase("tensorboard without a service account", _m("n1-standard-4"),
+                "job_spec.service_account",
+                "required with tensorboard: uploading to Vertex AI TensorBoard needs a service "
+                "account with access to it",
+                job_spec={"tensorboard": "projects/p/locations/us-central1/tensorboards/1"}),
 ]
 # fmt: on
 
