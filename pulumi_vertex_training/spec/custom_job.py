@@ -38,6 +38,7 @@ from .resource_names import (
     check_email,
     check_gcs_uri,
     check_kms_key,
+    check_label_warnings,
     check_labels,
     check_network,
     check_pattern,
@@ -85,6 +86,7 @@ def normalize_custom_job(raw: Mapping[str, Any], *, location: str | None = None)
         return NormalizedJob({}, failures)
     _check_job(coerced, location, failures)
     check_job_machines(coerced.get("job_spec"), "job_spec", failures, warnings)
+    check_label_warnings(coerced.get("labels"), "labels", warnings)
     _apply_defaults(coerced)
     return NormalizedJob(prune(coerced, "CustomJob"), without_redundant(failures), warnings)
 

@@ -52,6 +52,7 @@ from .failures import UNKNOWN, Normalized, SpecFailure, is_unknown, missing, wit
 from .resource_names import (
     RESOURCE_ID,
     check_email,
+    check_label_warnings,
     check_labels,
     check_network,
 )
@@ -123,6 +124,7 @@ def normalize_persistent_resource(
         return NormalizedResource({}, failures)
     _check_resource(value, location, failures)
     check_resource_machines(value, failures, warnings)
+    check_label_warnings(value.get("labels"), "labels", warnings)
     _apply_defaults(value)
     _check_ray(value, failures)
     return NormalizedResource(
