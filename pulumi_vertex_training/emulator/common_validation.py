@@ -1,12 +1,13 @@
 """Validation rules every service shares, as Vertex AI applies them.
 
 Resource and operation names, labels, display names, machine specs (machine
-type, accelerators, boot disk type), VPC network and CMEK key forms: a CustomJob's
+type form, accelerator type and count given together), VPC network and CMEK key forms: a CustomJob's
 worker pools and a PersistentResource's resource pools are checked by the same
 rules, so both rooms (``custom_jobs/validation.py``,
 ``persistent_resources/validation.py``) call these. Each check names the field
 path, the value and what is allowed; the ``check_*(..., errors)`` ones append to
-``errors`` so a request's violations are reported at once.
+``errors`` so a request's violations are reported at once. What the machine catalog
+allows (types, accelerators and counts, TPUs, boot disks) is in ``machines.py``.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ KMS_KEY_RE = re.compile(r"^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoK
 MAX_DISPLAY_NAME = 128
 MAX_LABELS = 64
 MAX_LABEL_LENGTH = 63  # keys and values: "at most 63 characters" (Google Cloud label rules)
-BOOT_DISK_TYPES = ("pd-ssd", "pd-standard", "hyperdisk-balanced")
 _ACCELERATORS: dict[str, int] = {k: int(v) for k, v in AcceleratorType.__members__.items()}
 _ACCELERATOR_VALUES = set(_ACCELERATORS.values())
 

@@ -5,7 +5,9 @@ the job) and names the field blamed and check()'s exact message. ``warns`` cases
 accepted on both sides (check() warns); the others are refused on both sides, and the
 emulator's INVALID_ARGUMENT must name the same field.
 tests/unit/spec/test_machine_rules.py runs the table against check(),
-tests/unit/emulator/test_machine_validation.py against the emulator's own validation,
+tests/unit/emulator/test_machine_validation.py against the emulator's own validation
+(protobuf requests parsed from the same dicts: give accelerator_count wherever
+accelerator_type is given, as check() does by default),
 tests/emulator/custom_jobs/test_validation.py over gRPC with Google's client.
 """
 
@@ -108,7 +110,7 @@ CASES: list[MachineCase] = [
                 "n1-standard-96 takes 4 NVIDIA_TESLA_T4, not 1; 1 fits n1-standard-4, "
                 "n1-standard-8 or n1-standard-16 (1 NVIDIA_TESLA_T4 serves at most 48 vCPUs "
                 "and 312 GB)"),
-    MachineCase("one V100 on n1-standard-32", _m("n1-standard-32", "NVIDIA_TESLA_V100"),
+    MachineCase("one V100 on n1-standard-32", _m("n1-standard-32", "NVIDIA_TESLA_V100", 1),
                 f"{MS}.accelerator_count",
                 "n1-standard-32 takes 4 or 8 NVIDIA_TESLA_V100, not 1; 1 fits n1-standard-4 or "
                 "n1-standard-8 (1 NVIDIA_TESLA_V100 serves at most 12 vCPUs and 78 GB)"),
@@ -245,7 +247,7 @@ CASES: list[MachineCase] = [
     MachineCase("FLEX_START over 7 days", _m("g2-standard-4", "NVIDIA_L4", 1),
                 "job_spec.scheduling.timeout",
                 "must be at most 7 days (604800s) with strategy FLEX_START (got '691200s')",
-                job_spec={"scheduling": {"strategy": "FLEX_START", "timeout": "8d"}}),
+                job_spec={"scheduling": {"strategy": "FLEX_START", "timeout": "691200s"}}),
     # Boot disks.
     MachineCase("Persistent Disk on N4", _m("n4-standard-8"), f"{P0}.disk_spec.boot_disk_type",
                 "n4-standard-8 with pd-ssd: Compute Engine offers only Hyperdisk for this "
