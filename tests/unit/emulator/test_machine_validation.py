@@ -1,4 +1,4 @@
-"""The emulator's own machine and TensorBoard rules, on raw protobuf requests.
+"""The emulator's own machine, TensorBoard and label rules, on raw protobuf requests.
 
 The same table (tests/unit/spec/machine_cases.py) runs against check() in
 tests/unit/spec/test_machine_rules.py; this side never touches spec/: refusals must be
@@ -121,3 +121,34 @@ def test_the_emulator_reads_the_catalog_file(
         )
     finally:
         machines.catalog.cache_clear()
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        {"a" * 63: "b" * 63},
+        {"team": "中" * 42},
+        {"équipe": "données", "ʰkey": "ʰ"},
+        {"k": "ⅻ-²-٣"},
+        {"1team": "ml"},  # check() warns; Vertex's message allows a leading number
+    ],
+)
+def test_labels_within_vertex_rules_are_accepted(labels: dict[str, str]) -> None:
+    job = job_for(MachineCase("t", {"machine_type": "n1-standard-4"}, "", "")) | {"labels": labels}
+    assert _refused(job) is None
+
+
+@pytest.mark.parametrize(
+    ("labels", "message"),
+    [
+        ({"team": "中" * 43}, "custom_job.labels['team']: the value is 129 bytes in UTF-8"),
+        ({"中" * 43: "v"}, "the key is 129 bytes in UTF-8; it must be less than 128"),
+        ({"aǅ": "v"}, "custom_job.labels['aǅ']: the key may contain"),
+        ({"k": "ǅ"}, "custom_job.labels['k']: the value 'ǅ' may contain"),
+        ({"_k": "v"}, "custom_job.labels['_k']: a label key must start with a lowercase letter"),
+    ],
+)
+def test_labels_breaking_vertex_rules_are_refused(labels: dict[str, str], message: str) -> None:
+    job = job_for(MachineCase("t", {"machine_type": "n1-standard-4"}, "", "")) | {"labels": labels}
+    with pytest.raises(InvalidArgument, match=re.escape(message)):
+        validate_custom_job(_proto(job))
