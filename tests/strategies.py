@@ -7,15 +7,19 @@ the fuzzer reaches both sides of each rule rather than only "wrong type".
 
 - :func:`custom_jobs` / :func:`persistent_resources`: well-formed-ish inputs (the right
   shape and types, values near the rules' edges), for check() vs emulator agreement;
+  their machine specs come from the machine catalog too (:func:`catalog_machines`);
 - :data:`trees`: anything JSON-ish (plus UNKNOWN), for "check() never raises".
 """
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 from hypothesis import strategies as st
 
+import pulumi_vertex_training
 from pulumi_vertex_training.spec import UNKNOWN
 from pulumi_vertex_training.spec.enums import ENUMS
 from pulumi_vertex_training.spec.schema import MESSAGES, Field
@@ -72,16 +76,22 @@ _TEXT = st.text(
     alphabet=st.characters(codec="utf-8", exclude_characters=";'\"[]\\", exclude_categories=["Cs"]),
     max_size=12,
 )
+# Letters of each Unicode category the label rules name (Ll, Lu, Lt, Lm, Lo), numbers
+# (Nd, Nl, No), a 3-byte character (42 of them: 126 bytes, 43: 129).
+_LABEL_CHARS = "abcXY09-_é ǅʰⅻ²中"
 _LABEL_KEYS = st.one_of(
-    st.sampled_from(["team", "env", "a" * 63, "a" * 64, "b" * 65, "Team", "1x", "é-ü", "k_2", ""]),
-    st.text(alphabet="abcXY09-_é ", max_size=8),
-)
+    st.sampled_from(["team", "env", "a" * 63, "a" * 64, "b" * 65, "Team", "1x", "é-ü", "k_2", "",
+                     "中" * 42, "中" * 43, "_k", "ʰk", "ⅻ"]),
+    st.text(alphabet=_LABEL_CHARS, max_size=8),
+)  # fmt: skip
 _LABEL_VALUES = st.one_of(
-    st.sampled_from(["", "v1", "a" * 63, "a" * 64, "b" * 65, "Prod", "x y", "ü-2"]),
-    st.text(alphabet="abcXY09-_é ", max_size=8),
-)
+    st.sampled_from(["", "v1", "a" * 63, "a" * 64, "b" * 65, "Prod", "x y", "ü-2", "中" * 42,
+                     "中" * 43, "ǅ"]),
+    st.text(alphabet=_LABEL_CHARS, max_size=8),
+)  # fmt: skip
 labels = st.dictionaries(_LABEL_KEYS, _LABEL_VALUES, max_size=3)
-"""Label maps near the label rules' edges (length 63/64/65, case, first character)."""
+"""Label maps near the label rules' edges (length 63/64/65, bytes 126/129, case, first
+character, Unicode categories)."""
 
 
 def _scalar(name: str, spec: Field) -> st.SearchStrategy[Any]:
@@ -136,9 +146,78 @@ def message(
     )
 
 
-_MACHINE = message(
-    "MachineSpec",
-    required={"machine_type": st.sampled_from(EXAMPLES["machine_type"][:3] * 3 + ["n1"])},
+CATALOG = json.loads(
+    (Path(pulumi_vertex_training.__file__).parent / "data" / "machine_catalog.json").read_text()
+)
+"""The machine catalog both check() and the emulator read (read here as plain JSON)."""
+_FAMILIES: dict[str, Any] = CATALOG["machine_families"]
+_TABLES = [
+    (machine_type, accelerator, counts)
+    for family in _FAMILIES.values()
+    for accelerator, by_type in family.get("accelerators", {}).items()
+    for machine_type, counts in by_type.items()
+]
+_ACCELERATORS = sorted({a for _, a, _ in _TABLES} | {"NVIDIA_TESLA_K80", "TPU_V4_POD"})
+_TOPOLOGIES = [
+    (machine_type, topology)
+    for family in _FAMILIES.values()
+    for machine_type, topologies in family.get("tpu_topologies", {}).items()
+    for topology in topologies
+]
+
+
+def _listed(counts: Any) -> list[int]:
+    if isinstance(counts, list):
+        return counts
+    pods = [counts["pod_min"] * k for k in (1, 2)] + [counts["pod_min"] + 16]
+    return [*counts.get("counts", []), *pods]
+
+
+@st.composite
+def catalog_machines(draw: st.DrawFn) -> dict[str, Any]:
+    """MachineSpecs built from the machine catalog: valid triples (machine type,
+    accelerator, count), counts the type does not take, accelerators of another family,
+    CPU-only types with and without GPUs, sizes a known family lacks, unknown families,
+    TPU topologies of the type and of others; sometimes a reservation."""
+    kind = draw(st.sampled_from(["valid", "count", "wrong", "bare", "size", "tpu", "unknown"]))
+    machine: dict[str, Any]
+    if kind in ("valid", "count", "wrong"):
+        machine_type, accelerator, counts = draw(st.sampled_from(_TABLES))
+        if kind == "wrong":
+            accelerator = draw(st.sampled_from(_ACCELERATORS))
+        listed = _listed(counts) or [1]
+        count = draw(st.sampled_from(listed if kind == "valid" else [1, 2, 3, 4, 8, 16, *listed]))
+        machine = {"machine_type": machine_type, "accelerator_type": accelerator,
+                   "accelerator_count": count}  # fmt: skip
+    elif kind == "bare":
+        family = draw(st.sampled_from(sorted(_FAMILIES)))
+        machine = {"machine_type": draw(st.sampled_from(_FAMILIES[family]["types"]))}
+        if draw(st.booleans()):
+            machine["accelerator_type"] = draw(st.sampled_from(_ACCELERATORS))
+    elif kind == "size":
+        family = draw(st.sampled_from(sorted(_FAMILIES)))
+        machine = {"machine_type": f"{family}-{draw(st.sampled_from(['3', '999', '2', '1g']))}"}
+    elif kind == "tpu":
+        machine_type, topology = draw(st.sampled_from(_TOPOLOGIES))
+        topology = draw(st.sampled_from([topology, topology, "3x3", "2x2x1"]))
+        machine = {"machine_type": machine_type, "tpu_topology": topology}
+    else:
+        machine = {"machine_type": draw(st.sampled_from(["zz-fake-9", "c3-standard-8"]))}
+    if draw(st.integers(0, 4)) == 0:
+        kinds = ["ANY_RESERVATION", "NO_RESERVATION"]
+        machine["reservation_affinity"] = {
+            "reservation_affinity_type": draw(st.sampled_from(kinds))
+        }
+    return machine
+
+
+_MACHINE = st.one_of(
+    message(
+        "MachineSpec",
+        required={"machine_type": st.sampled_from(EXAMPLES["machine_type"][:3] * 3 + ["n1"])},
+    ),
+    catalog_machines(),
+    catalog_machines(),
 )
 _CONTAINER = message(
     "ContainerSpec", required={"image_uri": st.sampled_from(EXAMPLES["image_uri"][:2] * 3 + [""])}

@@ -1,17 +1,19 @@
 """Validation rules every service shares, as Vertex AI applies them.
 
 Resource and operation names, labels, display names, machine specs (machine
-type, accelerators, boot disk type), VPC network and CMEK key forms: a CustomJob's
+type form, accelerator type and count given together), VPC network and CMEK key forms: a CustomJob's
 worker pools and a PersistentResource's resource pools are checked by the same
 rules, so both rooms (``custom_jobs/validation.py``,
 ``persistent_resources/validation.py``) call these. Each check names the field
 path, the value and what is allowed; the ``check_*(..., errors)`` ones append to
-``errors`` so a request's violations are reported at once.
+``errors`` so a request's violations are reported at once. What the machine catalog
+allows (types, accelerators and counts, TPUs, boot disks) is in ``machines.py``.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 from google.cloud.aiplatform_v1 import AcceleratorType
@@ -27,8 +29,10 @@ KMS_KEY_RE = re.compile(r"^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoK
 
 MAX_DISPLAY_NAME = 128
 MAX_LABELS = 64
-MAX_LABEL_LENGTH = 63  # keys and values: "at most 63 characters" (Google Cloud label rules)
-BOOT_DISK_TYPES = ("pd-ssd", "pd-standard", "hyperdisk-balanced")
+# Keys and values "must be less than 64 characters in length, and must be less that 128
+# bytes in length when encoded in UTF-8" (Vertex AI's INVALID_ARGUMENT; COVERAGE.md, Labels).
+MAX_LABEL_LENGTH = 63
+MAX_LABEL_BYTES = 127
 _ACCELERATORS: dict[str, int] = {k: int(v) for k, v in AcceleratorType.__members__.items()}
 _ACCELERATOR_VALUES = set(_ACCELERATORS.values())
 
@@ -77,26 +81,41 @@ def check_accelerator(machine: Any, f: str, errors: list[str]) -> None:
 
 
 def _is_label_char(c: str) -> bool:
-    # Lowercase letters (international ones too), digits, '_' and '-'.
-    return c in "_-" or c.isdigit() or (c.isalpha() and not c.isupper())
+    # Lowercase or caseless letters (international ones too), numbers, '_' and '-'.
+    kind = unicodedata.category(c)
+    return c in "_-" or kind in ("Ll", "Lo", "Lm") or kind.startswith("N")
+
+
+def _too_long(text: str, what: str, where: str, errors: list[str]) -> bool:
+    size = len(text.encode("utf-8"))
+    if len(text) > MAX_LABEL_LENGTH:
+        errors.append(f"{where}: the {what} is longer than {MAX_LABEL_LENGTH} characters")
+    elif size > MAX_LABEL_BYTES:
+        errors.append(f"{where}: the {what} is {size} bytes in UTF-8; it must be less than 128")
+    else:
+        return False
+    return True
 
 
 def check_labels(labels: dict[str, str], f: str, errors: list[str]) -> None:
-    """Google Cloud label rules: at most 64, lowercase keys and values of at most 63 chars."""
+    """Vertex AI's label rules: at most 64; keys and values of lowercase letters,
+    numbers, '_' and '-', under 64 characters and 128 bytes; keys start with a letter
+    or a number."""
     if len(labels) > MAX_LABELS:
         errors.append(f"{f} has {len(labels)} labels; at most {MAX_LABELS} are allowed")
     rule = "lowercase letters, digits, '_' and '-' only"
     for key, value in sorted(labels.items()):
+        where = f"{f}[{key!r}]"
         if not key:
             errors.append(f"{f}: a label key must not be empty")
             continue
-        if len(key) > MAX_LABEL_LENGTH:
-            errors.append(f"{f}[{key!r}]: the key is longer than {MAX_LABEL_LENGTH} characters")
-        elif not (key[0].isalpha() and not key[0].isupper()):
-            errors.append(f"{f}[{key!r}]: a label key must start with a lowercase letter")
+        if _too_long(key, "key", where, errors):
+            pass
+        elif key[0] in "_-" or not _is_label_char(key[0]):
+            errors.append(f"{where}: a label key must start with a lowercase letter or a number")
         elif not all(_is_label_char(c) for c in key):
-            errors.append(f"{f}[{key!r}]: the key may contain {rule}")
-        if len(value) > MAX_LABEL_LENGTH:
-            errors.append(f"{f}[{key!r}]: the value is longer than {MAX_LABEL_LENGTH} characters")
-        elif not all(_is_label_char(c) for c in value):
-            errors.append(f"{f}[{key!r}]: the value {value!r} may contain {rule}")
+            errors.append(f"{where}: the key may contain {rule}")
+        if not _too_long(value, "value", where, errors) and not all(
+            _is_label_char(c) for c in value
+        ):
+            errors.append(f"{where}: the value {value!r} may contain {rule}")

@@ -111,6 +111,8 @@ class CustomJobProvider(RegionalProvider):
         normalized = normalize_custom_job({k: values.get(k) for k in JOB_FIELDS}, location=location)
         failures.extend(normalized.failures)
         failures.extend(job_fits_resource(normalized.value, resource_spec))
+        for warning in normalized.warnings:  # what Vertex AI may refuse: shown, not blocking
+            progress.warn(str(warning))
         for key in JOB_FIELDS:
             inputs[key] = from_spec(normalized.value.get(key))
         return CheckResult(inputs, check_failures(failures))

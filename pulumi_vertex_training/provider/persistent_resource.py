@@ -91,6 +91,8 @@ class PersistentResourceProvider(RegionalProvider):
             {k: values.get(k) for k in RESOURCE_FIELDS}, location=location
         )
         failures.extend(normalized.failures)
+        for warning in normalized.warnings:  # what Vertex AI may refuse: shown, not blocking
+            progress.warn(str(warning))
         for key in RESOURCE_FIELDS:
             inputs[key] = from_spec(normalized.value.get(key))
         inputs["spec"] = from_spec(normalized.value)

@@ -21,11 +21,11 @@ non-empty pool is an error (the SDK turns 0-replica pools into ``{}``; write ``{
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import Any
 
 from . import names
 from .args import to_plain
+from .capacity import check_job_machines
 from .coerce import coerce_message, prune
 from .durations import duration_seconds
 from .failures import Normalized, SpecFailure, is_unknown, missing, without_redundant
@@ -38,6 +38,7 @@ from .resource_names import (
     check_email,
     check_gcs_uri,
     check_kms_key,
+    check_label_warnings,
     check_labels,
     check_network,
     check_pattern,
@@ -53,20 +54,6 @@ from .validators import (
 
 MAX_DISPLAY_NAME = 128
 MAX_WORKER_POOLS = 4
-# FLEX_START (Dynamic Workload Scheduler) requirements, from "Schedule training jobs
-# based on resource availability" (vertex-ai/docs/training/schedule-jobs-dws): the job
-# requests L4, A100, H100, H200 or B200 GPUs, has a timeout of at most 7 days, and uses
-# the same machine configuration for all worker pools.
-FLEX_START_MAX_TIMEOUT = Decimal(7 * 24 * 3600)
-FLEX_START_ACCELERATORS = (
-    "NVIDIA_L4",
-    "NVIDIA_TESLA_A100",
-    "NVIDIA_A100_80GB",
-    "NVIDIA_H100_80GB",
-    "NVIDIA_H100_MEGA_80GB",
-    "NVIDIA_H200_141GB",
-    "NVIDIA_B200",
-)
 
 
 JOB_FIELDS = ("display_name", "job_spec", "labels", "encryption_spec")
@@ -93,12 +80,15 @@ def normalize_custom_job(raw: Mapping[str, Any], *, location: str | None = None)
         NormalizedJob with the canonical value and all failures (never raises on bad input).
     """
     failures: list[SpecFailure] = []
+    warnings: list[SpecFailure] = []
     coerced = coerce_message(to_plain(raw), "CustomJob", "", failures)
     if not isinstance(coerced, dict):
         return NormalizedJob({}, failures)
     _check_job(coerced, location, failures)
+    check_job_machines(coerced.get("job_spec"), "job_spec", failures, warnings)
+    check_label_warnings(coerced.get("labels"), "labels", warnings)
     _apply_defaults(coerced)
-    return NormalizedJob(prune(coerced, "CustomJob"), without_redundant(failures))
+    return NormalizedJob(prune(coerced, "CustomJob"), without_redundant(failures), warnings)
 
 
 def _check_job(job: dict[str, Any], location: str | None, failures: list[SpecFailure]) -> None:
@@ -166,8 +156,18 @@ def _check_job_spec(spec: dict[str, Any], path: str, failures: list[SpecFailure]
         for i, pool in enumerate(pools):
             _check_pool(pool, i, names.index(p_path, i), failures)
     _check_scheduling(spec.get("scheduling"), names.join(path, "scheduling"), failures)
-    _check_flex_start(spec, path, failures)
-    check_email(spec.get("service_account"), names.join(path, "service_account"), failures)
+    account = spec.get("service_account")
+    check_email(account, names.join(path, "service_account"), failures)
+    if known(spec.get("tensorboard")) and spec["tensorboard"] and account in (None, ""):
+        # "service_account: Required when running with TensorBoard" (Use Vertex AI
+        # TensorBoard with custom training; the SDK's tensorboard argument says the same).
+        failures.append(
+            missing(
+                names.join(path, "service_account"),
+                "required with tensorboard: uploading to Vertex AI TensorBoard needs a "
+                "service account with access to it",
+            )
+        )
     network = spec.get("network")
     check_network(network, names.join(path, "network"), failures)
     psc = spec.get("psc_interface_config")
@@ -324,12 +324,6 @@ def _check_scheduling(sched: Any, path: str, failures: list[SpecFailure]) -> Non
     seconds = duration_seconds(timeout) if isinstance(timeout, str) else None
     if seconds is not None and seconds <= 0:
         failures.append(SpecFailure(t_path, "must be more than 0 (the default is 7 days)", timeout))
-    elif seconds is not None and strategy == "FLEX_START" and seconds > FLEX_START_MAX_TIMEOUT:
-        failures.append(
-            SpecFailure(
-                t_path, "must be at most 7 days (604800s) with strategy FLEX_START", timeout
-            )
-        )
     wait = sched.get("max_wait_duration")
     w_path = names.join(path, "max_wait_duration")
     if isinstance(wait, str):
@@ -343,42 +337,6 @@ def _check_scheduling(sched: Any, path: str, failures: list[SpecFailure]) -> Non
                     f"{strategy or 'unset, i.e. STANDARD'}); set "
                     "strategy: FLEX_START or drop it",
                     wait,
-                )
-            )
-
-
-def _check_flex_start(spec: dict[str, Any], path: str, failures: list[SpecFailure]) -> None:
-    sched, pools = spec.get("scheduling"), spec.get("worker_pool_specs")
-    if not (isinstance(sched, dict) and sched.get("strategy") == "FLEX_START"):
-        return
-    if not isinstance(pools, list):
-        return
-    first: tuple[int, Any] | None = None
-    for i, pool in enumerate(pools):
-        if not isinstance(pool, dict) or is_empty_pool(pool):
-            continue
-        machine = pool.get("machine_spec")
-        if not isinstance(machine, dict):
-            continue
-        m_path = names.join(names.index(names.join(path, "worker_pool_specs"), i), "machine_spec")
-        accel = machine.get("accelerator_type")
-        if not is_unknown(accel) and accel not in FLEX_START_ACCELERATORS:
-            failures.append(
-                SpecFailure(
-                    names.join(m_path, "accelerator_type"),
-                    f"strategy FLEX_START needs GPUs: one of {', '.join(FLEX_START_ACCELERATORS)}",
-                    accel,
-                )
-            )
-        if first is None:
-            first = (i, machine)
-        elif prune(machine, "MachineSpec") != prune(first[1], "MachineSpec"):
-            failures.append(
-                SpecFailure(
-                    m_path,
-                    "with strategy FLEX_START every worker pool must use the "
-                    f"same machine_spec as worker_pool_specs[{first[0]}]",
-                    machine,
                 )
             )
 

@@ -64,10 +64,13 @@ def missing(path: str, reason: str) -> SpecFailure:
 
 @dataclass
 class Normalized:
-    """A canonical value and every problem found on the way, all at once."""
+    """A canonical value, every problem found on the way, all at once, and warnings."""
 
     value: dict[str, Any]
     failures: list[SpecFailure] = field(default_factory=list)
+    warnings: list[SpecFailure] = field(default_factory=list)
+    """What may fail at Vertex AI but is not known to (uncertain facts, machine families
+    the catalog does not know): shown at preview, never blocking."""
 
     @property
     def ok(self) -> bool:

@@ -45,10 +45,17 @@ from typing import Any
 
 from . import names
 from .args import to_plain
+from .capacity import check_resource_machines
 from .coerce import coerce_message, prune
 from .custom_job import check_encryption_spec, default_accelerator_count
 from .failures import UNKNOWN, Normalized, SpecFailure, is_unknown, missing, without_redundant
-from .resource_names import RESOURCE_ID, check_email, check_labels, check_network
+from .resource_names import (
+    RESOURCE_ID,
+    check_email,
+    check_label_warnings,
+    check_labels,
+    check_network,
+)
 from .validators import (
     check_disk_spec,
     check_machine_spec,
@@ -111,13 +118,18 @@ def normalize_persistent_resource(
         NormalizedResource with the canonical value and all failures (never raises).
     """
     failures: list[SpecFailure] = []
+    warnings: list[SpecFailure] = []
     value = coerce_message(to_plain(raw), "PersistentResourceInput", "", failures)
     if not isinstance(value, dict):
         return NormalizedResource({}, failures)
     _check_resource(value, location, failures)
+    check_resource_machines(value, failures, warnings)
+    check_label_warnings(value.get("labels"), "labels", warnings)
     _apply_defaults(value)
     _check_ray(value, failures)
-    return NormalizedResource(prune(value, "PersistentResourceInput"), without_redundant(failures))
+    return NormalizedResource(
+        prune(value, "PersistentResourceInput"), without_redundant(failures), warnings
+    )
 
 
 def _check_resource(res: dict[str, Any], location: str | None, failures: list[SpecFailure]) -> None:

@@ -11,22 +11,13 @@ import re
 from typing import Any
 
 from . import names
+from .catalog import current
 from .enums import ACCELERATOR_TYPE
 from .failures import SpecFailure, is_unknown, missing
+from .machines import MACHINE_TYPE, TPU_TOPOLOGY
 from .resource_names import NETWORK_ATTACHMENT, RESERVATION, check_pattern
 
-# Machine types are family-series-size (n1-standard-4, a2-highgpu-1g, ct5lp-hightpu-4t,
-# n1-custom-8-32768) or cloud-tpu: lowercase words joined by '-'. Deliberately
-# permissive (new families appear often); it catches case and spacing mistakes.
-MACHINE_TYPE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)+$")
 GPU_PARTITION = re.compile(r"^\d+g\.\d+gb$")
-TPU_TOPOLOGY = re.compile(r"^\d+x\d+(x\d+)?$")
-
-# DiskSpec.boot_disk_type docstring: "pd-ssd", "pd-standard" or "hyperdisk-balanced".
-BOOT_DISK_TYPES = ("pd-ssd", "pd-standard", "hyperdisk-balanced")
-# DiskSpec.boot_disk_size_gb: the default (100) is the documented floor; 64,000 GB is the
-# Persistent Disk maximum. Not confirmed in the Vertex reference: conservative bounds.
-BOOT_DISK_MIN_GB, BOOT_DISK_MAX_GB = 100, 64_000
 
 RESERVATION_KEY = "compute.googleapis.com/reservation-name"
 
@@ -161,25 +152,24 @@ def check_reservation_affinity(aff: Any, path: str, failures: list[SpecFailure])
 
 
 def check_disk_spec(disk: Any, path: str, failures: list[SpecFailure]) -> None:
-    """boot_disk_type among the documented ones; boot_disk_size_gb within bounds."""
+    """boot_disk_type and boot_disk_size_gb as the machine catalog allows (``boot_disk``)."""
     if not isinstance(disk, dict):
         return
+    facts = current().boot_disk
+    kinds, size_gb = facts.get("types", []), facts.get("size_gb", {})
     kind = disk.get("boot_disk_type")
-    if isinstance(kind, str) and kind and kind not in BOOT_DISK_TYPES:
+    if isinstance(kind, str) and kind and kinds and kind not in kinds:
         failures.append(
             SpecFailure(
-                names.join(path, "boot_disk_type"),
-                f"must be one of {', '.join(BOOT_DISK_TYPES)}",
-                kind,
+                names.join(path, "boot_disk_type"), f"must be one of {', '.join(kinds)}", kind
             )
         )
     size = disk.get("boot_disk_size_gb")
-    if isinstance(size, int) and size != 0 and not BOOT_DISK_MIN_GB <= size <= BOOT_DISK_MAX_GB:
+    low, high = size_gb.get("min", 0), size_gb.get("max", 2**31)
+    if isinstance(size, int) and size != 0 and not low <= size <= high:
         failures.append(
             SpecFailure(
-                names.join(path, "boot_disk_size_gb"),
-                f"must be between {BOOT_DISK_MIN_GB} and {BOOT_DISK_MAX_GB} GB",
-                size,
+                names.join(path, "boot_disk_size_gb"), f"must be between {low} and {high} GB", size
             )
         )
 

@@ -68,15 +68,14 @@ STRICTER: dict[str, str] = {
     "TensorBoard, Model Registry): the emulator does not model those services",
     r"job_spec\.psc_interface_config(\..*)?|job_spec\.reserved_ip_ranges(\[\d+\])?": "PSC-I "
     "and VPC peering are not modelled by the emulator (COVERAGE.md)",
-    r"job_spec\.scheduling\.(timeout|max_wait_duration)|" + POOL + r"\.machine_spec"
-    r"(\.accelerator_type)?": "timeout 0s reads as unset on the wire but is surely a "
-    "mistake; FLEX_START (Dynamic Workload Scheduler) rules are not modelled",
+    r"job_spec\.scheduling\.(timeout|max_wait_duration)": "timeout 0s reads as unset on the "
+    "wire but is surely a mistake; max_wait_duration only applies with FLEX_START",
     POOL + r"\.(container_spec|python_package_spec)\.env\[\d+\]\.name": "a variable named "
     "twice: the container would see only one value",
     POOL + r"\.(lustre_mounts|nfs_mounts)\[\d+\]\..*": "Lustre is not modelled; a mount "
     "point must be one directory name, unique per pool, and an empty mount is a mistake",
-    POOL + r"\.machine_spec\.(gpu_partition_size|tpu_topology|reservation_affinity\..*)": (
-        "MIG partitions, TPU topologies and reservations are not modelled by the emulator"
+    POOL + r"\.machine_spec\.(gpu_partition_size|reservation_affinity\..*)": (
+        "MIG partitions and reservation names are not modelled by the emulator"
     ),
     POOL + r"\.python_package_spec\.python_module": "must be a dotted module name "
     "(python -m would fail at run time)",
@@ -92,10 +91,8 @@ RPOOL = r"resource_pools\[\d+\]"
 PR_STRICTER: dict[str, str] = {
     r"psc_interface_config(\..*)?|reserved_ip_ranges(\[\d+\])?": "PSC-I and VPC peering "
     "are not modelled by the emulator",
-    RPOOL + r"\.disk_spec\.boot_disk_size_gb": "the job disk bounds (100-64000 GB) apply to "
-    "resource pools too; the emulator checks them on jobs only",
-    RPOOL + r"\.machine_spec\.(gpu_partition_size|tpu_topology|reservation_affinity\..*)": (
-        "MIG partitions, TPU topologies and reservations are not modelled by the emulator"
+    RPOOL + r"\.machine_spec\.(gpu_partition_size|reservation_affinity\..*)": (
+        "MIG partitions and reservation names are not modelled by the emulator"
     ),
     r"encryption_spec\.kms_key_name": STRICTER[r"encryption_spec\.kms_key_name"],
     r"resource_runtime_spec\..*": "Ray on Vertex and custom service accounts on a "

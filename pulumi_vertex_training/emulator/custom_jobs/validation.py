@@ -3,7 +3,9 @@
 Every rule names the field path (``custom_job.job_spec.worker_pool_specs[1]...``),
 the value and what is allowed. All violations of a request are reported at once,
 joined with ``"; "``, in one INVALID_ARGUMENT. Rules a PersistentResource shares
-(names, labels, machine specs, network, CMEK key) are in ``emulator/common_validation.py``.
+(names, labels, machine specs, network, CMEK key) are in ``emulator/common_validation.py``;
+what the machine catalog allows (machine types, accelerators, TPUs, boot disks,
+reservations, Spot, FLEX_START) in ``emulator/machines.py``.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 from google.protobuf import duration_pb2
 
 from pulumi_vertex_training.emulator import common_validation as common
+from pulumi_vertex_training.emulator import machines
 from pulumi_vertex_training.emulator.exceptions import InvalidArgument
 
 CUSTOM_JOB_NAME_RE = re.compile(
@@ -24,7 +27,6 @@ ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 MAX_WORKER_POOLS = 4
 MAX_ENV_VARS = 100
 MAX_PACKAGE_URIS = 100
-BOOT_DISK_SIZE_GB = (100, 64000)
 # google.protobuf.Duration's own bounds (10,000 years).
 MAX_DURATION_SECONDS = 315_576_000_000
 
@@ -106,6 +108,12 @@ def _check_job_spec(spec: Any, f: str, errors: list[str]) -> None:
     account = s.service_account
     if account and "@" not in account:
         errors.append(f"{f}.service_account: {account!r} must be a service account email")
+    if s.tensorboard and not account:
+        errors.append(
+            f"{f}.service_account is required with tensorboard (the job's uploads to "
+            "Vertex AI TensorBoard run as that service account)"
+        )
+    machines.check_job(s, f, errors)
 
 
 def _check_pool(pool: Any, i: int, f: str, errors: list[str]) -> None:
@@ -157,17 +165,7 @@ def _check_pool(pool: Any, i: int, f: str, errors: list[str]) -> None:
         if not py.python_module:
             errors.append(f"{f}.python_package_spec.python_module is required")
         _check_env(py.env, f"{f}.python_package_spec.env", errors)
-    disk = p.disk_spec
-    if disk.boot_disk_type and disk.boot_disk_type not in common.BOOT_DISK_TYPES:
-        errors.append(
-            f"{f}.disk_spec.boot_disk_type: {disk.boot_disk_type!r} is not one of "
-            f"{', '.join(common.BOOT_DISK_TYPES)}"
-        )
-    low, high = BOOT_DISK_SIZE_GB
-    if disk.boot_disk_size_gb and not low <= disk.boot_disk_size_gb <= high:
-        errors.append(
-            f"{f}.disk_spec.boot_disk_size_gb: {disk.boot_disk_size_gb} is outside {low}..{high}"
-        )
+    machines.check_machine(p, f, errors)
     for j, nfs in enumerate(p.nfs_mounts):
         for name in ("server", "path", "mount_point"):
             if not getattr(nfs, name):

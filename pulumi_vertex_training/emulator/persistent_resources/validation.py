@@ -22,6 +22,7 @@ from typing import Any
 from google.cloud.aiplatform_v1 import AcceleratorType
 
 from pulumi_vertex_training.emulator import common_validation as common
+from pulumi_vertex_training.emulator import machines
 from pulumi_vertex_training.emulator.exceptions import InvalidArgument
 
 RESOURCE_ID_RE = re.compile(r"^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")
@@ -146,12 +147,8 @@ def _check_pool(
             "type (expected a Compute Engine name like n1-standard-4)"
         )
     common.check_accelerator(pool.machine_spec, f"{f}.machine_spec", errors)
-    disk = pool.disk_spec
-    if disk.boot_disk_type and disk.boot_disk_type not in common.BOOT_DISK_TYPES:
-        errors.append(
-            f"{f}.disk_spec.boot_disk_type: {disk.boot_disk_type!r} is not one of "
-            f"{', '.join(common.BOOT_DISK_TYPES)}"
-        )
+    machines.check_machine(pool, f, errors)
+    machines.check_reservation_need(pool.machine_spec, f, errors)
     check_counts(pool, f, floor, errors)
 
 

@@ -16,6 +16,10 @@ from typing import Any
 import pytest
 from google.api_core import exceptions
 from google.cloud import aiplatform_v1
+from google.protobuf import json_format
+
+from tests.unit.spec.machine_cases import CASES as MACHINE_CASES
+from tests.unit.spec.machine_cases import MachineCase, job_for
 
 # A parent no other test uses, so "nothing created" can be checked by listing it.
 PARENT = "projects/validation-project/locations/us-central1"
@@ -134,8 +138,15 @@ CASES: list[tuple[str, Mutation, str]] = [
      f"{POOL0}.container_spec.env has 101 variables; at most 100"),
     ("label key in capitals", _set("labels", {"Team": "ml"}),
      "custom_job.labels['Team']: a label key must start with a lowercase letter"),
-    ("label key starting with a digit", _set("labels", {"1team": "ml"}),
-     "custom_job.labels['1team']"),
+    ("label key starting with an underscore", _set("labels", {"_team": "ml"}),
+     "custom_job.labels['_team']: a label key must start with a lowercase letter or a number"),
+    ("label value over 127 bytes", _set("labels", {"team": "中" * 43}),
+     "custom_job.labels['team']: the value is 129 bytes in UTF-8; it must be less than 128"),
+    ("label key with a titlecase letter", _set("labels", {"aǅ": "ml"}),
+     "custom_job.labels['aǅ']: the key may contain"),
+    ("tensorboard without a service account",
+     _set("job_spec.tensorboard", "projects/p/locations/us-central1/tensorboards/1"),
+     "custom_job.job_spec.service_account is required with tensorboard"),
     ("label key with a dot", _set("labels", {"team.name": "ml"}),
      "custom_job.labels['team.name']: the key may contain"),
     ("label value with a space", _set("labels", {"team": "m l"}),
@@ -206,6 +217,34 @@ def test_create_raises_invalid_argument_naming_the_field_when_input_is_bad(
         job_client.create_custom_job(parent=PARENT, custom_job=_to_message(job))
     assert expected in raised.value.message
     assert _job_count(job_client) == before
+
+
+def _parsed(job: dict[str, Any]) -> aiplatform_v1.CustomJob:
+    raw = json_format.ParseDict(job, aiplatform_v1.CustomJob.pb(aiplatform_v1.CustomJob()))
+    return aiplatform_v1.CustomJob.wrap(raw)
+
+
+@pytest.mark.parametrize("case", [c for c in MACHINE_CASES if not c.warns], ids=lambda c: c.id)
+def test_create_refuses_what_the_machine_catalog_forbids_naming_the_field(
+    job_client: Any, case: MachineCase
+) -> None:
+    """The table check() runs (tests/unit/spec/machine_cases.py), over gRPC."""
+    before = _job_count(job_client)
+    with pytest.raises(exceptions.InvalidArgument) as raised:
+        job_client.create_custom_job(parent=PARENT, custom_job=_parsed(job_for(case)))
+    assert f"custom_job.{case.blamed}" in raised.value.message
+    assert _job_count(job_client) == before
+
+
+def test_create_accepts_a_machine_family_the_catalog_does_not_know(job_client: Any) -> None:
+    """As Vertex accepts a machine type it knows and the catalog does not (check() warns)."""
+    case = MachineCase("new family", {"machine_type": "zz-fake-9"}, "", "")
+    job = job_client.create_custom_job(
+        parent="projects/validation-accepted/locations/us-central1",
+        custom_job=_parsed(job_for(case)),
+    )
+    job_client.cancel_custom_job(name=job.name)
+    assert job.job_spec.worker_pool_specs[0].machine_spec.machine_type == "zz-fake-9"
 
 
 def test_create_reports_every_violation_when_several_fields_are_bad(

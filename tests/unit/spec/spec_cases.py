@@ -143,8 +143,10 @@ def full_job() -> dict[str, Any]:
 
 
 def full_job_tpu() -> dict[str, Any]:
-    """TPU fields (and SPOT, which FLEX_START's one-machine rule would not allow here)."""
+    """TPU fields (and SPOT, which FLEX_START's one-machine rule would not allow here);
+    a TPU job has one worker pool."""
     job = full_job()
+    del job["job_spec"]["worker_pool_specs"][1:]
     job["job_spec"]["worker_pool_specs"][0]["machine_spec"] = {
         "machine_type": "ct5lp-hightpu-4t",
         "accelerator_type": "TPU_V5_LITEPOD",

@@ -54,7 +54,8 @@ SNAKE_JOB = {
 
 def gpu_job() -> dict[str, Any]:
     """make_job on an L4 GPU: what strategy FLEX_START needs."""
-    return mutate(make_job(), f"{P0}.machine_spec.accelerator_type", "NVIDIA_L4")
+    machine = {"machine_type": "g2-standard-4", "accelerator_type": "NVIDIA_L4"}
+    return mutate(make_job(), f"{P0}.machine_spec", machine)
 
 
 def _value(job: dict[str, Any]) -> dict[str, Any]:
@@ -117,7 +118,14 @@ def test_durations_are_failures_when_not_durations(given: Any) -> None:
     ],
 )
 def test_accelerator_type_normalizes_to_api_name(given: Any, expected: str) -> None:
-    value = _value(mutate(make_job(), f"{P0}.machine_spec.accelerator_type", given))
+    # The H200 runs on a3-ultragpu-8g only, 8 at a time (the machine catalog).
+    h200 = expected == "NVIDIA_H200_141GB"
+    machine = {
+        "machine_type": "a3-ultragpu-8g" if h200 else "n1-standard-4",
+        "accelerator_type": given,
+        "accelerator_count": 8 if h200 else 1,
+    }
+    value = _value(mutate(make_job(), f"{P0}.machine_spec", machine))
     assert value["job_spec"]["worker_pool_specs"][0]["machine_spec"]["accelerator_type"] == expected
 
 
@@ -155,7 +163,7 @@ def test_replica_count_defaults_to_one_when_not_given() -> None:
 
 
 def test_accelerator_count_defaults_to_one_when_type_given_alone() -> None:
-    job = mutate(make_job(), f"{P0}.machine_spec.accelerator_type", "NVIDIA_L4")
+    job = mutate(make_job(), f"{P0}.machine_spec.accelerator_type", "NVIDIA_TESLA_T4")
     spec = _value(job)["job_spec"]["worker_pool_specs"][0]["machine_spec"]
     assert spec["accelerator_count"] == 1
 

@@ -523,9 +523,9 @@ CASES: list[tuple[str, list[tuple[str, Any]], str, str]] = [
     ),
     ("labels key upper", [("labels", {"Team": "a"})], 'labels["Team"]', "lowercase letter"),
     (
-        "labels key starts with digit",
-        [("labels", {"1team": "a"})],
-        'labels["1team"]',
+        "labels key starts with a symbol",
+        [("labels", {"_team": "a"})],
+        'labels["_team"]',
         "lowercase letter",
     ),
     (

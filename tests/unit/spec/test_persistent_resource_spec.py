@@ -339,10 +339,10 @@ def test_job_does_not_fit_when_machine_type_differs() -> None:
 
 
 def test_job_does_not_fit_when_accelerators_differ() -> None:
-    resource = mutate(make_resource(), f"{R0}.machine_spec.accelerator_type", "NVIDIA_L4")
-    job = _job_on([_pool(accelerator_type="NVIDIA_L4", accelerator_count=2)])
+    resource = mutate(make_resource(), f"{R0}.machine_spec.accelerator_type", "NVIDIA_TESLA_T4")
+    job = _job_on([_pool(accelerator_type="NVIDIA_TESLA_T4", accelerator_count=2)])
     failures = _fits(job, resource)
-    assert "2 x NVIDIA_L4" in failures["job_spec.worker_pool_specs[0].machine_spec"]
+    assert "2 x NVIDIA_TESLA_T4" in failures["job_spec.worker_pool_specs[0].machine_spec"]
 
 
 def test_job_does_not_fit_when_pools_need_more_replicas_than_offered() -> None:
