@@ -16,9 +16,8 @@ from google.protobuf import duration_pb2
 from pulumi_vertex_training.emulator import common_validation as common
 from pulumi_vertex_training.emulator.exceptions import InvalidArgument
 
-CUSTOM_JOB_NAME_RE = re.compile(
-    r"^projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)/customJobs/(?P<id>[^/]+)$"
-)
+CUSTOM_JOB_NAME_RE = re.compile(rf"{common.PARENT_PATTERN}/customJobs/(?P<id>[0-9]{{1,19}})")
+"""A CustomJob name: the id is a decimal int64 (ASCII digits only); matched with fullmatch."""
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 MAX_WORKER_POOLS = 4
@@ -31,8 +30,7 @@ MAX_DURATION_SECONDS = 315_576_000_000
 
 def check_custom_job_name(name: str, field: str = "name") -> None:
     """INVALID_ARGUMENT unless ``name`` is ``projects/{p}/locations/{l}/customJobs/{number}``."""
-    m = CUSTOM_JOB_NAME_RE.match(name)
-    if not m or not m["id"].isdigit():
+    if not CUSTOM_JOB_NAME_RE.fullmatch(name):
         raise InvalidArgument(
             f"{field}: {name!r} is not a valid CustomJob name; expected "
             "projects/{project}/locations/{location}/customJobs/{numeric id}"

@@ -1,6 +1,6 @@
 """Serving the REST face: a Starlette application on uvicorn, in a background thread.
 
-The application is one catch-all route whose endpoint hands the request to the
+The application has one endpoint for every path, which hands the request to the
 :class:`~.transcoding.Transcoder` (in Starlette's thread pool: the servicers block).
 Around it, outermost first:
 
@@ -8,8 +8,8 @@ Around it, outermost first:
    Google's JSON error body;
 2. Starlette's ``TrustedHostMiddleware``: the Host rule (``guard.py``);
 3. :class:`~.guard.RequestGuard`: the Origin, framing and Content-Type rules;
-4. the route, with Starlette's request body limit (``max_body_size``): 413 past
-   :data:`~.guard.MAX_BODY_BYTES`, before the body is stored anywhere.
+4. Starlette's ``RequestBodyLimitMiddleware``: 413 past :data:`~.guard.MAX_BODY_BYTES`,
+   before the body is stored anywhere.
 
 uvicorn parses HTTP (h11; :class:`~.errors.H11Protocol` answers unparsable
 requests in JSON). The listening socket is bound by :meth:`RestGateway.start`
@@ -30,10 +30,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route as StarletteRoute
+from starlette.routing import request_response
 from starlette.types import Scope
 
 from pulumi_vertex_training.emulator.http import guard
@@ -69,7 +70,7 @@ def build_app(transcoder: Transcoder, bound_host: str, port: int) -> Starlette:
     """The ASGI application serving ``transcoder`` under the rules of ``guard.py``."""
 
     async def endpoint(request: Request) -> Response:
-        if request.method not in SERVED_METHODS:  # HEAD: Starlette adds it to GET routes
+        if request.method not in SERVED_METHODS:
             raise HTTPException(405, headers={"Allow": _ALLOW})
         body = b"".join([chunk async for chunk in request.stream()])
         target = request.scope["raw_path"].decode("latin-1")
@@ -77,20 +78,6 @@ def build_app(transcoder: Transcoder, bound_host: str, port: int) -> Starlette:
             target += "?" + request.scope["query_string"].decode("latin-1")
         reply = await run_in_threadpool(transcoder.handle, request.method, target, body)
         return Response(reply.body, reply.status, headers={"content-type": JSON_CONTENT_TYPE})
-
-    async def http_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, HTTPException)
-        if exc.status_code == 405:
-            message = (
-                f"{request.method} is not served by the Vertex AI emulator's REST API "
-                f"(methods: {_ALLOW})."
-            )
-            return _json(405, message, {"Allow": _ALLOW})
-        return _json(exc.status_code, str(exc.detail), dict(exc.headers or {}))
-
-    async def internal_error(request: Request, exc: Exception) -> Response:
-        _log.exception("REST %s %s failed", request.method, request.url.path, exc_info=exc)
-        return _json(500, f"Internal error: {type(exc).__name__}: {exc}")
 
     def describe(scope: Scope, status: int, text: str) -> str:
         if status == 400 and text == "Invalid host header":
@@ -100,22 +87,28 @@ def build_app(transcoder: Transcoder, bound_host: str, port: int) -> Starlette:
                 f"requests addressed to {guard.describe_hosts(bound_host)} (this refuses "
                 "DNS rebinding)."
             )
+        if status == 405:
+            return (
+                f"{scope['method']} is not served by the Vertex AI emulator's REST API "
+                f"(methods: {_ALLOW})."
+            )
         if status == 413:
             return (
                 f"The request body is larger than {guard.MAX_BODY_BYTES} bytes (4 MiB, "
-                "gRPC's default maximum message size); nothing was read or stored."
+                "gRPC's default maximum message size); nothing was stored."
             )
         return text
 
-    return Starlette(
-        routes=[
-            StarletteRoute(
-                "/{path:path}",
-                endpoint,
-                methods=list(SERVED_METHODS),
-                max_body_size=guard.MAX_BODY_BYTES,
-            )
-        ],
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        message = describe(request.scope, exc.status_code, str(exc.detail))
+        return _json(exc.status_code, message, dict(exc.headers or {}))
+
+    async def internal_error(request: Request, exc: Exception) -> Response:
+        _log.exception("REST %s %s failed", request.method, request.url.path, exc_info=exc)
+        return _json(500, f"Internal error: {type(exc).__name__}: {exc}")
+
+    app = Starlette(
         middleware=[
             Middleware(GoogleErrors, describe=describe),
             Middleware(
@@ -124,9 +117,15 @@ def build_app(transcoder: Transcoder, bound_host: str, port: int) -> Starlette:
                 www_redirect=False,
             ),
             Middleware(guard.RequestGuard, bound_host=bound_host, port=port),
+            Middleware(RequestBodyLimitMiddleware, max_body_size=guard.MAX_BODY_BYTES),
         ],
         exception_handlers={HTTPException: http_error, Exception: internal_error},
     )
+    # No Starlette routes: every request reaches the endpoint, which routes by the
+    # bindings. (A path pattern would not match a decoded newline, and a name holding
+    # one must be refused as INVALID_ARGUMENT naming the field, not a 404.)
+    app.router.default = request_response(endpoint)
+    return app
 
 
 class RestGateway:
