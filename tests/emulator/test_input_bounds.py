@@ -1,0 +1,70 @@
+"""Bounded input at the RPC level: what a hostile or careless request gets instead of a 500
+or an emulator out of memory. No Docker: jobs "run" on an InstantRunner (the end-to-end
+run of a job without replica_count is in tests/emulator/custom_jobs/test_service.py).
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from google.api_core import exceptions
+from google.cloud import aiplatform_v1
+
+from pulumi_vertex_training import client
+from pulumi_vertex_training.emulator.server import EmulatorServer
+from tests.emulator.test_rest_security import DRIVE_BY_JOB, _Emulator, send
+from tests.reliability.support import InstantRunner, no_cluster
+
+PARENT = "projects/p/locations/us-central1"
+
+
+@pytest.fixture
+def emulator(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorServer]:
+    server = EmulatorServer(
+        tmp_path / "vertex", runner=InstantRunner(), build_job_run=no_cluster,
+        poll_interval=0.05, persistent_resource_delay=0.05,
+    )  # fmt: skip
+    server.start()
+    monkeypatch.setenv(client.EMULATOR_HOST_ENV, server.grpc_address)
+    yield server
+    server.stop()
+
+
+def _stored(server: EmulatorServer) -> list[Any]:
+    assert server.backend is not None
+    return server.backend.list_custom_jobs("projects/-/locations/-", page_size=100)[0]
+
+
+def _job(**changes: Any) -> aiplatform_v1.CustomJob:
+    return aiplatform_v1.CustomJob.from_json(json.dumps({**DRIVE_BY_JOB, **changes}))
+
+
+# --- list filters: depth and length ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("depth", [200, 5000])
+def test_list_over_grpc_raises_invalid_argument_when_filter_nests_deeply(
+    emulator: EmulatorServer, depth: int
+) -> None:
+    text = "(" * depth + "state=JOB_STATE_QUEUED" + ")" * depth
+    with pytest.raises(exceptions.InvalidArgument, match="Invalid filter"):
+        jobs = client.job_service_client("us-central1")
+        list(jobs.list_custom_jobs(request={"parent": PARENT, "filter": text}))
+
+
+def test_list_over_rest_answers_400_when_filter_nests_deeply(emulator: EmulatorServer) -> None:
+    text = "(" * 200 + "state=JOB_STATE_QUEUED" + ")" * 200
+    answer = send(
+        _Emulator(emulator),  # type: ignore[arg-type]
+        "GET",
+        f"/v1/{PARENT}/customJobs?filter={quote(text, safe='')}",
+    )
+    assert answer.status == 400, answer.body
+    error = answer.error()
+    assert error["status"] == "INVALID_ARGUMENT"
+    assert "Invalid filter" in error["message"]
