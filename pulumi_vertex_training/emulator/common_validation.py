@@ -12,6 +12,7 @@ path, the value and what is allowed; the ``check_*(..., errors)`` ones append to
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 from google.cloud.aiplatform_v1 import AcceleratorType
@@ -92,6 +93,22 @@ def check_accelerator(machine: Any, f: str, errors: list[str]) -> None:
         errors.append(
             f"{f}.accelerator_count is 0 but accelerator_type is {AcceleratorType(kind).name}; "
             "set a count >= 1 or leave the type unset"
+        )
+
+
+def check_display_name(name: str, f: str, errors: list[str], *, required: bool) -> None:
+    """At most MAX_DISPLAY_NAME characters, none of them a control character (Unicode
+    category Cc: tabs, newlines, escapes, NUL, DEL); ``required``: not blank either."""
+    if required and not name.strip():
+        errors.append(f"{f} is required")
+        return
+    if len(name) > MAX_DISPLAY_NAME:
+        errors.append(f"{f} is {len(name)} characters; at most {MAX_DISPLAY_NAME} are allowed")
+    bad = next((i for i, c in enumerate(name) if unicodedata.category(c) == "Cc"), None)
+    if bad is not None:
+        errors.append(
+            f"{f}: {name!r} contains the control character {name[bad]!r} at position {bad}; "
+            "a display name is printable text"
         )
 
 

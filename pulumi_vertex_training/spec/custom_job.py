@@ -20,6 +20,7 @@ non-empty pool is an error (the SDK turns 0-replica pools into ``{}``; write ``{
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -108,12 +109,14 @@ def _check_job(job: dict[str, Any], location: str | None, failures: list[SpecFai
     elif isinstance(name, str) and not name.strip():
         # Vertex (and the emulator) treat a blank name as missing.
         failures.append(SpecFailure("display_name", "must not be blank: 1 to 128 characters", name))
-    elif isinstance(name, str) and len(name) > MAX_DISPLAY_NAME:
-        failures.append(
-            SpecFailure(
-                "display_name", f"at most {MAX_DISPLAY_NAME} characters, got {len(name)}", name
+    else:
+        if isinstance(name, str) and len(name) > MAX_DISPLAY_NAME:
+            failures.append(
+                SpecFailure(
+                    "display_name", f"at most {MAX_DISPLAY_NAME} characters, got {len(name)}", name
+                )
             )
-        )
+        check_display_name_characters(name, "display_name", failures)
     check_labels(job.get("labels"), "labels", failures)
     check_encryption_spec(job.get("encryption_spec"), "encryption_spec", location, failures)
     spec = job.get("job_spec")
@@ -121,6 +124,22 @@ def _check_job(job: dict[str, Any], location: str | None, failures: list[SpecFai
         failures.append(missing("job_spec", "required: at least worker_pool_specs"))
     elif isinstance(spec, dict):
         _check_job_spec(spec, "job_spec", failures)
+
+
+def check_display_name_characters(name: Any, path: str, failures: list[SpecFailure]) -> None:
+    """A display name holds no control character (Unicode category Cc: tabs, newlines,
+    terminal escapes, NUL, DEL), as the service (and the emulator) require."""
+    if not isinstance(name, str):
+        return
+    bad = next((i for i, c in enumerate(name) if unicodedata.category(c) == "Cc"), None)
+    if bad is not None:
+        failures.append(
+            SpecFailure(
+                path,
+                f"must be printable text: control character {name[bad]!r} at position {bad}",
+                name,
+            )
+        )
 
 
 def check_encryption_spec(

@@ -68,3 +68,43 @@ def test_list_over_rest_answers_400_when_filter_nests_deeply(emulator: EmulatorS
     error = answer.error()
     assert error["status"] == "INVALID_ARGUMENT"
     assert "Invalid filter" in error["message"]
+
+
+# --- display names: printable text ---------------------------------------------------------
+
+CONTROL_NAMES = ["train\nFAILED", "\x1b[2Jtrain", "train\x00", "a\x7fb", "tab\there", "c1\x85"]
+
+
+@pytest.mark.parametrize("name", CONTROL_NAMES)
+def test_create_over_grpc_raises_invalid_argument_naming_display_name_when_it_has_controls(
+    emulator: EmulatorServer, name: str
+) -> None:
+    with pytest.raises(exceptions.InvalidArgument) as raised:
+        client.job_service_client("us-central1").create_custom_job(
+            parent=PARENT, custom_job=_job(displayName=name)
+        )
+    assert raised.value.message.startswith("custom_job.display_name: "), raised.value.message
+    assert "control character" in raised.value.message
+    assert _stored(emulator) == []
+
+
+@pytest.mark.parametrize("name", CONTROL_NAMES[:2])
+def test_create_resource_over_grpc_raises_invalid_argument_when_display_name_has_controls(
+    emulator: EmulatorServer, name: str
+) -> None:
+    resource = aiplatform_v1.PersistentResource(
+        display_name=name,
+        resource_pools=[{"machine_spec": {"machine_type": "n1-standard-4"}, "replica_count": 1}],
+    )
+    with pytest.raises(exceptions.InvalidArgument, match=r"persistent_resource\.display_name: "):
+        client.persistent_resource_client("us-central1").create_persistent_resource(
+            parent=PARENT, persistent_resource=resource, persistent_resource_id="warm"
+        )
+
+
+def test_create_accepts_display_name_when_printable_unicode(emulator: EmulatorServer) -> None:
+    name = "Train 東京 — é (v2)"
+    job = client.job_service_client("us-central1").create_custom_job(
+        parent=PARENT, custom_job=_job(displayName=name)
+    )
+    assert job.display_name == name

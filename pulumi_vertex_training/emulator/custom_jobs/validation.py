@@ -51,13 +51,7 @@ def validate_custom_job(job: Any, field: str = "custom_job") -> None:
 
 def _check_custom_job(job: Any, f: str, errors: list[str]) -> None:
     pb = job
-    if not pb.display_name.strip():
-        errors.append(f"{f}.display_name is required")
-    elif len(pb.display_name) > common.MAX_DISPLAY_NAME:
-        errors.append(
-            f"{f}.display_name is {len(pb.display_name)} characters; "
-            f"at most {common.MAX_DISPLAY_NAME} are allowed"
-        )
+    common.check_display_name(pb.display_name, f"{f}.display_name", errors, required=True)
     common.check_labels(dict(pb.labels), f"{f}.labels", errors)
     kms = pb.encryption_spec.kms_key_name
     if pb.HasField("encryption_spec") and not common.KMS_KEY_RE.match(kms):

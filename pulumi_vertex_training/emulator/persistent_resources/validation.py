@@ -77,11 +77,9 @@ def prepare_resource(resource: Any, field: str = "persistent_resource") -> None:
     InvalidArgument listing every rule broken.
     """
     errors: list[str] = []
-    if len(resource.display_name) > common.MAX_DISPLAY_NAME:
-        errors.append(
-            f"{field}.display_name is {len(resource.display_name)} characters; "
-            f"at most {common.MAX_DISPLAY_NAME} are allowed"
-        )
+    common.check_display_name(
+        resource.display_name, f"{field}.display_name", errors, required=False
+    )
     common.check_labels(dict(resource.labels), f"{field}.labels", errors)
     kms = resource.encryption_spec.kms_key_name
     if resource.HasField("encryption_spec") and not common.KMS_KEY_RE.match(kms):
