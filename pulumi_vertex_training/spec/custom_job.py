@@ -15,7 +15,12 @@ Canonical form (what ``NormalizedJob.value`` holds, what is hashed and sent):
 
 Decisions: ``max_wait_duration`` with a strategy other than FLEX_START is an error (it
 only applies to FLEX_START, so it is likely a mistake); ``replica_count`` 0 on a
-non-empty pool is an error (the SDK turns 0-replica pools into ``{}``; write ``{}``).
+non-empty pool is an error (the SDK turns 0-replica pools into ``{}``; write ``{}``);
+``replica_count`` is at most :data:`MAX_REPLICA_COUNT` (1000) per pool, as in the
+emulator: Vertex documents no maximum, so it is a generous cap of our own (more than
+regional quotas allow most projects) that keeps every replica's ``CLUSTER_SPEC``, which
+lists all replicas, under Linux's 128 KiB limit on one environment string even with
+four full pools (see ``emulator/COVERAGE.md``).
 """
 
 from __future__ import annotations
@@ -54,6 +59,7 @@ from .validators import (
 
 MAX_DISPLAY_NAME = 128
 MAX_WORKER_POOLS = 4
+MAX_REPLICA_COUNT = 1000
 # FLEX_START (Dynamic Workload Scheduler) requirements, from "Schedule training jobs
 # based on resource availability" (vertex-ai/docs/training/schedule-jobs-dws): the job
 # requests L4, A100, H100, H200 or B200 GPUs, has a timeout of at most 7 days, and uses
@@ -311,6 +317,10 @@ def _check_pool(pool: Any, i: int, path: str, failures: list[SpecFailure]) -> No
     elif isinstance(count, int) and count < 1:
         failures.append(
             SpecFailure(c_path, "must be 1 or more; to skip this pool write {} in its place", count)
+        )
+    elif isinstance(count, int) and count > MAX_REPLICA_COUNT:
+        failures.append(
+            SpecFailure(c_path, f"at most {MAX_REPLICA_COUNT} replicas per worker pool", count)
         )
     check_machine_spec(pool.get("machine_spec"), names.join(path, "machine_spec"), failures)
     container, package = pool.get("container_spec"), pool.get("python_package_spec")

@@ -108,3 +108,40 @@ def test_create_accepts_display_name_when_printable_unicode(emulator: EmulatorSe
         parent=PARENT, custom_job=_job(displayName=name)
     )
     assert job.display_name == name
+
+
+# --- replica counts: capped --------------------------------------------------------------
+
+WORKERS = {
+    "machineSpec": {"machineType": "n1-standard-4"},
+    "containerSpec": {"imageUri": "local/python:3.11", "command": ["true"]},
+}
+
+
+def _job_with_workers(count: int) -> aiplatform_v1.CustomJob:
+    spec = DRIVE_BY_JOB["jobSpec"]
+    pools = [*spec["workerPoolSpecs"], {**WORKERS, "replicaCount": str(count)}]
+    return _job(jobSpec={"workerPoolSpecs": pools})
+
+
+@pytest.mark.parametrize("count", [1001, 2**31 - 1, 2**63 - 1])
+def test_create_over_grpc_raises_invalid_argument_when_a_pool_asks_too_many_replicas(
+    emulator: EmulatorServer, count: int
+) -> None:
+    with pytest.raises(exceptions.InvalidArgument) as raised:
+        client.job_service_client("us-central1").create_custom_job(
+            parent=PARENT, custom_job=_job_with_workers(count)
+        )
+    message = raised.value.message
+    assert message.startswith("custom_job.job_spec.worker_pool_specs[1].replica_count: "), message
+    assert "1000" in message
+    assert _stored(emulator) == []
+    assert emulator.backend is not None
+    assert emulator.backend.runner.started == []  # type: ignore[attr-defined]
+
+
+def test_create_accepts_a_pool_of_as_many_replicas_as_the_cap(emulator: EmulatorServer) -> None:
+    job = client.job_service_client("us-central1").create_custom_job(
+        parent=PARENT, custom_job=_job_with_workers(1000)
+    )
+    assert job.job_spec.worker_pool_specs[1].replica_count == 1000

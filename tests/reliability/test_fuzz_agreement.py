@@ -298,6 +298,23 @@ def test_check_and_the_emulator_agree_on_display_names_with_control_characters(
         assert (set(check_paths), set(service or [])) == ({"display_name"}, {"display_name"})
 
 
+@pytest.mark.parametrize("count", [2, 1000, 1001, 2**31 - 1])
+def test_check_and_the_emulator_agree_on_the_replica_cap(emulator: Any, count: int) -> None:
+    pool = {"machine_spec": {"machine_type": "n1-standard-4"},
+            "container_spec": {"image_uri": "local/python:3.11"}}  # fmt: skip
+    job = {"display_name": "cap", "job_spec": {"worker_pool_specs": [
+        {**pool, "replica_count": 1}, {**pool, "replica_count": count}]}}  # fmt: skip
+    check_paths = [
+        normal(f.property) for f in CustomJobProvider().check({}, _job_props(job)).failures
+    ]
+    service = _create_job(job)
+    if count <= 1000:
+        assert (check_paths, service) == ([], None)
+    else:
+        blamed = "job_spec.worker_pool_specs[1].replica_count"
+        assert (check_paths, service) == ([blamed], [blamed])
+
+
 @pytest.mark.parametrize(
     ("rule", "why"), [*STRICTER.items(), *PR_STRICTER.items()], ids=lambda v: str(v)[:40]
 )

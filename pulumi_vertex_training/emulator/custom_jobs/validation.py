@@ -21,6 +21,12 @@ CUSTOM_JOB_NAME_RE = re.compile(rf"{common.PARENT_PATTERN}/customJobs/(?P<id>[0-
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 MAX_WORKER_POOLS = 4
+MAX_REPLICA_COUNT = 1000
+"""The most replicas one worker pool may ask for (COVERAGE.md, "What the emulator
+promises"): Vertex documents no maximum, so this is a generous local cap. Each replica's
+CLUSTER_SPEC lists every replica's address; at 1 + 3 x 1000 replicas it is about 72 KB,
+under Linux's 128 KiB limit on one environment string (MAX_ARG_STRLEN), and the emulator
+builds the 3001 container specs in seconds; 2**31 replicas ran it out of memory."""
 MAX_ENV_VARS = 100
 MAX_PACKAGE_URIS = 100
 BOOT_DISK_SIZE_GB = (100, 64000)
@@ -121,6 +127,11 @@ def _check_pool(pool: Any, i: int, f: str, errors: list[str]) -> None:
         errors.append(f"{f}.replica_count: {count} is not allowed; the primary pool must have 1")
     elif i > 0 and count < 1:
         errors.append(f"{f}.replica_count: {count} is not allowed; a non-empty pool needs >= 1")
+    elif count > MAX_REPLICA_COUNT:
+        errors.append(
+            f"{f}.replica_count: {count} is more than the {MAX_REPLICA_COUNT} replicas a "
+            "worker pool may have"
+        )
     task = p.WhichOneof("task")
     if task is None:
         errors.append(f"{f}: exactly one of container_spec or python_package_spec is required")

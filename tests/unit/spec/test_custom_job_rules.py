@@ -80,6 +80,18 @@ CASES: list[tuple[str, list[tuple[str, Any]], str, str]] = [
         "1 or more",
     ),
     (
+        "pool 1 over the replica cap",
+        [(P1, {**WORKER, "replica_count": 1001})],
+        f"{P1}.replica_count",
+        "at most 1000",
+    ),
+    (
+        "pool 1 with 2**31 - 1 replicas",
+        [(P1, {**WORKER, "replica_count": 2**31 - 1})],
+        f"{P1}.replica_count",
+        "at most 1000",
+    ),
+    (
         "replica_count not whole",
         [(f"{P0}.replica_count", 1.5)],
         f"{P0}.replica_count",
@@ -697,3 +709,8 @@ def test_every_field_is_accepted_when_valid() -> None:
 
 def test_international_label_is_valid() -> None:
     assert normalize_custom_job(mutate(make_job(), "labels", {"équipe": "données"})).ok
+
+
+def test_pool_with_as_many_replicas_as_the_cap_is_valid() -> None:
+    job = mutate(make_job(), P1, {**WORKER, "replica_count": 1000})
+    assert normalize_custom_job(job).failures == []
