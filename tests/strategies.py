@@ -39,7 +39,7 @@ EXAMPLES: dict[str, list[Any]] = {
     "package_uris": [["gs://bucket/p.tar.gz"], [], ["gs://"], ["gs://bucket/"], ["gs://b/p.whl"],
                      ["http://x/p.whl"]],
     "python_module": ["trainer.task", "task", "1bad", "", "a..b"],
-    "replica_count": [-1, 0, 1, 2, 3],
+    "replica_count": [-1, 0, 1, 2, 3, 1000, 1001],
     "accelerator_count": [-1, 0, 1, 2, 8],
     "boot_disk_size_gb": [0, 50, 99, 100, 500, 64000, 64001],
     "boot_disk_type": ["pd-ssd", "pd-standard", "hyperdisk-balanced", "ssd"],

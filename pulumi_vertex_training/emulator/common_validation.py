@@ -20,8 +20,22 @@ from google.cloud.aiplatform_v1 import AcceleratorType
 
 from pulumi_vertex_training.emulator.exceptions import InvalidArgument
 
-PARENT_RE = re.compile(r"^projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)$")
-OPERATION_NAME_RE = re.compile(r"^projects/[^/]+/locations/[^/]+/.+/operations/[^/]+$")
+# Resource name segments, strictly: a project id (domain-scoped ones have '.' and ':') or
+# number, a location id. No '/', no '..', no whitespace or control characters.
+PROJECT_SEGMENT = r"[a-z0-9](?:[a-z0-9.:-]{0,126}[a-z0-9])?"
+LOCATION_SEGMENT = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+PARENT_PATTERN = (
+    rf"projects/(?P<project>{PROJECT_SEGMENT})/locations/(?P<location>{LOCATION_SEGMENT})"
+)
+PARENT_RE = re.compile(PARENT_PATTERN)
+WILDCARD_PARENT_RE = re.compile(
+    rf"projects/(?P<project>-|{PROJECT_SEGMENT})/locations/(?P<location>-|{LOCATION_SEGMENT})"
+)
+OPERATION_NAME_RE = re.compile(
+    rf"{PARENT_PATTERN}(?:/[a-zA-Z]+/[a-z0-9](?:[a-z0-9-]{{0,61}}[a-z0-9])?)*"
+    r"/operations/[A-Za-z0-9_-]{1,128}"
+)
+"""``{parent}[/{collection}/{id}...]/operations/{id}``; matched with ``fullmatch``."""
 # family-series[-size]: n1-standard-4, a2-highgpu-1g, e2-micro, ct5lp-hightpu-4t, cloud-tpu.
 MACHINE_TYPE_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)+$")
 NETWORK_RE = re.compile(r"^projects/[0-9]+/global/networks/[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
@@ -37,20 +51,25 @@ _ACCELERATORS: dict[str, int] = {k: int(v) for k, v in AcceleratorType.__members
 _ACCELERATOR_VALUES = set(_ACCELERATORS.values())
 
 
-def parse_parent(parent: str, field: str = "parent") -> tuple[str, str]:
-    """``(project, location)`` of ``projects/{p}/locations/{l}``; INVALID_ARGUMENT otherwise."""
-    m = PARENT_RE.match(parent)
+def parse_parent(parent: str, field: str = "parent", *, wildcard: bool = False) -> tuple[str, str]:
+    """``(project, location)`` of ``projects/{p}/locations/{l}``; INVALID_ARGUMENT otherwise.
+
+    Strict: ``projects/../locations/x``, a trailing newline or any control character,
+    space or ``/`` in a segment are refused (the name becomes a stored job's name).
+    ``wildcard`` allows ``-`` as project or location (the emulator's list-all extension).
+    """
+    m = (WILDCARD_PARENT_RE if wildcard else PARENT_RE).fullmatch(parent)
     if not m:
         raise InvalidArgument(
             f"{field}: {parent!r} is not a valid parent; expected projects/{{project}}"
-            "/locations/{location}"
+            "/locations/{location} (lowercase letters, digits and '-', '.', ':')"
         )
     return m["project"], m["location"]
 
 
 def check_operation_name(name: str, field: str = "name") -> None:
-    """INVALID_ARGUMENT unless ``name`` looks like ``projects/../{resource}/operations/{id}``."""
-    if not OPERATION_NAME_RE.match(name):
+    """INVALID_ARGUMENT unless ``name`` is ``projects/../{resource}/operations/{id}``."""
+    if not OPERATION_NAME_RE.fullmatch(name):
         raise InvalidArgument(
             f"{field}: {name!r} is not a valid operation name; expected "
             "projects/{project}/locations/{location}/.../operations/{id}"
@@ -77,6 +96,22 @@ def check_accelerator(machine: Any, f: str, errors: list[str]) -> None:
         errors.append(
             f"{f}.accelerator_count is 0 but accelerator_type is {AcceleratorType(kind).name}; "
             "set a count >= 1 or leave the type unset"
+        )
+
+
+def check_display_name(name: str, f: str, errors: list[str], *, required: bool) -> None:
+    """At most MAX_DISPLAY_NAME characters, none of them a control character (Unicode
+    category Cc: tabs, newlines, escapes, NUL, DEL); ``required``: not blank either."""
+    if required and not name.strip():
+        errors.append(f"{f} is required")
+        return
+    if len(name) > MAX_DISPLAY_NAME:
+        errors.append(f"{f} is {len(name)} characters; at most {MAX_DISPLAY_NAME} are allowed")
+    bad = next((i for i, c in enumerate(name) if unicodedata.category(c) == "Cc"), None)
+    if bad is not None:
+        errors.append(
+            f"{f}: {name!r} contains the control character {name[bad]!r} at position {bad}; "
+            "a display name is printable text"
         )
 
 

@@ -24,6 +24,10 @@ operator are ANDed (AIP-160 "sequences"). Keywords are upper case. Strings are
 double-quoted, with ``\\"`` and ``\\\\`` as the only escapes. An empty or blank
 filter matches everything.
 
+Bounds (INVALID_ARGUMENT past them, never a RecursionError): at most
+:data:`MAX_FILTER_LENGTH` characters and :data:`MAX_FILTER_DEPTH` nested parentheses.
+Vertex documents neither; real filters are a few restrictions deep.
+
 The fields are a table (:data:`CUSTOM_JOB_FIELDS`): another resource with
 ``display_name``/``state``/``create_time``/``labels`` (PersistentResource) gets
 its own table and passes it to :func:`compile_filter`.
@@ -43,6 +47,11 @@ from pulumi_vertex_training.emulator.exceptions import InvalidArgument
 
 Predicate = Callable[[Any], bool]
 """A compiled filter: takes a proto-plus message (or its raw protobuf) and says if it matches."""
+
+MAX_FILTER_LENGTH = 8192
+"""The longest filter compiled (characters)."""
+MAX_FILTER_DEPTH = 32
+"""The most parentheses nested in a filter (the parser recurses once per level)."""
 
 _EQUALITY = frozenset({"=", "!="})
 _ORDERING = frozenset({"=", "!=", "<", "<=", ">", ">="})
@@ -210,6 +219,7 @@ class _Parser:
         self.fields = fields
         self.tokens = _tokenize(text)
         self.i = 0
+        self.depth = 0
 
     def peek(self) -> _Token:
         return self.tokens[self.i]
@@ -260,7 +270,11 @@ class _Parser:
         tok = self.peek()
         if tok.kind == "(":
             self.take()
+            self.depth += 1
+            if self.depth > MAX_FILTER_DEPTH:
+                raise self.fail(tok, f"more than {MAX_FILTER_DEPTH} nested parentheses")
             inner = self.expression()
+            self.depth -= 1
             close = self.take()
             if close.kind != ")":
                 raise self.fail(
@@ -369,6 +383,10 @@ def compile_filter(text: str, fields: Mapping[str, FieldSpec] = CUSTOM_JOB_FIELD
     protobuf. Raises ``InvalidArgument`` naming the position and token on bad syntax,
     unknown fields, unsupported operators, unknown enum names or malformed timestamps.
     """
+    if len(text) > MAX_FILTER_LENGTH:
+        raise InvalidArgument(
+            f"Invalid filter: {len(text)} characters; at most {MAX_FILTER_LENGTH} are allowed."
+        )
     if not text.strip():
         return lambda m: True
     pred = _Parser(text, fields).parse()
@@ -380,4 +398,11 @@ def compile_filter(text: str, fields: Mapping[str, FieldSpec] = CUSTOM_JOB_FIELD
     return matches
 
 
-__all__ = ["CUSTOM_JOB_FIELDS", "FieldSpec", "Predicate", "compile_filter"]
+__all__ = [
+    "CUSTOM_JOB_FIELDS",
+    "MAX_FILTER_DEPTH",
+    "MAX_FILTER_LENGTH",
+    "FieldSpec",
+    "Predicate",
+    "compile_filter",
+]

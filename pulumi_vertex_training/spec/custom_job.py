@@ -15,11 +15,17 @@ Canonical form (what ``NormalizedJob.value`` holds, what is hashed and sent):
 
 Decisions: ``max_wait_duration`` with a strategy other than FLEX_START is an error (it
 only applies to FLEX_START, so it is likely a mistake); ``replica_count`` 0 on a
-non-empty pool is an error (the SDK turns 0-replica pools into ``{}``; write ``{}``).
+non-empty pool is an error (the SDK turns 0-replica pools into ``{}``; write ``{}``);
+``replica_count`` is at most :data:`MAX_REPLICA_COUNT` (1000) per pool, as in the
+emulator: Vertex documents no maximum, so it is a generous cap of our own (more than
+regional quotas allow most projects) that keeps every replica's ``CLUSTER_SPEC``, which
+lists all replicas, under Linux's 128 KiB limit on one environment string even with
+four full pools (see ``emulator/COVERAGE.md``).
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
@@ -54,6 +60,7 @@ from .validators import (
 
 MAX_DISPLAY_NAME = 128
 MAX_WORKER_POOLS = 4
+MAX_REPLICA_COUNT = 1000
 
 
 JOB_FIELDS = ("display_name", "job_spec", "labels", "encryption_spec")
@@ -98,12 +105,14 @@ def _check_job(job: dict[str, Any], location: str | None, failures: list[SpecFai
     elif isinstance(name, str) and not name.strip():
         # Vertex (and the emulator) treat a blank name as missing.
         failures.append(SpecFailure("display_name", "must not be blank: 1 to 128 characters", name))
-    elif isinstance(name, str) and len(name) > MAX_DISPLAY_NAME:
-        failures.append(
-            SpecFailure(
-                "display_name", f"at most {MAX_DISPLAY_NAME} characters, got {len(name)}", name
+    else:
+        if isinstance(name, str) and len(name) > MAX_DISPLAY_NAME:
+            failures.append(
+                SpecFailure(
+                    "display_name", f"at most {MAX_DISPLAY_NAME} characters, got {len(name)}", name
+                )
             )
-        )
+        check_display_name_characters(name, "display_name", failures)
     check_labels(job.get("labels"), "labels", failures)
     check_encryption_spec(job.get("encryption_spec"), "encryption_spec", location, failures)
     spec = job.get("job_spec")
@@ -111,6 +120,22 @@ def _check_job(job: dict[str, Any], location: str | None, failures: list[SpecFai
         failures.append(missing("job_spec", "required: at least worker_pool_specs"))
     elif isinstance(spec, dict):
         _check_job_spec(spec, "job_spec", failures)
+
+
+def check_display_name_characters(name: Any, path: str, failures: list[SpecFailure]) -> None:
+    """A display name holds no control character (Unicode category Cc: tabs, newlines,
+    terminal escapes, NUL, DEL), as the service (and the emulator) require."""
+    if not isinstance(name, str):
+        return
+    bad = next((i for i, c in enumerate(name) if unicodedata.category(c) == "Cc"), None)
+    if bad is not None:
+        failures.append(
+            SpecFailure(
+                path,
+                f"must be printable text: control character {name[bad]!r} at position {bad}",
+                name,
+            )
+        )
 
 
 def check_encryption_spec(
@@ -292,6 +317,10 @@ def _check_pool(pool: Any, i: int, path: str, failures: list[SpecFailure]) -> No
     elif isinstance(count, int) and count < 1:
         failures.append(
             SpecFailure(c_path, "must be 1 or more; to skip this pool write {} in its place", count)
+        )
+    elif isinstance(count, int) and count > MAX_REPLICA_COUNT:
+        failures.append(
+            SpecFailure(c_path, f"at most {MAX_REPLICA_COUNT} replicas per worker pool", count)
         )
     check_machine_spec(pool.get("machine_spec"), names.join(path, "machine_spec"), failures)
     container, package = pool.get("container_spec"), pool.get("python_package_spec")

@@ -47,7 +47,11 @@ from . import names
 from .args import to_plain
 from .capacity import check_resource_machines
 from .coerce import coerce_message, prune
-from .custom_job import check_encryption_spec, default_accelerator_count
+from .custom_job import (
+    check_display_name_characters,
+    check_encryption_spec,
+    default_accelerator_count,
+)
 from .failures import UNKNOWN, Normalized, SpecFailure, is_unknown, missing, without_redundant
 from .resource_names import (
     RESOURCE_ID,
@@ -149,6 +153,7 @@ def _check_resource(res: dict[str, Any], location: str | None, failures: list[Sp
                 "display_name", f"at most {MAX_DISPLAY_NAME} characters, got {len(name)}", name
             )
         )
+    check_display_name_characters(name, "display_name", failures)
     network = res.get("network")
     check_network(network, "network", failures)
     psc = res.get("psc_interface_config")

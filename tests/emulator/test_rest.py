@@ -248,7 +248,9 @@ def test_gateway_answers_400_invalid_argument_when_request_is_malformed(
     gateway: RestGateway, stub: StubServicer, method: str, path: str, body: Any, fragment: str
 ) -> None:
     data = body if isinstance(body, str) else json.dumps(body) if body is not None else None
-    response = requests.request(method, _url(gateway, path), data=data)
+    # As every real client does: a body without Content-Type is refused (415) before this.
+    headers = {"Content-Type": "application/json"} if data is not None else {}
+    response = requests.request(method, _url(gateway, path), data=data, headers=headers)
     assert response.status_code == 400
     error = response.json()["error"]
     assert (error["code"], error["status"]) == (400, "INVALID_ARGUMENT")

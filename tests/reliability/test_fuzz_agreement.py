@@ -278,6 +278,41 @@ def test_check_and_the_emulator_agree_on_persistent_resources(
 
 
 @pytest.mark.parametrize(
+    "name", ["train\nFAILED", "\x1b[2Jtrain", "train\x00", "\t", "a\x85", "ok name"]
+)
+def test_check_and_the_emulator_agree_on_display_names_with_control_characters(
+    emulator: Any, name: str
+) -> None:
+    job = {"display_name": name, "job_spec": {"worker_pool_specs": [
+        {"machine_spec": {"machine_type": "n1-standard-4"}, "replica_count": 1,
+         "container_spec": {"image_uri": "local/python:3.11"}}]}}  # fmt: skip
+    result = CustomJobProvider().check({}, _job_props(job))
+    check_paths = [normal(f.property) for f in result.failures]
+    service = _create_job(job)
+    if name == "ok name":
+        assert (check_paths, service) == ([], None)
+    else:  # both refuse, and blame the same field
+        assert (set(check_paths), set(service or [])) == ({"display_name"}, {"display_name"})
+
+
+@pytest.mark.parametrize("count", [2, 1000, 1001, 2**31 - 1])
+def test_check_and_the_emulator_agree_on_the_replica_cap(emulator: Any, count: int) -> None:
+    pool = {"machine_spec": {"machine_type": "n1-standard-4"},
+            "container_spec": {"image_uri": "local/python:3.11"}}  # fmt: skip
+    job = {"display_name": "cap", "job_spec": {"worker_pool_specs": [
+        {**pool, "replica_count": 1}, {**pool, "replica_count": count}]}}  # fmt: skip
+    check_paths = [
+        normal(f.property) for f in CustomJobProvider().check({}, _job_props(job)).failures
+    ]
+    service = _create_job(job)
+    if count <= 1000:
+        assert (check_paths, service) == ([], None)
+    else:
+        blamed = "job_spec.worker_pool_specs[1].replica_count"
+        assert (check_paths, service) == ([blamed], [blamed])
+
+
+@pytest.mark.parametrize(
     ("rule", "why"), [*STRICTER.items(), *PR_STRICTER.items()], ids=lambda v: str(v)[:40]
 )
 def test_check_is_stricter_than_the_service_only_where_listed(rule: str, why: str) -> None:

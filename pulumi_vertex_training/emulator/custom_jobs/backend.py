@@ -182,7 +182,7 @@ class JobBackend:
         used by ``vertex-local jobs``). Raises InvalidArgument on a bad parent, filter
         or page token.
         """
-        project, location = common_validation.parse_parent(parent)
+        project, location = common_validation.parse_parent(parent, wildcard=True)
         matches = _compile_filter(filter)
         if page_size < 0:
             raise InvalidArgument(f"page_size: {page_size} must not be negative")

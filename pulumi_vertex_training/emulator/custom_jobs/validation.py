@@ -19,12 +19,17 @@ from pulumi_vertex_training.emulator import common_validation as common
 from pulumi_vertex_training.emulator import machines
 from pulumi_vertex_training.emulator.exceptions import InvalidArgument
 
-CUSTOM_JOB_NAME_RE = re.compile(
-    r"^projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)/customJobs/(?P<id>[^/]+)$"
-)
+CUSTOM_JOB_NAME_RE = re.compile(rf"{common.PARENT_PATTERN}/customJobs/(?P<id>[0-9]{{1,19}})")
+"""A CustomJob name: the id is a decimal int64 (ASCII digits only); matched with fullmatch."""
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 MAX_WORKER_POOLS = 4
+MAX_REPLICA_COUNT = 1000
+"""The most replicas one worker pool may ask for (COVERAGE.md, "What the emulator
+promises"): Vertex documents no maximum, so this is a generous local cap. Each replica's
+CLUSTER_SPEC lists every replica's address; at 1 + 3 x 1000 replicas it is about 72 KB,
+under Linux's 128 KiB limit on one environment string (MAX_ARG_STRLEN), and the emulator
+builds the 3001 container specs in seconds; 2**31 replicas ran it out of memory."""
 MAX_ENV_VARS = 100
 MAX_PACKAGE_URIS = 100
 # google.protobuf.Duration's own bounds (10,000 years).
@@ -33,8 +38,7 @@ MAX_DURATION_SECONDS = 315_576_000_000
 
 def check_custom_job_name(name: str, field: str = "name") -> None:
     """INVALID_ARGUMENT unless ``name`` is ``projects/{p}/locations/{l}/customJobs/{number}``."""
-    m = CUSTOM_JOB_NAME_RE.match(name)
-    if not m or not m["id"].isdigit():
+    if not CUSTOM_JOB_NAME_RE.fullmatch(name):
         raise InvalidArgument(
             f"{field}: {name!r} is not a valid CustomJob name; expected "
             "projects/{project}/locations/{location}/customJobs/{numeric id}"
@@ -55,13 +59,7 @@ def validate_custom_job(job: Any, field: str = "custom_job") -> None:
 
 def _check_custom_job(job: Any, f: str, errors: list[str]) -> None:
     pb = job
-    if not pb.display_name.strip():
-        errors.append(f"{f}.display_name is required")
-    elif len(pb.display_name) > common.MAX_DISPLAY_NAME:
-        errors.append(
-            f"{f}.display_name is {len(pb.display_name)} characters; "
-            f"at most {common.MAX_DISPLAY_NAME} are allowed"
-        )
+    common.check_display_name(pb.display_name, f"{f}.display_name", errors, required=True)
     common.check_labels(dict(pb.labels), f"{f}.labels", errors)
     kms = pb.encryption_spec.kms_key_name
     if pb.HasField("encryption_spec") and not common.KMS_KEY_RE.match(kms):
@@ -137,6 +135,11 @@ def _check_pool(pool: Any, i: int, f: str, errors: list[str]) -> None:
         errors.append(f"{f}.replica_count: {count} is not allowed; the primary pool must have 1")
     elif i > 0 and count < 1:
         errors.append(f"{f}.replica_count: {count} is not allowed; a non-empty pool needs >= 1")
+    elif count > MAX_REPLICA_COUNT:
+        errors.append(
+            f"{f}.replica_count: {count} is more than the {MAX_REPLICA_COUNT} replicas a "
+            "worker pool may have"
+        )
     task = p.WhichOneof("task")
     if task is None:
         errors.append(f"{f}: exactly one of container_spec or python_package_spec is required")

@@ -282,6 +282,8 @@ def build_job_run(
     job_spec = job.job_spec
     job_id = job.name.rsplit("/", 1)[-1]
     pools = list(job_spec.worker_pool_specs)
+    if pools and pools[0].machine_spec.machine_type and pools[0].replica_count == 0:
+        pools[0].replica_count = 1  # unset on the wire: the primary pool runs one (validation.py)
     active = [(i, p) for i, p in enumerate(pools) if not _pool_is_empty(p)]
     if not active:
         raise InvalidArgument(

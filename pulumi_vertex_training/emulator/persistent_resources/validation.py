@@ -25,10 +25,10 @@ from pulumi_vertex_training.emulator import common_validation as common
 from pulumi_vertex_training.emulator import machines
 from pulumi_vertex_training.emulator.exceptions import InvalidArgument
 
-RESOURCE_ID_RE = re.compile(r"^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")
+RESOURCE_ID_RE = re.compile(r"[a-z]([a-z0-9-]{0,61}[a-z0-9])?")
+"""A persistent resource (or pool) id; matched with ``fullmatch``."""
 PERSISTENT_RESOURCE_NAME_RE = re.compile(
-    r"^projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)"
-    r"/persistentResources/(?P<id>[^/]+)$"
+    rf"{common.PARENT_PATTERN}/persistentResources/(?P<id>{RESOURCE_ID_RE.pattern})"
 )
 UPDATABLE_PATHS = frozenset(
     {
@@ -49,15 +49,14 @@ def check_resource_id(resource_id: str, field: str = "persistent_resource_id") -
     """INVALID_ARGUMENT unless ``resource_id`` matches ``^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$``."""
     if not resource_id:
         raise InvalidArgument(f"{field} is required ({_ID_RULE})")
-    if not RESOURCE_ID_RE.match(resource_id):
+    if not RESOURCE_ID_RE.fullmatch(resource_id):
         raise InvalidArgument(f"{field}: {resource_id!r} must be {_ID_RULE}")
 
 
 def check_name(name: str, field: str = "name") -> None:
     """INVALID_ARGUMENT unless ``name`` is ``projects/{p}/locations/{l}/persistentResources/{id}``
     with a valid id."""
-    m = PERSISTENT_RESOURCE_NAME_RE.match(name)
-    if not m or not RESOURCE_ID_RE.match(m["id"]):
+    if not PERSISTENT_RESOURCE_NAME_RE.fullmatch(name):
         raise InvalidArgument(
             f"{field}: {name!r} is not a valid PersistentResource name; expected "
             "projects/{project}/locations/{location}/persistentResources/{id}"
@@ -79,11 +78,9 @@ def prepare_resource(resource: Any, field: str = "persistent_resource") -> None:
     InvalidArgument listing every rule broken.
     """
     errors: list[str] = []
-    if len(resource.display_name) > common.MAX_DISPLAY_NAME:
-        errors.append(
-            f"{field}.display_name is {len(resource.display_name)} characters; "
-            f"at most {common.MAX_DISPLAY_NAME} are allowed"
-        )
+    common.check_display_name(
+        resource.display_name, f"{field}.display_name", errors, required=False
+    )
     common.check_labels(dict(resource.labels), f"{field}.labels", errors)
     kms = resource.encryption_spec.kms_key_name
     if resource.HasField("encryption_spec") and not common.KMS_KEY_RE.match(kms):
@@ -131,7 +128,7 @@ def _check_pool(
     pool: Any, f: str, floor: int, i: int, seen: dict[str, int], errors: list[str]
 ) -> None:
     if pool.id:
-        if not RESOURCE_ID_RE.match(pool.id):
+        if not RESOURCE_ID_RE.fullmatch(pool.id):
             errors.append(f"{f}.id: {pool.id!r} must be {_ID_RULE}")
         elif pool.id in seen:
             errors.append(

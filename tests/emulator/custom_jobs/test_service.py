@@ -197,3 +197,22 @@ def test_web_access_uris_are_keyed_by_replica_when_web_access_is_enabled(
     running_job: Any,
 ) -> None:
     assert set(running_job.web_access_uris) == {"workerpool0-0"}
+
+
+def test_job_without_replica_count_runs_its_primary_replica_and_check_agrees(
+    job_client: Any, make_custom_job: Any, wait_for_job: Any
+) -> None:
+    # Pool 0's replica_count unset (0 on the wire): validation and check() read 1, and the
+    # runner must run that one replica (it failed the job: "no pool has replica_count > 0").
+    from pulumi_vertex_training.spec import normalize_custom_job
+
+    code = "import json, os; print(json.loads(os.environ['CLUSTER_SPEC'])['cluster'])"
+    job = make_custom_job(code)
+    del job["job_spec"]["worker_pool_specs"][0]["replica_count"]
+    normalized = normalize_custom_job(job)
+    assert normalized.failures == []
+    assert normalized.value["job_spec"]["worker_pool_specs"][0]["replica_count"] == 1
+    created = _create(job_client, job)
+    assert created.job_spec.worker_pool_specs[0].replica_count == 0  # stored as sent
+    done = wait_for_job(created.name)
+    assert done.state == JobState.JOB_STATE_SUCCEEDED, done.error

@@ -153,3 +153,29 @@ def test_filter_uses_given_field_table_when_filtering_other_resources() -> None:
     assert not pred(aiplatform_v1.PersistentResource(state="ERROR", labels={"team": "ml"}))
     with pytest.raises(InvalidArgument, match="unknown field 'create_time'"):
         compile_filter('create_time>"2024-01-01T00:00:00Z"', fields)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "(" * 5000 + "state=JOB_STATE_QUEUED" + ")" * 5000,  # a RecursionError before
+        "(" * 33 + "state=JOB_STATE_QUEUED" + ")" * 33,
+        "NOT (" * 40 + "state=JOB_STATE_QUEUED" + ")" * 40,
+        "(" * 5000,
+        'display_name="' + "x" * 9000 + '"',
+    ],
+    ids=["5000-deep", "33-deep", "40-deep-not", "5000-open", "9000-chars"],
+)
+def test_compile_filter_raises_invalid_argument_when_filter_is_too_deep_or_long(text: str) -> None:
+    with pytest.raises(InvalidArgument, match="Invalid filter"):
+        compile_filter(text)
+
+
+def test_compile_filter_accepts_filter_when_at_the_depth_and_length_bounds() -> None:
+    from pulumi_vertex_training.emulator.filters import MAX_FILTER_DEPTH, MAX_FILTER_LENGTH
+
+    deep = "(" * MAX_FILTER_DEPTH + 'display_name="eval"' + ")" * MAX_FILTER_DEPTH
+    assert "".join(j.name for j in JOBS if compile_filter(deep)(j)) == "c"
+    long = 'display_name:"' + "*" * (MAX_FILTER_LENGTH - len('display_name:""')) + '"'
+    assert len(long) == MAX_FILTER_LENGTH
+    assert len([j for j in JOBS if compile_filter(long)(j)]) == len(JOBS)

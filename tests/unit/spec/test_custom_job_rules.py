@@ -41,6 +41,21 @@ CASES: list[tuple[str, list[tuple[str, Any]], str, str]] = [
     ("display_name empty", [("display_name", "")], "display_name", "required"),
     ("display_name too long", [("display_name", "x" * 129)], "display_name", "at most 128"),
     ("display_name not a string", [("display_name", 5)], "display_name", "must be a string"),
+    (
+        "display_name with a newline",
+        [("display_name", "train\nFAILED")],
+        "display_name",
+        "control character '\\n' at position 5",
+    ),
+    (
+        "display_name with a terminal escape",
+        [("display_name", "\x1b[2Jtrain")],
+        "display_name",
+        "control character",
+    ),
+    ("display_name with NUL", [("display_name", "train\x00")], "display_name", "control"),
+    ("display_name with DEL", [("display_name", "a\x7f")], "display_name", "control"),
+    ("display_name only a tab", [("display_name", "\t")], "display_name", "blank"),
     ("job_spec missing", [("job_spec", DELETE)], "job_spec", "required"),
     ("job_spec not an object", [("job_spec", "x")], "job_spec", "must be an object"),
     ("no pools", [("job_spec.worker_pool_specs", [])], "job_spec.worker_pool_specs", "1 to 4"),
@@ -63,6 +78,18 @@ CASES: list[tuple[str, list[tuple[str, Any]], str, str]] = [
         [(P1, {**WORKER, "replica_count": -1})],
         f"{P1}.replica_count",
         "1 or more",
+    ),
+    (
+        "pool 1 over the replica cap",
+        [(P1, {**WORKER, "replica_count": 1001})],
+        f"{P1}.replica_count",
+        "at most 1000",
+    ),
+    (
+        "pool 1 with 2**31 - 1 replicas",
+        [(P1, {**WORKER, "replica_count": 2**31 - 1})],
+        f"{P1}.replica_count",
+        "at most 1000",
     ),
     (
         "replica_count not whole",
@@ -682,3 +709,8 @@ def test_every_field_is_accepted_when_valid() -> None:
 
 def test_international_label_is_valid() -> None:
     assert normalize_custom_job(mutate(make_job(), "labels", {"équipe": "données"})).ok
+
+
+def test_pool_with_as_many_replicas_as_the_cap_is_valid() -> None:
+    job = mutate(make_job(), P1, {**WORKER, "replica_count": 1000})
+    assert normalize_custom_job(job).failures == []

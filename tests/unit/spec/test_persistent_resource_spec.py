@@ -173,6 +173,13 @@ CASES: list[tuple[str, list[tuple[str, Any]], str, str]] = [
         "pool-0",
     ),
     ("unknown key", [("resourcePool", [])], "resourcePool", "did you mean 'resource_pools'"),
+    (
+        "display name with a newline",
+        [("display_name", "warm\npool")],
+        "display_name",
+        "control character",
+    ),
+    ("display name only a tab", [("display_name", "\t")], "display_name", "control character"),
 ]
 
 

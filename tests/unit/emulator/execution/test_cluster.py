@@ -291,3 +291,20 @@ def test_a_job_without_runnable_pools_is_invalid_argument(tmp_path: Path) -> Non
 def test_a_pool_without_image_uri_is_invalid_argument(tmp_path: Path) -> None:
     with pytest.raises(InvalidArgument, match=r"worker_pool_specs\[0\]\.container_spec\.image_uri"):
         build(tmp_path, [pool(1, image_uri="")])
+
+
+@pytest.mark.parametrize("given", [None, 0])
+def test_primary_pool_runs_one_replica_when_replica_count_is_unset(
+    tmp_path: Path, given: int | None
+) -> None:
+    # Unset and 0 are one value on the wire (proto3); validation and check() read it as 1.
+    primary = pool()
+    if given is None:
+        del primary["replica_count"]
+    else:
+        primary["replica_count"] = given
+    run = build(tmp_path, [primary, pool(2)])
+    assert sorted(by_host(run)) == ["workerpool0-0", "workerpool1-0", "workerpool1-1"]
+    spec = json.loads(env_of(by_host(run)["workerpool1-1"])["CLUSTER_SPEC"])
+    assert spec["cluster"]["workerpool0"] == ["workerpool0-0:2222"]
+    assert env_of(by_host(run)["workerpool0-0"])["WORLD_SIZE"] == "3"

@@ -69,3 +69,20 @@ def test_bound_errors_say_what_is_allowed() -> None:
     message = str(raised.value)
     assert "min_replica_count: 0 must be 1 or more (0 is allowed only for Ray clusters)" in message
     assert "max_replica_count is required with autoscaling" in message
+
+
+@pytest.mark.parametrize("name", ["warm\npool", "\x1b[31mwarm", "\t", "a\x00", "b\x85"])
+def test_prepare_resource_refuses_display_name_when_it_holds_control_characters(
+    name: str,
+) -> None:
+    resource = _resource({"replica_count": 1})
+    resource.display_name = name
+    with pytest.raises(InvalidArgument, match=r"persistent_resource\.display_name: .* control"):
+        prv.prepare_resource(resource)
+
+
+@pytest.mark.parametrize("name", ["warm pool", "Warm-Pool 2 (é, 東京)", ""])
+def test_prepare_resource_accepts_display_name_when_printable(name: str) -> None:
+    resource = _resource({"replica_count": 1})
+    resource.display_name = name
+    prv.prepare_resource(resource)
