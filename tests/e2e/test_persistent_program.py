@@ -104,7 +104,11 @@ def test_preview_refuses_a_job_that_cannot_run_on_the_pool(emulator: Any) -> Non
                         "container_spec": {"image_uri": "local/python:3.11"},
                     },
                     {
-                        "machine_spec": {"machine_type": "a2-highgpu-1g"},
+                        "machine_spec": {
+                            "machine_type": "a2-highgpu-1g",
+                            "accelerator_type": "NVIDIA_TESLA_A100",
+                            "accelerator_count": 1,
+                        },
                         "replica_count": 1,
                         "container_spec": {"image_uri": "local/python:3.11"},
                     },
