@@ -262,10 +262,12 @@ class Engine(pulumi_mocks.Mocks):
                 return done("replace", "", checked_inputs)
             if diff.delete_before_replace:
                 self._delete(old)
-            else:  # create-before-delete: the old one goes at the end of the run
+            created = provider.create(plain(checked_inputs))
+            if not diff.delete_before_replace:
+                # create-before-delete: the old one goes at the end of the run, and only
+                # once its replacement exists (a failed create leaves it in place)
                 with self._lock:
                     self._run.replaced.append(old)
-            created = provider.create(plain(checked_inputs))
             return done("replace", created.id, provider_outs(created))
         if dry_run:
             return done("update", old["id"], checked_inputs)

@@ -122,6 +122,22 @@ def test_the_provider_sees_plain_values_and_state_keeps_secrets_marked(tmp_path:
     assert all(plain(props) == props for _, props in Recorder.seen)
 
 
+def test_a_failed_replacement_leaves_the_old_resource_in_place(tmp_path: Any) -> None:
+    state_file = tmp_path / "state.json"
+    ProgramRunner(program("s1"), state_file=state_file).up()
+    Recorder.fail_create = True
+    with pytest.raises(Exception, match="create failed"):
+        ProgramRunner(program("s2"), state_file=state_file).up()
+    assert Recorder.deleted == []  # create-before-delete: nothing to delete it for
+    saved = json.loads(state_file.read_text())["resources"]
+    assert plain(saved["pulumi-python:dynamic/test:Thing::t"]["outputs"]["spec"])["env"] == [
+        {"value": "s1"}
+    ]
+    Recorder.fail_create = False
+    ProgramRunner(program("s2"), state_file=state_file).up()
+    assert len(Recorder.deleted) == 1  # now replaced: the old one goes
+
+
 MAIN = """
 import pulumi
 from tests.unit.testing.test_engine_secrets import Thing
