@@ -28,11 +28,17 @@ from pulumi_vertex_training.provider import custom_job_api as api
 from pulumi_vertex_training.provider import progress
 from pulumi_vertex_training.provider.regional import RegionalProvider
 from pulumi_vertex_training.provider.values import (
+    Path,
     changed_paths,
     check_failures,
     from_spec,
+    mark_secrets,
+    reveal,
+    secret,
+    secrets_at,
     to_spec,
     unchanged,
+    under_secret,
 )
 from pulumi_vertex_training.spec import (
     SpecFailure,
@@ -70,6 +76,8 @@ OUTPUT_KEYS = (
     "tensorboard_log_dir",
     "spec_hash",
 )
+OUTPUT_DIRS = ("model_dir", "checkpoint_dir", "tensorboard_log_dir")
+"""Outputs derived from ``job_spec.base_output_directory``: secret when it was."""
 
 
 class CustomJobProvider(RegionalProvider):
@@ -78,7 +86,11 @@ class CustomJobProvider(RegionalProvider):
     # -- check / diff ----------------------------------------------------------
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        """Validate everything at once and return the normalized inputs."""
+        """Validate everything at once and return the normalized inputs.
+
+        Failures show no value that was secret on input; the result keeps those secret.
+        """
+        news, secret_paths = reveal(news)
         values = to_spec(news)
         failures: list[SpecFailure] = []
         inputs = dict(news)
@@ -115,17 +127,23 @@ class CustomJobProvider(RegionalProvider):
             progress.warn(str(warning))
         for key in JOB_FIELDS:
             inputs[key] = from_spec(normalized.value.get(key))
-        return CheckResult(inputs, check_failures(failures))
+        return CheckResult(
+            mark_secrets(inputs, secret_paths),
+            check_failures(failures, secrets_at(news, secret_paths)),
+        )
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """Replace on any change to what runs; update lifecycle inputs in place."""
         replaces = [k for k in REPLACE_KEYS if not unchanged(olds.get(k), news.get(k))]
         updates = [k for k in LIFECYCLE_KEYS if not unchanged(olds.get(k), news.get(k))]
         if replaces:
+            secret_paths = reveal(news)[1]
             paths = []
             for key in replaces:
                 paths.extend(
-                    changed_paths(olds.get(key), news.get(key), key) if key == "job_spec" else [key]
+                    changed_paths(olds.get(key), news.get(key), key, secret_paths, (key,))
+                    if key == "job_spec"
+                    else [key]
                 )
             progress.info(f"replacing the job: changed {', '.join(paths)}")
         return DiffResult(
@@ -150,7 +168,8 @@ class CustomJobProvider(RegionalProvider):
             f"{verb} {live.name} ({live.state.name}); console: {client.console_url(live.name)}"
         )
         live = self._wait(live.name, props, live)
-        return CreateResult(live.name, {**props, **api.job_outputs(live), "spec_hash": digest})
+        outputs = {**api.job_outputs(live), "spec_hash": digest}
+        return CreateResult(live.name, {**props, **_secret_outputs(outputs, props)})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """The live job's state; a job deleted elsewhere leaves the stack."""
@@ -164,12 +183,12 @@ class CustomJobProvider(RegionalProvider):
                 "wait": "none",
                 "on_delete": "keep",
             }
-        return ReadResult(id_, {**props, **api.job_outputs(live)})
+        return ReadResult(id_, {**props, **_secret_outputs(api.job_outputs(live), props)})
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """Lifecycle inputs only: no API call, every output kept."""
         outputs = {k: olds.get(k) for k in OUTPUT_KEYS}
-        return UpdateResult({**news, **outputs})
+        return UpdateResult({**news, **_secret_outputs(outputs, news)})
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         """Cancel (unless ended), wait, delete; or leave it with on_delete='keep'."""
@@ -208,11 +227,20 @@ def job_identity(props: dict[str, Any]) -> tuple[dict[str, Any], str, str]:
     one stack are still two jobs.
     """
     normalized = normalize_custom_job({k: props.get(k) for k in JOB_FIELDS})
-    if normalized.failures:  # check() ran first; only a bug gets here
-        raise ValueError("; ".join(str(f) for f in normalized.failures))
+    if normalized.failures:  # check() ran first; only a bug gets here (paths only: no values)
+        raise ValueError(f"invalid job fields: {', '.join(f.path for f in normalized.failures)}")
     key = str(props.get("resource_key") or "")
     resource_hash = hashlib.sha256(key.encode()).hexdigest()[:32]
     return normalized.value, spec_hash(normalized.value), resource_hash
+
+
+def _secret_outputs(outputs: dict[str, Any], props: dict[str, Any]) -> dict[str, Any]:
+    """``outputs`` with those derived from a secret output directory marked secret: the
+    engine copies secrecy only to outputs named like a secret input."""
+    paths: list[Path] = reveal(props)[1]
+    if not under_secret(paths, "job_spec", "base_output_directory"):
+        return outputs
+    return {k: secret(v) if k in OUTPUT_DIRS else v for k, v in outputs.items()}
 
 
 def _inputs_from_job(job: Any) -> dict[str, Any]:

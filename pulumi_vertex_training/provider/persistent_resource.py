@@ -40,18 +40,24 @@ from pulumi_vertex_training.provider.persistent_resource_api import (
 )
 from pulumi_vertex_training.provider.regional import RegionalProvider
 from pulumi_vertex_training.provider.values import (
+    Path,
     changed_paths,
     check_failures,
     from_spec,
+    mark_secrets,
+    reveal,
     same_value,
+    secrets_at,
     to_spec,
     unchanged,
+    under_secret,
 )
 from pulumi_vertex_training.spec import (
     SpecFailure,
     normalize_persistent_resource,
     persistent_resource_to_proto,
 )
+from pulumi_vertex_training.spec.failures import SECRET
 from pulumi_vertex_training.spec.persistent_resource import RESOURCE_FIELDS as SPEC_RESOURCE_FIELDS
 from pulumi_vertex_training.spec.resource_names import location_of, parent_of
 
@@ -81,7 +87,12 @@ class PersistentResourceProvider(RegionalProvider):
     # -- check / diff ----------------------------------------------------------
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        """Validate everything at once; return the normalized inputs and ``spec``."""
+        """Validate everything at once; return the normalized inputs and ``spec``.
+
+        Failures show no value that was secret on input; the result keeps those secret,
+        in ``spec`` too (a job's check() reads it).
+        """
+        news, secret_paths = reveal(news)
         values = to_spec(news)
         failures: list[SpecFailure] = []
         inputs = dict(news)
@@ -95,14 +106,17 @@ class PersistentResourceProvider(RegionalProvider):
             progress.warn(str(warning))
         for key in RESOURCE_FIELDS:
             inputs[key] = from_spec(normalized.value.get(key))
-        inputs["spec"] = from_spec(normalized.value)
+        inputs["spec"] = mark_secrets(from_spec(normalized.value), secret_paths)
         if not olds and not failures:
             progress.warn(
-                f"persistent resource {normalized.value.get('resource_id')!r} bills for every "
-                f"machine in its pools ({_describe_pools(normalized.value)}) from creation until "
-                "it is deleted, whether jobs run on it or not"
+                f"persistent resource {_shown_id(normalized.value, secret_paths)} bills for "
+                f"every machine in its pools ({_describe_pools(normalized.value, secret_paths)}) "
+                "from creation until it is deleted, whether jobs run on it or not"
             )
-        return CheckResult(inputs, check_failures(failures))
+        return CheckResult(
+            mark_secrets(inputs, secret_paths),
+            check_failures(failures, secrets_at(news, secret_paths)),
+        )
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """Replica counts and reboot_triggers change in place; anything else replaces."""
@@ -113,9 +127,10 @@ class PersistentResourceProvider(RegionalProvider):
         scaled = bool(count_changes(old_pools, new_pools)) and "resource_pools" not in replaces
         reboot = not unchanged(olds.get("reboot_triggers"), news.get("reboot_triggers"))
         if replaces:
+            secret_paths = reveal(news)[1]
             paths: list[str] = []
             for key in replaces:
-                paths.extend(changed_paths(olds.get(key), news.get(key), key))
+                paths.extend(changed_paths(olds.get(key), news.get(key), key, secret_paths, (key,)))
             progress.info(f"replacing the persistent resource: changed {', '.join(paths)}")
         same_name = all(
             same_value(olds.get(k), news.get(k)) for k in ("project", "location", "resource_id")
@@ -237,12 +252,21 @@ def _with_live_counts(pool: Any, live: Any) -> Any:
 
 def _canonical(props: dict[str, Any]) -> dict[str, Any]:
     normalized = normalize_persistent_resource({k: props.get(k) for k in RESOURCE_FIELDS})
-    if normalized.failures:  # check() ran first; only a bug gets here
-        raise ValueError("; ".join(str(f) for f in normalized.failures))
+    if normalized.failures:  # check() ran first; only a bug gets here (paths only: no values)
+        paths = ", ".join(f.path for f in normalized.failures)
+        raise ValueError(f"invalid resource fields: {paths}")
     return normalized.value
 
 
-def _describe_pools(canonical: dict[str, Any]) -> str:
+def _shown_id(canonical: dict[str, Any], secret_paths: list[Path]) -> str:
+    if under_secret(secret_paths, "resource_id"):
+        return SECRET
+    return repr(canonical.get("resource_id"))
+
+
+def _describe_pools(canonical: dict[str, Any], secret_paths: list[Path]) -> str:
+    if under_secret(secret_paths, "resource_pools"):
+        return SECRET
     pools = canonical.get("resource_pools")
     if not isinstance(pools, list):
         return "unknown yet"

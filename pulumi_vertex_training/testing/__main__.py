@@ -1,7 +1,8 @@
 """``python -m pulumi_vertex_training.testing preview|up|refresh|destroy PROJECT_DIR``.
 
 Runs a Pulumi project in-process (no Pulumi CLI), keeping its state in a JSON
-file; used by the quickstart where the CLI cannot be installed.
+file; used by the quickstart where the CLI cannot be installed. Secret outputs are
+printed as ``[secret]``; the state file keeps them marked secret, not encrypted.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from pulumi_vertex_training.testing.engine import CheckFailed
 from pulumi_vertex_training.testing.runner import ProgramRunner, RunResult, load_project
+from pulumi_vertex_training.testing.wire import secret_shown
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     if result.outputs:
         print("Outputs:")
         for key, value in sorted(result.outputs.items()):
-            shown = value if isinstance(value, str) else json.dumps(value)
+            value = secret_shown(value)  # secrets as [secret], as the Pulumi CLI shows them
+            shown = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
             print(f"  {key}: {shown}")
     return 0
 

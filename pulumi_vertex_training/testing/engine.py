@@ -7,8 +7,11 @@ the provider from ``__provider`` as the dynamic-provider host does, call
 replace, and keep the outputs as state between runs. Resources of other
 providers (pulumi-gcp, ...) cannot run here: a ``mock_resource`` callback gives
 their id and outputs. The engine's rules it follows (check before diff, unknown
-values at preview, replacement order as ``delete_before_replace`` asks) are in
-``Engine``'s methods.
+values at preview, replacement order as ``delete_before_replace`` asks, secrets
+stripped before a provider sees them and copied back onto what it returns) are in
+``Engine``'s methods. State keeps secrets marked where they are, as the CLI's state
+does (``{"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
+"value": ...}``), but not encrypted.
 """
 
 from __future__ import annotations
@@ -32,7 +35,14 @@ from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.stack import massage, run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from pulumi_vertex_training.testing.wire import has_secret, plain, round_trip, to_wire
+from pulumi_vertex_training.testing.wire import (
+    annotate_secrets,
+    from_struct,
+    has_secret,
+    plain,
+    round_trip,
+    to_wire,
+)
 
 PROVIDER_KEY = "__provider"
 DYNAMIC_TYPE_PREFIX = "pulumi-python:dynamic"
@@ -154,7 +164,8 @@ class Engine(pulumi_mocks.Mocks):
         result = self.provider(props).read(resource_id, dict(props))
         if not result.id:
             raise LookupError(f"{key}: resource {resource_id!r} does not exist")
-        outs = round_trip({**(result.outs or {}), PROVIDER_KEY: props[PROVIDER_KEY]})
+        outs = {**(result.outs or {}), PROVIDER_KEY: props[PROVIDER_KEY]}
+        outs = round_trip(annotate_secrets(outs, inputs))
         with self._lock:
             self._run.seen.add(key)
             self._run.steps.append(Step("read", typ, name))
@@ -175,10 +186,10 @@ class Engine(pulumi_mocks.Mocks):
             )
         else:  # a component: the engine keeps only its registered outputs
             resource_id, outs = "", dict(inputs)
-        new_inputs = plain(inputs)
+        new_inputs = round_trip(inputs)
         if old is None:
             op = "create"
-        elif old["inputs"] != round_trip(new_inputs):
+        elif plain(old["inputs"]) != plain(new_inputs):
             op = "update"
         else:
             op = "same"
@@ -190,8 +201,8 @@ class Engine(pulumi_mocks.Mocks):
                     "name": name,
                     "custom": custom,
                     "id": resource_id,
-                    "inputs": round_trip(new_inputs),
-                    "outputs": round_trip(plain(outs)),
+                    "inputs": new_inputs,
+                    "outputs": round_trip(annotate_secrets(outs, inputs)),
                 }
         return resource_id, outs
 
@@ -199,13 +210,16 @@ class Engine(pulumi_mocks.Mocks):
         self, key: str, typ: str, name: str, inputs: dict[str, Any], old: dict[str, Any] | None
     ) -> tuple[str, dict[str, Any]]:
         dry_run = self._run.dry_run
-        secret_keys = {k for k, v in inputs.items() if k != PROVIDER_KEY and has_secret(v)}
+        # The provider sees plain values (the SDK's host does not accept secrets); what it
+        # returns is marked secret by property name from what went in, as the engine does.
         news = plain(inputs)
         provider = self.provider(news)
-        checked = provider.check(dict(old["inputs"]) if old else {}, dict(news))
+        checked = provider.check(plain(old["inputs"]) if old else {}, dict(news))
         if checked.failures:
             raise CheckFailed(key, [(f.property, f.reason) for f in checked.failures])
-        checked_inputs = {**(checked.inputs or {}), PROVIDER_KEY: news[PROVIDER_KEY]}
+        checked_inputs = round_trip(
+            annotate_secrets({**(checked.inputs or {}), PROVIDER_KEY: news[PROVIDER_KEY]}, inputs)
+        )
 
         def done(op: str, resource_id: str, outs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
             outs = round_trip(outs)
@@ -217,23 +231,30 @@ class Engine(pulumi_mocks.Mocks):
                         "name": name,
                         "custom": True,
                         "id": resource_id,
-                        "inputs": round_trip(checked_inputs),
+                        "inputs": checked_inputs,
                         "outputs": outs,
-                        "secret_outputs": sorted(secret_keys),
+                        "secret_outputs": sorted(
+                            k for k, v in outs.items() if k != PROVIDER_KEY and has_secret(v)
+                        ),
                     }
-            wired = {k: rpc.wrap_rpc_secret(v) if k in secret_keys else v for k, v in outs.items()}
-            return resource_id, to_wire(wired)
+            return resource_id, to_wire(outs)
+
+        def provider_outs(result: Any) -> dict[str, Any]:
+            outs = {**(result.outs or {}), PROVIDER_KEY: news[PROVIDER_KEY]}
+            return annotate_secrets(outs, checked_inputs)
 
         if old is None:
             if dry_run:
                 return done("create", "", checked_inputs)
-            created = provider.create(dict(round_trip(checked_inputs)))
-            return done(
-                "create", created.id, {**(created.outs or {}), PROVIDER_KEY: news[PROVIDER_KEY]}
-            )
+            created = provider.create(plain(checked_inputs))
+            return done("create", created.id, provider_outs(created))
 
-        diff = provider.diff(old["id"], dict(old["outputs"]), dict(checked_inputs))
-        changed = diff.changes if diff.changes is not None else old["inputs"] != checked_inputs
+        diff = provider.diff(old["id"], plain(old["outputs"]), plain(checked_inputs))
+        changed = (
+            diff.changes
+            if diff.changes is not None
+            else plain(old["inputs"]) != plain(checked_inputs)
+        )
         if not changed:
             return done("same", old["id"], old["outputs"])
         if diff.replaces:
@@ -241,21 +262,21 @@ class Engine(pulumi_mocks.Mocks):
                 return done("replace", "", checked_inputs)
             if diff.delete_before_replace:
                 self._delete(old)
-            else:  # create-before-delete: the old one goes at the end of the run
+            created = provider.create(plain(checked_inputs))
+            if not diff.delete_before_replace:
+                # create-before-delete: the old one goes at the end of the run, and only
+                # once its replacement exists (a failed create leaves it in place)
                 with self._lock:
                     self._run.replaced.append(old)
-            created = provider.create(dict(round_trip(checked_inputs)))
-            return done(
-                "replace", created.id, {**(created.outs or {}), PROVIDER_KEY: news[PROVIDER_KEY]}
-            )
+            return done("replace", created.id, provider_outs(created))
         if dry_run:
             return done("update", old["id"], checked_inputs)
-        updated = provider.update(old["id"], dict(old["outputs"]), dict(round_trip(checked_inputs)))
-        return done("update", old["id"], {**(updated.outs or {}), PROVIDER_KEY: news[PROVIDER_KEY]})
+        updated = provider.update(old["id"], plain(old["outputs"]), plain(checked_inputs))
+        return done("update", old["id"], provider_outs(updated))
 
     def _delete(self, resource: dict[str, Any]) -> None:
         if resource.get("custom") and resource["type"].startswith(DYNAMIC_TYPE_PREFIX):
-            outputs = dict(resource["outputs"])
+            outputs = plain(resource["outputs"])
             self.provider(outputs).delete(resource["id"], outputs)
 
     # -- runs ----------------------------------------------------------------
@@ -313,9 +334,7 @@ class Engine(pulumi_mocks.Mocks):
         # pulumi.export() lands on the Stack's outputs, which set_mocks already
         # finished with: serialize them ourselves, as Stack._finish would.
         exported = getattr(stack, "outputs", {})
-        outputs = rpc.deserialize_properties(
-            _sync_await(rpc.serialize_properties(massage(exported, []), {})), True
-        )
+        outputs = from_struct(_sync_await(rpc.serialize_properties(massage(exported, []), {})))
         stale = [k for k in reversed(list(self.state["resources"])) if k not in self._run.seen]
         for key in stale:
             resource = self.state["resources"][key]
@@ -324,7 +343,7 @@ class Engine(pulumi_mocks.Mocks):
                 self._delete(resource)
                 del self.state["resources"][key]
         if not dry_run:
-            self.state["outputs"] = plain(to_wire(dict(outputs)))
+            self.state["outputs"] = to_wire(dict(outputs))
         return dict(outputs), list(self._run.steps)
 
     def refresh(self) -> list[Step]:
@@ -333,7 +352,7 @@ class Engine(pulumi_mocks.Mocks):
         for key, resource in list(self.state["resources"].items()):
             if not resource["type"].startswith(DYNAMIC_TYPE_PREFIX):
                 continue
-            outputs = dict(resource["outputs"])
+            outputs = plain(resource["outputs"])
             result = self.provider(outputs).read(resource["id"], outputs)
             if not result.id:
                 del self.state["resources"][key]
@@ -341,11 +360,16 @@ class Engine(pulumi_mocks.Mocks):
                 continue
             resource["id"] = result.id
             resource["outputs"] = round_trip(
-                {**(result.outs or {}), PROVIDER_KEY: outputs[PROVIDER_KEY]}
+                annotate_secrets(
+                    {**(result.outs or {}), PROVIDER_KEY: outputs[PROVIDER_KEY]},
+                    resource["outputs"],
+                )
             )
             if result.inputs is not None:
                 resource["inputs"] = round_trip(
-                    {**result.inputs, PROVIDER_KEY: outputs[PROVIDER_KEY]}
+                    annotate_secrets(
+                        {**result.inputs, PROVIDER_KEY: outputs[PROVIDER_KEY]}, resource["inputs"]
+                    )
                 )
             steps.append(Step("refresh", resource["type"], resource["name"]))
         return steps
@@ -374,7 +398,7 @@ class _Monitor(pulumi_mocks.MockMonitor):
         if request.type == "pulumi:pulumi:Stack":
             return resource_pb2.RegisterResourceResponse(urn=urn)
         pulumi_mocks._ensure_event_loop()
-        inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
+        inputs = from_struct(request.object)  # secrets stay where they are, as in the engine
         resource_id, outs = self.engine.register(
             request.type, request.name, inputs, bool(request.custom), request.importId
         )
@@ -389,7 +413,7 @@ class _Monitor(pulumi_mocks.MockMonitor):
 
     def ReadResource(self, request: Any) -> Any:
         pulumi_mocks._ensure_event_loop()
-        inputs = rpc.deserialize_properties(request.properties, keep_unknowns=True)
+        inputs = from_struct(request.properties)
         outs = self.engine.read(request.type, request.name, request.id, inputs)
         urn = self.make_urn(request.parent, request.type, request.name)
         self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(urn, request.id, outs)

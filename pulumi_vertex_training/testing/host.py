@@ -4,7 +4,10 @@
 resources in production. ``DynamicHost`` starts it the same way (a fresh
 process: the provider must unpickle there) and speaks the ResourceProvider
 protocol to it, with properties encoded as the engine encodes them (numbers as
-doubles, unknowns as the sentinel string, secrets stripped).
+doubles, unknowns as the sentinel string) and secrets handled as the engine handles
+them: sent wrapped only if the host accepted secrets at Configure (the SDK's host
+does not, so they go plain), and copied back by property name onto what Check,
+Create, Update and Read return (``testing.wire.annotate_secrets``).
 """
 
 from __future__ import annotations
@@ -23,18 +26,23 @@ from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
+from pulumi_vertex_training.testing.wire import annotate_secrets, from_struct, plain
+
 PROVIDER_KEY = "__provider"
 URN = "urn:pulumi:dev::project::pulumi-python:dynamic/vertex:Resource::r"
 
 
-def encode(props: dict[str, Any]) -> Any:
-    """A property dict as the google.protobuf.Struct the engine sends."""
-    return asyncio.run(rpc.serialize_properties(props, {}))
+def encode(props: dict[str, Any], keep_secrets: bool = True) -> Any:
+    """A property dict as the google.protobuf.Struct the engine sends: secret wrappers
+    (``rpc.wrap_rpc_secret``) as the secret signature, or stripped unless ``keep_secrets``
+    (what the engine does for a provider that did not accept secrets)."""
+    return asyncio.run(rpc.serialize_properties(props if keep_secrets else plain(props), {}))
 
 
 def decode(struct: Any) -> dict[str, Any]:
-    """A Struct from the host as a dict (unknowns kept as ``Unknown``)."""
-    return dict(rpc.deserialize_properties(struct, keep_unknowns=True))
+    """A Struct from the host as a dict (unknowns kept as ``Unknown``, secret wrappers
+    where they are)."""
+    return from_struct(struct)
 
 
 @dataclass(frozen=True)
@@ -78,6 +86,8 @@ class DynamicHost:
         self.process: subprocess.Popen[bytes] | None = None
         self.stub: Any = None
         self._channel: grpc.Channel | None = None
+        self.accept_secrets = False
+        """What the host answered at Configure (the SDK's host: False)."""
 
     def start(self) -> DynamicHost:
         """Start the host and Configure it, as the engine does first."""
@@ -90,8 +100,24 @@ class DynamicHost:
         port = int(self.process.stdout.readline().strip())
         self._channel = grpc.insecure_channel(f"127.0.0.1:{port}")
         self.stub = provider_pb2_grpc.ResourceProviderStub(self._channel)
-        self.stub.Configure(provider_pb2.ConfigureRequest(args=encode(self.config)))
+        response = self.stub.Configure(
+            provider_pb2.ConfigureRequest(
+                args=encode(self.config), acceptSecrets=True, acceptResources=True
+            )
+        )
+        self.accept_secrets = bool(response.acceptSecrets)
         return self
+
+    def _encode(self, props: dict[str, Any]) -> Any:
+        return encode(props, keep_secrets=self.accept_secrets)
+
+    def _returned(self, struct: Any, *sent: dict[str, Any]) -> dict[str, Any]:
+        """What the host returned, with secrecy copied from ``sent`` as the engine does."""
+        props = decode(struct)
+        if not self.accept_secrets:
+            for ins in sent:
+                props = annotate_secrets(props, ins)
+        return props
 
     def stop(self) -> None:
         """Stop the host process."""
@@ -118,41 +144,49 @@ class DynamicHost:
     ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         """Check: (checked inputs incl. ``__provider``, failures as (property, reason))."""
         response = self.stub.Check(
-            provider_pb2.CheckRequest(urn=URN, olds=encode(olds), news=encode(news))
+            provider_pb2.CheckRequest(urn=URN, olds=self._encode(olds), news=self._encode(news))
         )
         failures = [(f.property, f.reason) for f in response.failures]
-        return decode(response.inputs), failures
+        return self._returned(response.inputs, news), failures
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResponse:
         """Diff old outputs against new checked inputs."""
         response = self.stub.Diff(
-            provider_pb2.DiffRequest(id=id_, urn=URN, olds=encode(olds), news=encode(news))
+            provider_pb2.DiffRequest(
+                id=id_, urn=URN, olds=self._encode(olds), news=self._encode(news)
+            )
         )
         changes = {0: "unknown", 1: "none", 2: "some"}[response.changes]
         return DiffResponse(changes, list(response.replaces), response.deleteBeforeReplace)
 
     def create(self, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         """Create: (id, outputs incl. ``__provider``)."""
-        response = self.stub.Create(provider_pb2.CreateRequest(urn=URN, properties=encode(inputs)))
-        return response.id, decode(response.properties)
+        response = self.stub.Create(
+            provider_pb2.CreateRequest(urn=URN, properties=self._encode(inputs))
+        )
+        return response.id, self._returned(response.properties, inputs)
 
     def read(self, id_: str, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         """Read: (id, outputs); an empty id means the resource is gone."""
         response = self.stub.Read(
-            provider_pb2.ReadRequest(id=id_, urn=URN, properties=encode(props))
+            provider_pb2.ReadRequest(id=id_, urn=URN, properties=self._encode(props))
         )
-        return response.id, decode(response.properties)
+        return response.id, self._returned(response.properties, props)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dict[str, Any]:
         """Update: the new outputs."""
         response = self.stub.Update(
-            provider_pb2.UpdateRequest(id=id_, urn=URN, olds=encode(olds), news=encode(news))
+            provider_pb2.UpdateRequest(
+                id=id_, urn=URN, olds=self._encode(olds), news=self._encode(news)
+            )
         )
-        return decode(response.properties)
+        return self._returned(response.properties, news)
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         """Delete the resource."""
-        self.stub.Delete(provider_pb2.DeleteRequest(id=id_, urn=URN, properties=encode(props)))
+        self.stub.Delete(
+            provider_pb2.DeleteRequest(id=id_, urn=URN, properties=self._encode(props))
+        )
 
 
 class EchoProvider(ResourceProvider):

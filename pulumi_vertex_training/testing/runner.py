@@ -42,10 +42,10 @@ class ProgramRunner:
     environment points at (``VERTEX_AI_EMULATOR_HOST`` for the local emulator).
     Other providers' resources (pulumi-gcp) are mocked through ``mock_resource``.
 
-    Not modelled: state backends, secrets providers (secret outputs are marked,
-    not encrypted), policy packs, ``import``, ``protect``, ``retain_on_delete``,
-    ``ignore_changes``, ``replace_on_changes``, aliases, parallelism limits and
-    custom timeouts.
+    Not modelled: state backends, secrets providers (secrets are marked in state
+    where they are, as the CLI marks them, but not encrypted), policy packs,
+    ``import``, ``protect``, ``retain_on_delete``, ``ignore_changes``,
+    ``replace_on_changes``, aliases, parallelism limits and custom timeouts.
 
     Example:
         >>> def program():  # doctest: +SKIP
@@ -97,10 +97,12 @@ class ProgramRunner:
 
     @property
     def state(self) -> dict[str, Any]:
-        """The saved state: ``{"resources": {key: {...}}, "outputs": {...}}`` (plain JSON).
+        """The saved state: ``{"resources": {key: {...}}, "outputs": {...}}`` (JSON).
 
         Each resource keeps ``type``, ``name``, ``id``, ``inputs``, ``outputs``, and the
-        ``parent`` URN and ``dependencies`` (URNs) of its last registration.
+        ``parent`` URN and ``dependencies`` (URNs) of its last registration. Secret values
+        are kept marked where they are (``pulumi.runtime.rpc.is_rpc_secret``), as in the
+        CLI's state; ``testing.wire.plain`` strips the marks.
         """
         return self.engine.state
 
@@ -112,7 +114,7 @@ class ProgramRunner:
 
     @property
     def outputs(self) -> dict[str, Any]:
-        """The stack outputs of the last up."""
+        """The stack outputs of the last up (secrets marked, see :attr:`state`)."""
         return dict(self.engine.state["outputs"])
 
     def resources(self, type_suffix: str = "") -> dict[str, dict[str, Any]]:

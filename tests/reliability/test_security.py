@@ -128,8 +128,29 @@ def test_saved_state_holds_no_credentials_and_secrets_stay_secret(
         assert rpc.is_rpc_secret(result.outputs["job_spec"])
         assert rpc.is_rpc_secret(result.outputs["display_name"])
         assert not rpc.is_rpc_secret(result.outputs["state"])
+        # saved marked where they are, inputs and outputs, as in the CLI's state
+        on_disk = json.loads(state_file.read_text())
+        job = next(r for r in on_disk["resources"].values() if r["name"] == "train")
+        for props in (job["inputs"], job["outputs"]):
+            assert rpc.is_rpc_secret(props["display_name"])
+            assert rpc.is_rpc_secret(props["job_spec"]["worker_pool_specs"])
+            assert not rpc.is_rpc_secret(props["job_spec"].get("scheduling", {}))
+        assert rpc.is_rpc_secret(on_disk["outputs"]["job_spec"])
+        assert not rpc.is_rpc_secret(on_disk["outputs"]["state"])
+        assert "s3cr3t-env-value" not in json.dumps(in_the_clear(on_disk))
         stack.destroy()
     assert_clean(state_file.read_text(), credentials, "the saved state")
+
+
+def in_the_clear(value: Any) -> Any:
+    """``value`` with every secret-marked part dropped: what state holds in the clear."""
+    if rpc.is_rpc_secret(value):
+        return "[secret]"
+    if isinstance(value, dict):
+        return {k: in_the_clear(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [in_the_clear(v) for v in value]
+    return value
 
 
 @pytest.mark.parametrize(

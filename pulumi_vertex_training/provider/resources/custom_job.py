@@ -15,6 +15,7 @@ from pulumi_vertex_training.provider.resources.defaults import (
     default_project,
     resource_key,
 )
+from pulumi_vertex_training.provider.values import SECRETS_KEY, secret_paths
 from pulumi_vertex_training.spec import CustomJobSpecArgs, EncryptionSpecArgs, to_plain
 
 if TYPE_CHECKING:
@@ -127,6 +128,8 @@ class CustomJob(pulumi.dynamic.Resource, module="vertex", name="CustomJob"):
             "resource_key": resource_key(resource_name),
             **{key: None for key in OUTPUT_KEYS},
         }
+        # The engine strips secrets before check() sees them: tell it which were secret.
+        props[SECRETS_KEY] = secret_paths(props)
         super().__init__(CustomJobProvider(), resource_name, props, opts)
 
     @staticmethod

@@ -13,6 +13,7 @@ from pulumi_vertex_training.provider.persistent_resource import (
     PersistentResourceProvider,
 )
 from pulumi_vertex_training.provider.resources.defaults import default_location, default_project
+from pulumi_vertex_training.provider.values import SECRETS_KEY, secret_paths
 from pulumi_vertex_training.spec import (
     EncryptionSpecArgs,
     PscInterfaceConfigArgs,
@@ -121,4 +122,6 @@ class PersistentResource(pulumi.dynamic.Resource, module="vertex", name="Persist
             "spec": None,
             **{key: None for key in OUTPUT_KEYS},
         }
+        # The engine strips secrets before check() sees them: tell it which were secret.
+        props[SECRETS_KEY] = secret_paths(props)
         super().__init__(PersistentResourceProvider(), resource_name, props, opts)
