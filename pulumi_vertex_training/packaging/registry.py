@@ -40,6 +40,7 @@ from pulumi_vertex_training.packaging.image_errors import (
 )
 from pulumi_vertex_training.packaging.registry_auth import (
     RegistryCredentials,
+    docker_config_path,
     helper_server,
     registry_credentials,
 )
@@ -163,8 +164,10 @@ def _build_credentials(
     build`` does): a public base image needs none.
     """
     docker = _docker()
+    config = docker_config_path()  # the file registry_auth reads, not docker-py's fallbacks
     try:
-        auth_data: dict[str, Any] = dict(docker.auth.load_config().auths)
+        loaded = docker.auth.load_config(str(config)) if config.is_file() else None
+        auth_data: dict[str, Any] = dict(loaded.auths) if loaded is not None else {}
     except docker.errors.DockerException:
         auth_data = {}
     host, _ = docker.auth.split_repo_name(base_image)

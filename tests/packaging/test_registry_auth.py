@@ -4,6 +4,7 @@ and the Bearer-token flow ``*-docker.pkg.dev`` uses), with the real engine."""
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 from collections.abc import Callable
@@ -251,3 +252,39 @@ def test_a_build_never_runs_the_helpers_of_unrelated_registries(
     )
     assert tiny_image(_repository(google_adc.basic))
     assert not ran.exists()
+
+
+@pytest.mark.parametrize("login", ["adc", "docker login"])
+def test_a_build_pulls_a_private_base_image_with_its_registry_credentials(
+    google_adc: AuthRegistries,
+    tiny_image: Callable[[str], str],
+    docker_client: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    login: str,
+) -> None:
+    """The engine pulls a missing base image during the build with what the build sends:
+    the base registry's credentials (here from ADC), or a ``docker login`` entry."""
+    base = tiny_image(_repository(google_adc.basic))
+    registry.push_image(base, "v1")
+    docker_client.images.remove(f"{base}:v1", force=True)
+    if login == "docker login":
+        monkeypatch.setenv(registry_auth.GOOGLE_REGISTRIES_ENV, "")
+        basic = base64.b64encode(f"oauth2accesstoken:{google_adc.token}".encode()).decode()
+        write_docker_config(auths={google_adc.basic: {"auth": basic}})
+    source = tmp_path / "child"
+    source.mkdir()
+    (source / "child.txt").write_text("child")
+    try:
+        registry.build_image(
+            collect_context(source),
+            f"FROM {base}:v1\nCOPY child.txt /child.txt\n",
+            f"{base}-child:v1",
+            base_image=f"{base}:v1",
+        )
+    finally:
+        for tag in (f"{base}-child:v1", f"{base}:v1"):
+            try:
+                docker_client.images.remove(tag, force=True)
+            except Exception:
+                pass
