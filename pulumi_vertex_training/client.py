@@ -153,8 +153,9 @@ def storage_client(project: str | None = None) -> StorageClient:
 def google_access_token() -> str:
     """A fresh OAuth2 access token from Application Default Credentials.
 
-    Used for ``docker login`` to ``*-docker.pkg.dev`` (user ``oauth2accesstoken``).
-    The token is used at once and never stored on a provider or in state.
+    The password of user ``oauth2accesstoken`` for Google's registries (``*-docker.pkg.dev``;
+    ``packaging/registry_auth.py`` decides which hosts get it). Refreshed on every call;
+    the token is used at once and never stored on a provider or in state.
     """
     import google.auth
     import google.auth.transport.requests

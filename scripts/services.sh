@@ -15,5 +15,6 @@ if [ "$driver" = vfs ] && grep -qw overlay /proc/filesystems 2>/dev/null; then
     "about 30x faster and this kernel has overlay: stop dockerd and run scripts/ensure-docker.sh"
 fi
 bash "$here/ensure-registry.sh"
+bash "$here/ensure-test-tools.sh"
 bash "$here/ensure-base-image.sh"
 bash "$here/ensure-gcs.sh"

@@ -9,6 +9,7 @@ import pulumi
 
 from pulumi_vertex_training.packaging.context import PackagingError
 from pulumi_vertex_training.packaging.package import prepare_image, resolve_package
+from pulumi_vertex_training.packaging.registry import require_docker
 from pulumi_vertex_training.provider.resources import Image
 from pulumi_vertex_training.spec import SpecFailure
 from pulumi_vertex_training.spec.artifacts import check_image_name, check_repository
@@ -68,6 +69,8 @@ class TrainingImage(pulumi.ComponentResource):
         opts: resource options.
 
     Raises:
+        DockerNotInstalledError: at once, when docker-py is not installed (``pip install
+            docker``, or the ``pulumi-vertex-training[image]`` extra).
         PackagingError: at once, before anything registers, for a missing
             ``source_dir``, a script outside it, both or neither of
             script/python_module, a missing module file, extra package or dir,
@@ -105,6 +108,7 @@ class TrainingImage(pulumi.ComponentResource):
     ) -> None:
         # Everything local is checked before the component registers, so a typo
         # fails the program at once instead of leaving a half-registered tree.
+        require_docker()  # `up` builds with docker-py: say so at preview when it is missing
         for field, value in (("source_dir", source_dir), ("base_image", base_image)):
             if not isinstance(value, str):
                 raise PackagingError(

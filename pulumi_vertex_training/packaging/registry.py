@@ -3,13 +3,16 @@
 The only module of the library (besides the emulator's runner) that talks to
 Docker. docker-py's push returns a stream and does not raise on in-band
 ``error``/``errorDetail`` chunks (docker/docker-py#3161, #3277): we scan it.
-Registry tokens are fetched per call and never logged or stored.
+Which credentials each registry gets is ``registry_auth``'s business; they are
+resolved per call and never logged or stored. docker-py is imported only when an
+image is built, pushed or pulled: without it, ``DockerNotInstalledError`` says what
+to install.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
-import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -20,22 +23,43 @@ from pulumi_vertex_training.packaging.context import (
     BuildContext,
     write_context_tar,
 )
+from pulumi_vertex_training.packaging.image_errors import (
+    DOCKER_MISSING,
+    READER_ROLE,
+    WRITER_ROLE,
+    BaseImageNotFoundError,
+    BuildFailedError,
+    DockerNotInstalledError,
+    DockerUnavailableError,
+    PushRefusedError,
+    RegistryCredentialsError,
+    RegistryError,
+)
+from pulumi_vertex_training.packaging.image_errors import (
+    ImageError as ImageError,
+)
+from pulumi_vertex_training.packaging.registry_auth import (
+    RegistryCredentials,
+    docker_config_path,
+    helper_server,
+    registry_credentials,
+)
+from pulumi_vertex_training.packaging.registry_http import (
+    MANIFEST_MEDIA_TYPES as MANIFEST_MEDIA_TYPES,
+)
+from pulumi_vertex_training.packaging.registry_http import (
+    find_remote_digest as find_remote_digest,
+)
+from pulumi_vertex_training.packaging.registry_http import get_manifest as get_manifest
 from pulumi_vertex_training.spec.artifacts import ImageReference
 
 if TYPE_CHECKING:
     import docker
 
+
 Progress = Callable[[str], None]
 """Receives one human-readable line of build or push progress."""
 
-MANIFEST_MEDIA_TYPES = (
-    "application/vnd.docker.distribution.manifest.v2+json",
-    "application/vnd.oci.image.manifest.v1+json",
-    "application/vnd.docker.distribution.manifest.list.v2+json",
-    "application/vnd.oci.image.index.v1+json",
-)
-WRITER_ROLE = "roles/artifactregistry.writer"
-_LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 _LOG_TAIL = 30
 
 _builds_started = 0
@@ -46,127 +70,22 @@ def builds_started() -> int:
     return _builds_started
 
 
-class ImageError(Exception):
-    """Base of every build/push/registry error here. Catch this to catch all."""
-
-
-class DockerUnavailableError(ImageError):
-    """No Docker engine answers."""
-
-
-class BaseImageNotFoundError(ImageError):
-    """The base image (``FROM``) could not be found or pulled."""
-
-
-class BuildFailedError(ImageError):
-    """A Dockerfile step failed; ``build_log`` holds the whole log."""
-
-    def __init__(self, message: str, build_log: list[str]) -> None:
-        super().__init__(message)
-        self.build_log = build_log
-
-
-class PushRefusedError(ImageError):
-    """The registry did not take the image."""
-
-
-class RegistryError(ImageError):
-    """The registry could not be asked (unreachable, auth refused, unexpected answer)."""
-
-
-def _scheme(host: str) -> str:
-    hostname = host.rsplit(":", 1)[0] if not host.startswith("[") else host.split("]")[0] + "]"
-    return "http" if hostname in _LOCAL_HOSTS else "https"
-
-
-def registry_credentials(host: str) -> tuple[str, str] | None:
-    """(user, password) for a registry host: Google's for Artifact Registry, else none."""
-    if host.endswith("-docker.pkg.dev") or host.endswith("gcr.io"):
-        from pulumi_vertex_training import client
-
-        return "oauth2accesstoken", client.google_access_token()
-    return None
-
-
-def _bearer_token(challenge: str, auth: tuple[str, str] | None, session: Any) -> str:
-    params = dict(re.findall(r'(\w+)="([^"]*)"', challenge))
-    realm = params.pop("realm", "")
-    if not realm:
-        raise RegistryError(f"registry sent a Bearer challenge without a realm: {challenge!r}")
-    answer = session.get(realm, params=params, auth=auth, timeout=30)
-    if answer.status_code != 200:
-        raise RegistryError(
-            f"registry token service {realm} answered {answer.status_code}: "
-            "the credentials were refused (on Artifact Registry you need "
-            "roles/artifactregistry.reader to read and roles/artifactregistry.writer to push)"
-        )
-    body = answer.json()
-    return str(body.get("token") or body.get("access_token") or "")
-
-
-def _registry_request(method: str, ref: ImageReference, what: str) -> Any:
-    import requests
-
-    url = f"{_scheme(ref.host)}://{ref.host}/v2/{ref.path}/manifests/{what}"
-    headers = {"Accept": ", ".join(MANIFEST_MEDIA_TYPES)}
-    auth = registry_credentials(ref.host)
-    with requests.Session() as session:
-        try:
-            answer = session.request(method, url, headers=headers, timeout=30)
-            if answer.status_code == 401:
-                challenge = answer.headers.get("WWW-Authenticate", "")
-                if challenge.lower().startswith("bearer"):
-                    token = _bearer_token(challenge[len("bearer") :].strip(), auth, session)
-                    headers["Authorization"] = f"Bearer {token}"
-                    answer = session.request(method, url, headers=headers, timeout=30)
-                elif auth is not None:
-                    answer = session.request(method, url, headers=headers, auth=auth, timeout=30)
-        except requests.RequestException as exc:
-            raise RegistryError(
-                f"could not reach the registry {ref.host} ({type(exc).__name__}: {exc}); "
-                "check the repository address and that the registry is up"
-            ) from None
-    if answer.status_code in (401, 403):
-        raise RegistryError(
-            f"registry {ref.host} refused to show {ref.repository} ({answer.status_code}); "
-            "on Artifact Registry you need roles/artifactregistry.reader on the repository"
-        )
-    return answer
-
-
-def find_remote_digest(image_ref: str) -> str | None:
-    """The digest the registry has for ``image_ref`` (``host/path:tag``), or None.
-
-    A ``HEAD`` on the manifest (Docker Registry HTTP API v2) accepting Docker v2
-    and OCI manifests; plain HTTP for localhost registries, HTTPS otherwise.
+def require_docker() -> None:
+    """Fail at once, saying what to install, when docker-py is not installed (no import).
 
     Raises:
-        RegistryError: the registry is unreachable or refused the credentials.
+        DockerNotInstalledError: ``vt.TrainingImage builds with Docker: pip install docker ...``.
     """
-    ref = ImageReference.parse(image_ref)
-    answer = _registry_request("HEAD", ref, ref.digest or ref.tag or "latest")
-    if answer.status_code == 404:
-        return None
-    if answer.status_code != 200:
-        raise RegistryError(f"registry {ref.host} answered {answer.status_code} for {image_ref}")
-    digest = answer.headers.get("Docker-Content-Digest")
-    if not digest:
-        raise RegistryError(f"registry {ref.host} did not send a digest for {image_ref}")
-    return str(digest)
+    if importlib.util.find_spec("docker") is None:
+        raise DockerNotInstalledError(DOCKER_MISSING)
 
 
-def get_manifest(image_ref: str) -> dict[str, Any]:
-    """The manifest JSON of ``image_ref`` (tag or digest).
-
-    Raises:
-        RegistryError: not found, unreachable or refused.
-    """
-    ref = ImageReference.parse(image_ref)
-    answer = _registry_request("GET", ref, ref.digest or ref.tag or "latest")
-    if answer.status_code != 200:
-        raise RegistryError(f"registry {ref.host} answered {answer.status_code} for {image_ref}")
-    result: dict[str, Any] = answer.json()
-    return result
+def _docker() -> Any:
+    try:
+        import docker
+    except ImportError:
+        raise DockerNotInstalledError(DOCKER_MISSING) from None
+    return docker
 
 
 def docker_client() -> docker.DockerClient:
@@ -175,8 +94,7 @@ def docker_client() -> docker.DockerClient:
     Raises:
         DockerUnavailableError: no engine answers.
     """
-    import docker
-
+    docker = _docker()
     try:
         client = docker.from_env(timeout=900)
         client.ping()
@@ -232,6 +150,58 @@ def _stream_build(chunks: Iterable[dict[str, Any]], base_image: str, progress: P
     return image_id
 
 
+def _build_credentials(
+    client: docker.DockerClient, base_image: str, progress: Progress
+) -> dict[str, Any]:
+    """What a build sends the engine (``X-Registry-Config``) to pull its base image.
+
+    docker-py would run *every* credential helper in Docker's config for every build
+    (its ``images.build`` and ``api.build`` alike), so one broken helper for an
+    unrelated registry (gcloud's, not logged in) fails each build. Instead: the
+    ``docker login`` entries (``auths``, no helper runs), and, when the engine lacks
+    the base image, the base image's registry's credentials as a push would get them.
+    A failure to get those is said and the build goes on without them (as ``docker
+    build`` does): a public base image needs none.
+    """
+    docker = _docker()
+    config = docker_config_path()  # the file registry_auth reads, not docker-py's fallbacks
+    try:
+        loaded = docker.auth.load_config(str(config)) if config.is_file() else None
+        auth_data: dict[str, Any] = dict(loaded.auths) if loaded is not None else {}
+    except docker.errors.DockerException:
+        auth_data = {}
+    host, _ = docker.auth.split_repo_name(base_image)
+    try:
+        if base_image != "scratch":  # no image: nothing to pull
+            client.images.get(base_image)
+        return auth_data
+    except docker.errors.DockerException:
+        pass  # not there: the engine pulls it
+    try:
+        credentials = registry_credentials(host)
+    except RegistryCredentialsError as exc:
+        progress(f"pulling {base_image} without credentials: {exc}")
+        return auth_data
+    if credentials is not None:
+        server = helper_server(host)
+        auth_data[server] = credentials.engine_auth(server)
+    return auth_data
+
+
+def _send_build_credentials(client: docker.DockerClient, auth_data: dict[str, Any]) -> None:
+    # The low-level API has no parameter for X-Registry-Config: docker-py fills it in
+    # APIClient._set_auth_headers from every helper (see _build_credentials). This
+    # client is made for this build only; tests/packaging/test_registry_auth.py checks
+    # that a broken helper no longer fails a build.
+    encode = _docker().auth.encode_header
+
+    def set_auth_headers(headers: dict[str, Any]) -> None:
+        if auth_data:
+            headers["X-Registry-Config"] = encode(auth_data)
+
+    client.api._set_auth_headers = set_auth_headers
+
+
 def build_image(
     context: BuildContext,
     dockerfile: str,
@@ -260,6 +230,7 @@ def build_image(
     """
     global _builds_started
     client = docker_client()
+    _send_build_credentials(client, _build_credentials(client, base_image, progress))
     with tempfile.TemporaryFile() as tar:
         write_context_tar(context, dockerfile, tar)
         tar.seek(0)
@@ -289,8 +260,7 @@ def pull_if_missing(image_ref: str, *, progress: Progress = lambda line: None) -
         DockerUnavailableError: no engine.
         RegistryError: the pull failed (not found, refused, unreachable), with the reason.
     """
-    import docker
-
+    docker = _docker()
     client = docker_client()
     try:
         client.images.get(image_ref)
@@ -298,8 +268,9 @@ def pull_if_missing(image_ref: str, *, progress: Progress = lambda line: None) -
     except docker.errors.ImageNotFound:
         pass
     ref = ImageReference.parse(image_ref)
-    auth = registry_credentials(ref.host)
-    auth_config = {"username": auth[0], "password": auth[1]} if auth else None
+    credentials = registry_credentials(ref.host)
+    auth_config = credentials.engine_auth(ref.host) if credentials else None
+    refused = f"; on Artifact Registry the identity{_behind(credentials)} needs {READER_ROLE}"
     try:
         chunks = client.api.pull(
             ref.repository,
@@ -311,13 +282,14 @@ def pull_if_missing(image_ref: str, *, progress: Progress = lambda line: None) -
         for chunk in chunks:
             if "error" in chunk or "errorDetail" in chunk:
                 detail = chunk.get("errorDetail") or {}
-                raise RegistryError(
-                    f"could not pull {image_ref}: {chunk.get('error') or detail.get('message')}"
-                )
+                message = chunk.get("error") or detail.get("message")
+                raise RegistryError(f"could not pull {image_ref}: {message}{refused}")
             if chunk.get("status") in ("Download complete", "Pull complete"):
                 progress(f"{chunk.get('id', '')}: {chunk['status']}")
     except docker.errors.APIError as exc:
-        raise RegistryError(f"could not pull {image_ref}: {exc.explanation or exc}") from None
+        raise RegistryError(
+            f"could not pull {image_ref}: {exc.explanation or exc}{refused}"
+        ) from None
     return True
 
 
@@ -330,7 +302,16 @@ class PushResult:
     existing_layers: list[str] = field(default_factory=list)
 
 
-def _scan_push(chunks: Iterator[dict[str, Any]], repository: str, progress: Progress) -> PushResult:
+def _behind(credentials: RegistryCredentials | None) -> str:
+    return f" behind {credentials.source}" if credentials is not None else ""
+
+
+def _scan_push(
+    chunks: Iterator[dict[str, Any]],
+    repository: str,
+    progress: Progress,
+    credentials: RegistryCredentials | None = None,
+) -> PushResult:
     result = PushResult("")
     for chunk in chunks:
         if "error" in chunk or "errorDetail" in chunk:
@@ -338,8 +319,8 @@ def _scan_push(chunks: Iterator[dict[str, Any]], repository: str, progress: Prog
             message = str(chunk.get("error") or detail.get("message", ""))
             raise PushRefusedError(
                 f"the registry refused the push to {repository}: {message}. Check that the "
-                "repository exists and is reachable, and that the identity Docker pushes as may "
-                f"write to it (on Artifact Registry: {WRITER_ROLE} on the repository)"
+                f"repository exists and is reachable, and that the identity{_behind(credentials)} "
+                f"may write to it (on Artifact Registry: {WRITER_ROLE} on the repository)"
             )
         status = str(chunk.get("status", ""))
         layer = str(chunk.get("id", ""))
@@ -367,7 +348,8 @@ def push_image(repository: str, tag: str, *, progress: Progress = lambda line: N
         PushRefusedError: an in-band error in the push stream, naming what to do.
     """
     client = docker_client()
-    auth = registry_credentials(ImageReference.parse(repository).host)
-    auth_config = {"username": auth[0], "password": auth[1]} if auth else None
+    host = ImageReference.parse(repository).host
+    credentials = registry_credentials(host)
+    auth_config = credentials.engine_auth(host) if credentials else None
     chunks = client.api.push(repository, tag=tag, stream=True, decode=True, auth_config=auth_config)
-    return _scan_push(chunks, repository, progress)
+    return _scan_push(chunks, repository, progress, credentials)

@@ -115,6 +115,7 @@ class ImageProvider(ResourceProvider):
         image = f"{repository}/{image_name}"
         if props.get("create_repository") and image_api.ensure_repository(repository):
             progress.info(f"created Artifact Registry repository {repository}")
+        image_api.say_credentials(repository)
         digest = image_api.find_digest(f"{image}:{context_hash}")
         if digest is not None:
             progress.info(f"{image}:{context_hash[:12]} is in the registry: nothing to build")

@@ -12,9 +12,9 @@ import time
 from typing import Any
 
 from pulumi_vertex_training import client
-from pulumi_vertex_training.packaging import registry
+from pulumi_vertex_training.packaging import registry, registry_auth
 from pulumi_vertex_training.provider import progress, retries
-from pulumi_vertex_training.spec.artifacts import parse_artifact_registry
+from pulumi_vertex_training.spec.artifacts import ImageReference, parse_artifact_registry
 
 _PROGRESS_INTERVAL = 2.0
 _ALWAYS = (": Pushed", ": Layer already exists")
@@ -95,6 +95,14 @@ class ThrottledProgress:
 def find_digest(image_ref: str) -> str | None:
     """The registry's digest for ``image_ref`` (tag or digest), or None when it has none."""
     return registry.find_remote_digest(image_ref)
+
+
+def say_credentials(repository: str) -> None:
+    """Say where the registry's credentials come from (``using docker-credential-gcloud
+    for us-central1-docker.pkg.dev``), when they come from a helper or Google."""
+    note = registry_auth.credentials_note(ImageReference.parse(repository + "/x").host)
+    if note:
+        progress.info(note)
 
 
 def build_cache_sources(cache_from: str | None, target: str) -> list[str]:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import pathlib
+import secrets
 import subprocess
 import sys
 import time
@@ -24,6 +26,12 @@ from pulumi_vertex_training.provider.image import ImageProvider
 from pulumi_vertex_training.provider.persistent_resource import PersistentResourceProvider
 from pulumi_vertex_training.provider.python_package import PythonPackageProvider
 from pulumi_vertex_training.testing import ProgramRunner
+from tests.packaging.auth_registries import (
+    AuthRegistries,
+    access_token,
+    auth_registries_fixture,  # noqa: F401
+    google_adc_fixture,  # noqa: F401
+)
 from tests.reliability.support import CONFIG, InstantRunner, fault_emulator, trivial_job_spec
 
 TOKEN = "ya29.fake-access-token-for-the-leak-test"
@@ -247,3 +255,54 @@ def test_vertex_local_serve_listens_on_loopback_only(
     finally:
         process.terminate()
         process.wait(30)
+
+
+@pytest.mark.docker
+def test_registry_token_never_reaches_state_logs_errors_or_the_pickled_provider(
+    google_adc: AuthRegistries,
+    make_package: Any,
+    tmp_path: pathlib.Path,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """A whole program pushes with the access token ADC issued (the sentinel), then with a
+    refused one; every log line (all loggers at DEBUG), the output, the saved state, the
+    error and the pickled provider are searched for either token."""
+    import traceback
+
+    caplog.set_level(logging.DEBUG)
+    source = make_package(unique_txt=secrets.token_hex(8))
+
+    def program() -> None:
+        image = vt.TrainingImage(
+            "image",
+            source_dir=str(source),
+            python_module="trainer.task",
+            base_image="local/python:3.11",
+            repository=f"{google_adc.basic}/proj",
+        )
+        pulumi.export("image_uri", image.image_uri)
+
+    state_file = tmp_path / "state.json"
+    stack = ProgramRunner(program, config=CONFIG, state_file=state_file)
+    assert "@sha256:" in stack.up().outputs["image_uri"]
+    assert google_adc.oauth.requests  # the token really came from ADC
+
+    refused = access_token("ya29.REFUSED")
+    google_adc.oauth.issue = lambda: refused
+    (source / "trainer" / "task.py").write_text("print('changed')\n")
+    with pytest.raises(Exception, match="roles/artifactregistry") as raised:
+        stack.up()
+    error = "".join(traceback.format_exception(raised.value))
+    pickled = base64.b64decode(serialize_provider(ImageProvider())).decode("latin-1")
+
+    seen = {
+        "the saved state": state_file.read_text(),
+        "the logs": caplog.text + "".join(r.getMessage() for r in caplog.records),
+        "the output": "".join(capfd.readouterr()),
+        "the error": error,
+        "the pickled provider": pickled,
+    }
+    for token in (google_adc.token, refused):
+        for what, text in seen.items():
+            assert token not in text and token[5:45] not in text, f"a token is in {what}"
