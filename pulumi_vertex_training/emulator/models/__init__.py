@@ -1,0 +1,1 @@
+"""ModelService: the local Model Registry (models, versions, aliases). See COVERAGE.md."""
