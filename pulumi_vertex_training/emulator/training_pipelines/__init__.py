@@ -1,0 +1,1 @@
+"""PipelineService: custom TrainingPipelines, run as a CustomJob, uploading their model."""

@@ -1,0 +1,136 @@
+"""CreateTrainingPipeline's request validation, as Vertex AI does it: independent of provider code.
+
+Only the custom task is served (``CUSTOM_TASK``); another ``training_task_definition`` is
+UNIMPLEMENTED naming it. Every other rule is INVALID_ARGUMENT naming the field path
+under ``training_pipeline``, all violations at once: the pipeline's own fields, the
+``training_task_inputs`` (normalized by ``task_inputs.py``, then judged by the
+CustomJob rules of ``custom_jobs/validation.py``, their paths moved from
+``custom_job.job_spec`` to ``training_pipeline.training_task_inputs``) and
+``model_to_upload`` (the upload rules of ``models/validation.py``).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from google.cloud.aiplatform_v1 import CustomJob
+
+from pulumi_vertex_training.emulator import common_validation as common
+from pulumi_vertex_training.emulator.custom_jobs import validation as job_validation
+from pulumi_vertex_training.emulator.exceptions import InvalidArgument, Unimplemented
+from pulumi_vertex_training.emulator.models import validation as model_validation
+from pulumi_vertex_training.emulator.training_pipelines import task_inputs
+
+CUSTOM_TASK = "gs://google-cloud-aiplatform/schema/trainingjob/definition/custom_task_1.0.0.yaml"
+"""The custom training task (``aiplatform.schema.training_job.definition.custom_task``)."""
+
+FIELD = "training_pipeline"
+INPUTS = f"{FIELD}.training_task_inputs"
+PIPELINE_NAME_RE = re.compile(
+    r"^projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)/trainingPipelines/(?P<id>[^/]+)$"
+)
+
+
+def check_training_pipeline_name(name: str, field: str = "name") -> None:
+    """INVALID_ARGUMENT unless ``name`` is ``projects/{p}/locations/{l}/trainingPipelines/{n}``."""
+    m = PIPELINE_NAME_RE.match(name)
+    if not m or not m["id"].isdigit():
+        raise InvalidArgument(
+            f"{field}: {name!r} is not a valid TrainingPipeline name; expected "
+            "projects/{project}/locations/{location}/trainingPipelines/{numeric id}"
+        )
+
+
+def repath(message: str) -> str:
+    """A CustomJob error message with its paths moved under ``training_task_inputs``."""
+    return message.replace("custom_job.job_spec", INPUTS)
+
+
+def validate_training_pipeline(pipeline: Any, parent: str) -> Any:
+    """The CustomJobSpec to run (a raw protobuf), or raise.
+
+    ``pipeline`` is the raw TrainingPipeline; output-only fields are ignored. Raises
+    Unimplemented for a task other than :data:`CUSTOM_TASK` or an ``input_data_config``,
+    and InvalidArgument listing every other rule broken.
+    """
+    definition = pipeline.training_task_definition
+    if not definition:
+        raise InvalidArgument(
+            f"{FIELD}.training_task_definition is required (for custom training: {CUSTOM_TASK})"
+        )
+    if definition != CUSTOM_TASK:
+        raise Unimplemented(
+            f"{FIELD}.training_task_definition: {definition!r} is not served by the Vertex AI "
+            f"emulator; only custom training ({CUSTOM_TASK}) is"
+        )
+    if pipeline.HasField("input_data_config"):
+        raise Unimplemented(
+            f"{FIELD}.input_data_config: Vertex AI managed datasets are not emulated; "
+            "read the data from Cloud Storage in the trainer instead"
+        )
+    errors: list[str] = []
+    name = pipeline.display_name
+    if not name.strip():
+        errors.append(f"{FIELD}.display_name is required")
+    elif len(name) > common.MAX_DISPLAY_NAME:
+        errors.append(
+            f"{FIELD}.display_name is {len(name)} characters; "
+            f"at most {common.MAX_DISPLAY_NAME} are allowed"
+        )
+    common.check_labels(dict(pipeline.labels), f"{FIELD}.labels", errors)
+    kms = pipeline.encryption_spec.kms_key_name
+    if pipeline.HasField("encryption_spec") and not common.KMS_KEY_RE.match(kms):
+        errors.append(
+            f"{FIELD}.encryption_spec.kms_key_name: {kms!r} must be projects/{{p}}/locations/"
+            "{l}/keyRings/{kr}/cryptoKeys/{k}"
+        )
+    if not pipeline.HasField("training_task_inputs"):
+        errors.append(f"{INPUTS} is required: the CustomJobSpec to run")
+        spec, spec_errors = None, ["missing"]
+    else:
+        spec, spec_errors = task_inputs.to_custom_job_spec(pipeline.training_task_inputs, INPUTS)
+        errors += spec_errors
+    if spec_errors:
+        spec = None  # not judged further: its values are not what was meant
+    else:
+        errors += _job_spec_errors(spec)
+    _check_model_to_upload(pipeline, parent, spec, errors)
+    if errors:
+        raise InvalidArgument("; ".join(errors))
+    return spec
+
+
+def _job_spec_errors(spec: Any) -> list[str]:
+    job = CustomJob.pb()(display_name="training-pipeline")
+    job.job_spec.CopyFrom(spec)
+    try:
+        job_validation.validate_custom_job(job)
+    except InvalidArgument as err:
+        return [repath(err.message)]
+    return []
+
+
+def _check_model_to_upload(pipeline: Any, parent: str, spec: Any, errors: list[str]) -> None:
+    model_id, parent_model = pipeline.model_id, pipeline.parent_model
+    if not pipeline.HasField("model_to_upload"):
+        for field, value in (("model_id", model_id), ("parent_model", parent_model)):
+            if value:
+                errors.append(f"{FIELD}.{field}: {value!r} is only allowed with model_to_upload")
+        return
+    model = pipeline.model_to_upload
+    model_validation.check_model(model, f"{FIELD}.model_to_upload", errors, require_container=True)
+    model_validation.check_model_id(model_id, f"{FIELD}.model_id", errors)
+    model_validation.check_parent_model(parent_model, parent, f"{FIELD}.parent_model", errors)
+    if parent_model and model_id and parent_model.rsplit("/", 1)[1] != model_id:
+        errors.append(
+            f"{FIELD}.model_id: {model_id!r} differs from the id of parent_model "
+            f"{parent_model!r}; give one of them"
+        )
+    has_output = spec is not None and bool(spec.base_output_directory.output_uri_prefix)
+    if spec is not None and not model.artifact_uri and not has_output:
+        errors.append(
+            f"{INPUTS}.base_output_directory is required with model_to_upload: the model is "
+            "uploaded from its model/ folder (AIP_MODEL_DIR), unless "
+            "model_to_upload.artifact_uri names another folder"
+        )
