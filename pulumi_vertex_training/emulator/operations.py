@@ -9,6 +9,7 @@ kind) is read by the CustomJob backend. Plain Python, no gRPC (see
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from google.longrunning import operations_pb2
@@ -23,11 +24,20 @@ class OperationsServicer:
         backend: keeps the operations (created by DeleteCustomJob, ...).
         persistent_resources: keeps the operations under ``.../persistentResources/``
             (a ``PersistentResourceBackend``); None when that service is not served.
+        routes: more collections, ``{"/trainingPipelines/": backend, ...}``: an operation
+            whose name holds the key is that backend's (``get_operation(name)``).
     """
 
-    def __init__(self, backend: JobBackend, persistent_resources: Any = None) -> None:
+    def __init__(
+        self,
+        backend: JobBackend,
+        persistent_resources: Any = None,
+        routes: Mapping[str, Any] | None = None,
+    ) -> None:
         self.backend = backend
         self.persistent_resources = persistent_resources
+        self.routes = dict(routes or {})
+        """``"/{collection}/"`` -> the backend keeping that collection's operations."""
 
     def get_operation(
         self, request: operations_pb2.GetOperationRequest
@@ -36,4 +46,8 @@ class OperationsServicer:
         if self.persistent_resources is not None and "/persistentResources/" in request.name:
             result: operations_pb2.Operation = self.persistent_resources.get_operation(request.name)
             return result
+        for segment, owner in self.routes.items():
+            if segment in request.name:
+                routed: operations_pb2.Operation = owner.get_operation(request.name)
+                return routed
         return self.backend.get_operation(request.name)

@@ -33,6 +33,9 @@ from pulumi_vertex_training.emulator.execution.types import Runner
 from pulumi_vertex_training.emulator.hyperparameter_tuning_jobs import routes as tuning_routes
 from pulumi_vertex_training.emulator.hyperparameter_tuning_jobs.backend import TuningBackend
 from pulumi_vertex_training.emulator.hyperparameter_tuning_jobs.service import TuningServicer
+from pulumi_vertex_training.emulator.models import api as model_api
+from pulumi_vertex_training.emulator.models.backend import ModelBackend
+from pulumi_vertex_training.emulator.models.service import ModelServicer
 from pulumi_vertex_training.emulator.operations import OperationsServicer
 from pulumi_vertex_training.emulator.persistent_resources.backend import (
     DEFAULT_DELAY,
@@ -43,6 +46,9 @@ from pulumi_vertex_training.emulator.persistent_resources.service import (
 )
 from pulumi_vertex_training.emulator.storage.artifact_registry import ArtifactRegistryServicer
 from pulumi_vertex_training.emulator.store import Store
+from pulumi_vertex_training.emulator.training_pipelines import api as pipeline_api
+from pulumi_vertex_training.emulator.training_pipelines.backend import PipelineBackend
+from pulumi_vertex_training.emulator.training_pipelines.service import PipelineServicer
 
 log = logging.getLogger(__name__)
 
@@ -142,6 +148,11 @@ class EmulatorServer:
         self.backend: JobBackend | None = None
         self.tuning: TuningBackend | None = None
         self._tuning_servicer: Any = None
+        self.models: ModelBackend | None = None
+        self.pipelines: PipelineBackend | None = None
+        # Rooms with their own RPC tables and REST bindings: (service, rpcs, key, bindings,
+        # servicer).
+        self._rooms: list[tuple[str, Any, str, Any, Any]] = []
         self.store: Store | None = None
         self.port: int | None = None
         self.rest_port: int | None = None
@@ -196,12 +207,28 @@ class EmulatorServer:
         self.persistent_resources.start()
         self.tuning.start()
         self._tuning_servicer = _Hooked(TuningServicer(self.tuning), self._fault_hook, self.calls)
+        self.models = ModelBackend(self.store)
+        self.pipelines = PipelineBackend(
+            self.store, self.backend, self.models, self.data_dir, self._poll_interval
+        )
+        self.pipelines.start()
+        pipelines = _Hooked(PipelineServicer(self.pipelines), self._fault_hook, self.calls)
+        models = _Hooked(ModelServicer(self.models), self._fault_hook, self.calls)
+        self._rooms = [
+            (pipeline_api.SERVICE, pipeline_api.RPCS, pipeline_api.REST_KEY,
+             pipeline_api.BINDINGS, pipelines),
+            (model_api.SERVICE, model_api.RPCS, model_api.REST_KEY, model_api.BINDINGS, models),
+        ]  # fmt: skip
         self._persistent_resource_servicer = _Hooked(
             PersistentResourceServicer(self.persistent_resources), self._fault_hook, self.calls
         )
         jobs: Any = _Hooked(JobServicer(self.backend), self._fault_hook, self.calls)
         operations: Any = _Hooked(
-            OperationsServicer(self.backend, self.persistent_resources),
+            OperationsServicer(
+                self.backend,
+                self.persistent_resources,
+                routes={"/trainingPipelines/": self.pipelines, "/models/": self.models},
+            ),
             self._fault_hook,
             self.calls,
         )
@@ -226,6 +253,9 @@ class EmulatorServer:
         if self.tuning is not None:
             self.tuning.stop()
             self.tuning = None
+        if self.pipelines is not None:
+            self.pipelines.stop()
+            self.pipelines = None
         if self.backend is not None:
             self.backend.stop()
             self.backend = None
@@ -260,6 +290,7 @@ class EmulatorServer:
                 self._persistent_resource_servicer,
             ),
             (rpcs.ARTIFACT_REGISTRY_SERVICE, rpcs.ARTIFACT_REGISTRY_RPCS, registry),
+            *((service, table, servicer) for service, table, _, _, servicer in self._rooms),
         )
         server.add_generic_rpc_handlers(
             [
@@ -294,6 +325,7 @@ class EmulatorServer:
             persistent_resource_servicer=self._persistent_resource_servicer,
             extra_services=(
                 (tuning_routes.SERVICE, self._tuning_servicer, tuning_routes.BINDINGS),
+                *((key, servicer, bindings) for _, _, key, bindings, servicer in self._rooms),
             ),
         )
         gateway.start()
