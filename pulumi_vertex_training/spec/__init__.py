@@ -39,6 +39,14 @@ from .hyperparameter_tuning_job import (
     best_trial,
     normalize_hyperparameter_tuning_job,
 )
+from .model import NormalizedModel, model_to_proto, normalize_model
+from .model_args import (
+    ModelArgs,
+    ModelContainerSpecArgs,
+    PortArgs,
+    PredictSchemataArgs,
+    TrainingPipelineArgs,
+)
 from .persistent_resource import (
     NormalizedResource,
     normalize_persistent_resource,
@@ -49,6 +57,12 @@ from .proto import (
     custom_job_to_proto,
     persistent_resource_from_proto,
     persistent_resource_to_proto,
+)
+from .training_pipeline import (
+    CUSTOM_TASK_DEFINITION,
+    NormalizedTrainingPipeline,
+    normalize_training_pipeline,
+    training_pipeline_to_proto,
 )
 from .tuning_args import (
     CategoricalValueConditionArgs,
@@ -71,6 +85,7 @@ from .tuning_args import (
 )
 
 __all__ = [
+    "CUSTOM_TASK_DEFINITION",
     "UNKNOWN",
     "AutoscalingSpecArgs",
     "CategoricalValueConditionArgs",
@@ -95,11 +110,17 @@ __all__ = [
     "MachineSpecArgs",
     "MedianAutomatedStoppingSpecArgs",
     "MetricSpecArgs",
+    "ModelArgs",
+    "ModelContainerSpecArgs",
     "NfsMountArgs",
     "NormalizedJob",
+    "NormalizedModel",
     "NormalizedResource",
+    "NormalizedTrainingPipeline",
     "NormalizedTuningJob",
     "ParameterSpecArgs",
+    "PortArgs",
+    "PredictSchemataArgs",
     "PscInterfaceConfigArgs",
     "PythonPackageSpecArgs",
     "RayLogsSpecArgs",
@@ -116,6 +137,7 @@ __all__ = [
     "StudySpecArgs",
     "StudyStoppingConfigArgs",
     "StudyTimeConstraintArgs",
+    "TrainingPipelineArgs",
     "WorkerPoolSpecArgs",
     "best_trial",
     "canonical_json",
@@ -125,14 +147,18 @@ __all__ = [
     "is_unknown",
     "job_fits_resource",
     "missing",
+    "model_to_proto",
     "normalize_custom_job",
     "normalize_duration",
     "normalize_hyperparameter_tuning_job",
+    "normalize_model",
     "normalize_persistent_resource",
     "normalize_resource_id",
+    "normalize_training_pipeline",
     "persistent_resource_from_proto",
     "persistent_resource_to_proto",
     "spec_hash",
     "to_plain",
+    "training_pipeline_to_proto",
     "with_resource_id",
 ]

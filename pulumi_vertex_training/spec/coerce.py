@@ -21,6 +21,9 @@ from .schema import MESSAGES, Field
 
 _INT_RANGES = {"int32": 2**31, "int64": 2**63}
 
+#: Messages whose ``env`` may be given as a mapping {name: value}.
+_ENV_MESSAGES = frozenset({"ContainerSpec", "PythonPackageSpec", "ModelContainerSpec"})
+
 #: Repeated message fields whose empty elements are positional placeholders.
 PLACEHOLDER_LISTS = frozenset({("CustomJobSpec", "worker_pool_specs")})
 
@@ -95,7 +98,7 @@ def coerce_field(
     if is_unknown(value):
         return value
     if field.repeated:
-        if message in ("ContainerSpec", "PythonPackageSpec") and name == "env":
+        if message in _ENV_MESSAGES and name == "env":
             value = _env_list(value)
         if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
             failures.append(SpecFailure(path, f"must be a list, not {_kind_of(value)}", value))

@@ -153,4 +153,48 @@ MESSAGES: dict[str, dict[str, Field]] = {
     },
     "RayMetricSpec": {"disabled": B},
     "RayLogsSpec": {"disabled": B},
+    # Model (ModelService.UploadModel, TrainingPipeline.model_to_upload): the input fields.
+    "Model": {
+        "display_name": S,
+        "description": S,
+        "version_description": S,
+        "version_aliases": SL,
+        "artifact_uri": S,
+        "container_spec": _msg("ModelContainerSpec"),
+        "predict_schemata": _msg("PredictSchemata"),
+        "labels": Field("map"),
+        "encryption_spec": _msg("EncryptionSpec"),
+    },
+    "ModelContainerSpec": {
+        "image_uri": S,
+        "command": Field("text", repeated=True),
+        "args": Field("text", repeated=True),
+        "env": _msg("EnvVar", repeated=True),
+        "ports": _msg("Port", repeated=True),
+        "grpc_ports": _msg("Port", repeated=True),
+        "predict_route": S,
+        "health_route": S,
+        "invoke_route_prefix": S,
+        "deployment_timeout": D,
+        "shared_memory_size_mb": I64,
+    },
+    "Port": {"container_port": I32},
+    "PredictSchemata": {
+        "instance_schema_uri": S,
+        "parameters_schema_uri": S,
+        "prediction_schema_uri": S,
+    },
+}
+
+# UploadModelRequest's parent_model and model_id travel with the Model they upload.
+MESSAGES["ModelInput"] = {**MESSAGES["Model"], "parent_model": S, "model_id": S}
+# TrainingPipeline (custom task): its training_task_inputs are a CustomJobSpec.
+MESSAGES["TrainingPipelineInput"] = {
+    "display_name": S,
+    "training_task_inputs": _msg("CustomJobSpec"),
+    "model_to_upload": _msg("Model"),
+    "model_id": S,
+    "parent_model": S,
+    "labels": Field("map"),
+    "encryption_spec": _msg("EncryptionSpec"),
 }
