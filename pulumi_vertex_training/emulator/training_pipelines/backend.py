@@ -1,7 +1,6 @@
 """The emulator's TrainingPipelines (custom task): state, API meaning, and following the job.
 
-Method names are the RPC names in snake_case. A pipeline is a CustomJob plus a model
-upload:
+Method names are the RPC names in snake_case. A pipeline is a CustomJob plus an upload:
 
 1. CreateTrainingPipeline validates (``validation.py``), creates the backing CustomJob
    through :class:`~.custom_jobs.backend.JobBackend` (display name, labels and CMEK of
@@ -13,15 +12,14 @@ upload:
    FAILED with the job's error, CANCELLED -> CANCELLED (code 1).
 3. Job SUCCEEDED: with ``model_to_upload``, the model is uploaded from
    ``model_to_upload.artifact_uri`` or else ``{base_output_directory}/model`` (the job's
-   ``AIP_MODEL_DIR``) through :class:`~.models.backend.ModelBackend`; the pipeline's
-   ``model_to_upload`` becomes the uploaded Model (its ``name`` without version and its
-   ``version_id``), then SUCCEEDED. An empty model folder, or a refused upload, FAILS
-   the pipeline saying why.
+   ``AIP_MODEL_DIR``) through :class:`~.models.backend.ModelBackend`; ``model_to_upload``
+   becomes the uploaded Model (unversioned ``name``, ``version_id``), then SUCCEEDED. An
+   empty model folder, or a refused upload, FAILS the pipeline saying why.
 
 CancelTrainingPipeline moves it to CANCELLING and cancels the job; the job's end decides
-the pipeline's. Everything is in the Store: a restarted emulator reads the pipelines
-back and keeps following their jobs (which the job backend reattaches), and a model
-uploaded just before a crash is found (``find_uploaded_by``) rather than uploaded twice.
+the pipeline's. Everything is in the Store: a restarted emulator follows the pipelines
+again (their jobs reattached), and finds a model uploaded just before a crash
+(``find_uploaded_by``) rather than uploading it twice.
 """
 
 from __future__ import annotations
@@ -325,6 +323,10 @@ class PipelineBackend:
     def _upload(self, pipeline: Any, job: CustomJob) -> Model:
         model = Model.pb()()
         model.CopyFrom(pipeline.model_to_upload)
+        if pipeline.HasField("encryption_spec") and not model.HasField("encryption_spec"):
+            # TrainingPipeline.encryption_spec: the model "is also secured by this key if
+            # model_to_upload is not set separately".
+            model.encryption_spec.CopyFrom(pipeline.encryption_spec)
         if not model.artifact_uri:
             base = job.job_spec.base_output_directory.output_uri_prefix.rstrip("/")
             model.artifact_uri = f"{base}/model"

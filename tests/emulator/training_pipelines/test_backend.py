@@ -79,6 +79,17 @@ def test_succeeded_job_uploads_the_model_from_aip_model_dir(h: Harness) -> None:
     assert model.container_spec.image_uri == "serve:1"
 
 
+def test_model_takes_the_pipelines_key_unless_it_has_its_own(h: Harness) -> None:
+    key = "projects/p/locations/us-central1/keyRings/r/cryptoKeys/k"
+    name = create(h, encryption_spec={"kms_key_name": key})
+    assert h.jobs.get_custom_job(h.job_of(name)).encryption_spec.kms_key_name == key
+    h.write_model(name)
+    h.runner.set(h.job_of(name), RunPhase.SUCCEEDED)
+    h.settle()
+    uploaded = h.pipelines.get_training_pipeline(name).model_to_upload
+    assert h.models.get_model(uploaded.name).encryption_spec.kms_key_name == key
+
+
 def test_parent_model_makes_version_two_and_moves_default(h: Harness) -> None:
     first = create(h)
     h.write_model(first)
