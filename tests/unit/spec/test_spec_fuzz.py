@@ -12,7 +12,9 @@ from pulumi_vertex_training.spec import (
     UNKNOWN,
     job_fits_resource,
     normalize_custom_job,
+    normalize_model,
     normalize_persistent_resource,
+    normalize_training_pipeline,
 )
 from pulumi_vertex_training.spec.schema import MESSAGES
 
@@ -93,3 +95,25 @@ def test_normalize_persistent_resource_and_fit_never_raise(
     resource = normalize_persistent_resource(raw)
     assert isinstance(resource.value, dict)
     job_fits_resource(normalize_custom_job(job).value, resource.value)
+
+
+@_SETTINGS
+@given(st.dictionaries(st.sampled_from(sorted(MESSAGES["ModelInput"])), _TREES, max_size=6))
+def test_normalize_model_never_raises(raw: dict[str, Any]) -> None:
+    result = normalize_model(raw)
+    assert isinstance(result.value, dict)
+    assert all(f.path is not None and f.reason for f in result.failures)
+
+
+@_SETTINGS
+@given(
+    st.dictionaries(st.sampled_from(sorted(MESSAGES["TrainingPipelineInput"])), _TREES, max_size=7),
+    st.dictionaries(_KEYS, _TREES, max_size=4),
+)
+def test_normalize_training_pipeline_never_raises(
+    raw: dict[str, Any], anything: dict[Any, Any]
+) -> None:
+    result = normalize_training_pipeline(raw)
+    assert isinstance(result.value, dict)
+    assert all(f.path is not None and f.reason for f in result.failures)
+    normalize_training_pipeline(anything)

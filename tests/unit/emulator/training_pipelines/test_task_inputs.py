@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
 from google.cloud.aiplatform_v1 import Scheduling
 from google.protobuf import json_format, struct_pb2
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pulumi_vertex_training.emulator.training_pipelines.task_inputs import to_custom_job_spec
 
@@ -101,3 +104,43 @@ def test_key_given_in_both_spellings_is_an_error() -> None:
 def test_inputs_must_be_an_object(data: Any) -> None:
     _, errors = to_custom_job_spec(value(data), F)
     assert errors and errors[0].startswith(f"{F} must be an object")
+
+
+_JSON = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.text(max_size=8),
+        st.sampled_from(["n1-standard-4", "gs://b/x", "3600s", "SPOT", "NVIDIA_TESLA_T4"]),
+    ),
+    lambda children: st.one_of(
+        st.lists(children, max_size=4),
+        st.dictionaries(
+            st.one_of(
+                st.sampled_from(
+                    ["worker_pool_specs", "workerPoolSpecs", "machine_spec", "containerSpec",
+                     "imageUri", "args", "replica_count", "scheduling", "timeout", "strategy",
+                     "env", "name", "value", "disk_spec", "boot_disk_size_gb"]
+                ),
+                st.text(max_size=6),
+            ),
+            children,
+            max_size=5,
+        ),
+    ),
+    max_leaves=20,
+)  # fmt: skip
+
+
+@settings(
+    max_examples=int(os.environ.get("SPEC_FUZZ_EXAMPLES", "100")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(_JSON)
+def test_any_json_yields_a_spec_or_errors_never_an_exception(data: Any) -> None:
+    spec, errors = to_custom_job_spec(value(data), F)
+    assert all(isinstance(e, str) and e.startswith(F) for e in errors)
+    if not errors:
+        assert spec.ByteSize() >= 0
