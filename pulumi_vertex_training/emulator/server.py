@@ -33,7 +33,7 @@ from pulumi_vertex_training.emulator.execution.types import Runner
 from pulumi_vertex_training.emulator.hyperparameter_tuning_jobs import routes as tuning_routes
 from pulumi_vertex_training.emulator.hyperparameter_tuning_jobs.backend import TuningBackend
 from pulumi_vertex_training.emulator.hyperparameter_tuning_jobs.service import TuningServicer
-from pulumi_vertex_training.emulator.models import api as model_api
+from pulumi_vertex_training.emulator.models import routes as model_routes
 from pulumi_vertex_training.emulator.models.backend import ModelBackend
 from pulumi_vertex_training.emulator.models.service import ModelServicer
 from pulumi_vertex_training.emulator.operations import OperationsServicer
@@ -46,7 +46,7 @@ from pulumi_vertex_training.emulator.persistent_resources.service import (
 )
 from pulumi_vertex_training.emulator.storage.artifact_registry import ArtifactRegistryServicer
 from pulumi_vertex_training.emulator.store import Store
-from pulumi_vertex_training.emulator.training_pipelines import api as pipeline_api
+from pulumi_vertex_training.emulator.training_pipelines import routes as pipeline_routes
 from pulumi_vertex_training.emulator.training_pipelines.backend import PipelineBackend
 from pulumi_vertex_training.emulator.training_pipelines.service import PipelineServicer
 
@@ -215,9 +215,10 @@ class EmulatorServer:
         pipelines = _Hooked(PipelineServicer(self.pipelines), self._fault_hook, self.calls)
         models = _Hooked(ModelServicer(self.models), self._fault_hook, self.calls)
         self._rooms = [
-            (pipeline_api.SERVICE, pipeline_api.RPCS, pipeline_api.REST_KEY,
-             pipeline_api.BINDINGS, pipelines),
-            (model_api.SERVICE, model_api.RPCS, model_api.REST_KEY, model_api.BINDINGS, models),
+            (pipeline_routes.GRPC_SERVICE, pipeline_routes.RPCS, pipeline_routes.SERVICE,
+             pipeline_routes.BINDINGS, pipelines),
+            (model_routes.GRPC_SERVICE, model_routes.RPCS, model_routes.SERVICE,
+             model_routes.BINDINGS, models),
         ]  # fmt: skip
         self._persistent_resource_servicer = _Hooked(
             PersistentResourceServicer(self.persistent_resources), self._fault_hook, self.calls

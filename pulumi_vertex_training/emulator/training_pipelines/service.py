@@ -1,6 +1,6 @@
 """PipelineService (TrainingPipelines): thin translators from requests to the backend.
 
-Plain Python, no gRPC (see ``custom_jobs/service.py``); ``api.py`` lists the RPCs and
+Plain Python, no gRPC (see ``custom_jobs/service.py``); ``routes.py`` lists the RPCs and
 their REST bindings.
 """
 

@@ -11,8 +11,8 @@ from google.protobuf import empty_pb2
 from pulumi_vertex_training.emulator.rest import Binding
 from pulumi_vertex_training.emulator.rpcs import Rpc
 
-SERVICE = "google.cloud.aiplatform.v1.PipelineService"
-REST_KEY = "training_pipelines"
+GRPC_SERVICE = "google.cloud.aiplatform.v1.PipelineService"
+SERVICE = "training_pipelines"
 """The servicer's key among the REST gateway's servicers."""
 
 _OPERATION = operations_pb2.Operation.SerializeToString
@@ -38,7 +38,7 @@ RPCS = (
 
 _TP = "projects/*/locations/*/trainingPipelines/*"
 _PARENT = "projects/*/locations/*"
-_K = REST_KEY
+_K = SERVICE
 
 BINDINGS: tuple[Binding, ...] = (
     Binding("POST", f"/v1/{{parent={_PARENT}}}/trainingPipelines", "training_pipeline",

@@ -10,8 +10,8 @@ from google.longrunning import operations_pb2
 from pulumi_vertex_training.emulator.rest import Binding
 from pulumi_vertex_training.emulator.rpcs import Rpc
 
-SERVICE = "google.cloud.aiplatform.v1.ModelService"
-REST_KEY = "models"
+GRPC_SERVICE = "google.cloud.aiplatform.v1.ModelService"
+SERVICE = "models"
 """The servicer's key among the REST gateway's servicers."""
 
 _OPERATION = operations_pb2.Operation.SerializeToString
@@ -33,7 +33,7 @@ RPCS = (
 
 _MODEL = "projects/*/locations/*/models/*"
 _PARENT = "projects/*/locations/*"
-_M = REST_KEY
+_M = SERVICE
 
 BINDINGS: tuple[Binding, ...] = (
     Binding("POST", f"/v1/{{parent={_PARENT}}}/models:upload", "*",
