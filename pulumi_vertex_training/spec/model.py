@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from . import names
 from .args import to_plain
 from .coerce import coerce_message, prune
-from .custom_job import MAX_DISPLAY_NAME, check_encryption_spec
+from .custom_job import MAX_DISPLAY_NAME, check_display_name_characters, check_encryption_spec
 from .durations import duration_seconds
 from .failures import Normalized, SpecFailure, is_unknown, missing, without_redundant
 from .resource_names import check_gcs_uri, check_labels, check_pattern
@@ -41,10 +41,11 @@ from .tasks import check_env
 if TYPE_CHECKING:
     from google.cloud.aiplatform_v1 import Model
 
-ALIAS = re.compile(r"^[a-z][a-zA-Z0-9-]{0,126}[a-z0-9]$")
-MODEL_ID = re.compile(r"^[a-z_][a-z0-9_-]{0,62}$")
+# \Z, not $: "$" also matches before a trailing newline.
+ALIAS = re.compile(r"^[a-z][a-zA-Z0-9-]{0,126}[a-z0-9]\Z")
+MODEL_ID = re.compile(r"^[a-z_][a-z0-9_-]{0,62}\Z")
 MODEL_NAME = re.compile(
-    r"^projects/[^/\s]+/locations/(?P<location>[^/\s]+)/models/(?P<id>[^/@\s]+)$"
+    r"^projects/[^/\s]+/locations/(?P<location>[^/\s]+)/models/(?P<id>[^/@\s]+)\Z"
 )
 DEFAULT_ALIAS = "default"
 MAX_PORT = 65535
@@ -84,10 +85,12 @@ def check_display_name(value: Any, path: str, failures: list[SpecFailure]) -> No
         failures.append(missing(path, "required: 1 to 128 characters"))
     elif isinstance(value, str) and not value.strip():
         failures.append(SpecFailure(path, "must not be blank: 1 to 128 characters", value))
-    elif isinstance(value, str) and len(value) > MAX_DISPLAY_NAME:
-        failures.append(
-            SpecFailure(path, f"at most {MAX_DISPLAY_NAME} characters, got {len(value)}", value)
-        )
+    else:
+        if isinstance(value, str) and len(value) > MAX_DISPLAY_NAME:
+            failures.append(
+                SpecFailure(path, f"at most {MAX_DISPLAY_NAME} characters, got {len(value)}", value)
+            )
+        check_display_name_characters(value, path, failures)
 
 
 def check_model(

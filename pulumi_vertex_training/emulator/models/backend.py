@@ -208,7 +208,7 @@ class ModelBackend:
 
     def get_operation(self, name: str) -> operations_pb2.Operation:
         """A model operation by name. Raises InvalidArgument, NotFound."""
-        common_validation.check_operation_name(name)
+        validation.check_model_operation_name(name)
         return records.load_operation(self.store, OPERATION_KIND, name)
 
     # ---- for TrainingPipelines ------------------------------------------------------

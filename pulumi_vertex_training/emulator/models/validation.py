@@ -15,18 +15,25 @@ from typing import Any
 from pulumi_vertex_training.emulator import common_validation as common
 from pulumi_vertex_training.emulator.exceptions import FailedPrecondition, InvalidArgument
 
+# Every pattern here is used with fullmatch (``$`` would let a trailing newline through).
+# A model id in a name: a service-made number or a user's model_id; after '@' a version
+# id, an alias or '-' (UpdateModel's "the model").
 MODEL_NAME_RE = re.compile(
-    r"^(?P<parent>projects/[^/]+/locations/[^/]+)/models/(?P<id>[^/@]+)(?:@(?P<version>[^/@]*))?$"
+    rf"(?P<parent>{common.PARENT_PATTERN})/models/(?P<id>[a-z0-9_-]{{1,63}})"
+    r"(?:@(?P<version>-|[0-9]{1,20}|[a-z][a-zA-Z0-9-]{0,127}))?"
+)
+MODEL_OPERATION_RE = re.compile(
+    rf"{common.PARENT_PATTERN}/models/[a-z0-9_-]{{1,63}}/operations/[0-9]{{1,20}}"
 )
 # UploadModelRequest.model_id: up to 63 characters of [a-z0-9_-], not starting with a
 # number or hyphen. Service-made ids are numbers (as Vertex's are).
-MODEL_ID_RE = re.compile(r"^[a-z_][a-z0-9_-]{0,62}$")
+MODEL_ID_RE = re.compile(r"[a-z_][a-z0-9_-]{0,62}")
 # Model.version_aliases: "[a-z][a-zA-Z0-9-]{0,126}[a-z0-9] to distinguish from version_id".
-ALIAS_RE = re.compile(r"^[a-z][a-zA-Z0-9-]{0,126}[a-z0-9]$")
+ALIAS_RE = re.compile(r"[a-z][a-zA-Z0-9-]{0,126}[a-z0-9]")
 # MergeVersionAliasesRequest.version_aliases: "[a-z][a-zA-Z0-9-]{0,126}[a-z-0-9]", with an
 # optional "-" prefix meaning "remove".
-MERGE_ALIAS_RE = re.compile(r"^[a-z][a-zA-Z0-9-]{0,126}[a-z0-9-]$")
-ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+MERGE_ALIAS_RE = re.compile(r"[a-z][a-zA-Z0-9-]{0,126}[a-z0-9-]")
+ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 DEFAULT_ALIAS = "default"
 
 MODEL_UPDATE_PATHS = ("display_name", "description", "labels")
@@ -42,19 +49,27 @@ def parse_model_name(name: str, field: str = "name") -> tuple[str, str, str | No
 
     Raises InvalidArgument for another form.
     """
-    m = MODEL_NAME_RE.match(name)
-    if not m or (m["version"] is not None and not m["version"]):
+    m = MODEL_NAME_RE.fullmatch(name)
+    if not m:
         raise InvalidArgument(
             f"{field}: {name!r} is not a valid Model name; expected "
             "projects/{project}/locations/{location}/models/{model}[@{version_id or alias}]"
         )
-    common.parse_parent(m["parent"], field)
     return m["parent"], m["id"], m["version"]
+
+
+def check_model_operation_name(name: str) -> None:
+    """INVALID_ARGUMENT unless ``name`` is ``.../models/{id}/operations/{number}``."""
+    if not MODEL_OPERATION_RE.fullmatch(name):
+        raise InvalidArgument(
+            f"name: {name!r} is not a valid operation name; expected "
+            "projects/{project}/locations/{location}/models/{model}/operations/{id}"
+        )
 
 
 def check_model_id(model_id: str, field: str, errors: list[str]) -> None:
     """UploadModelRequest.model_id / TrainingPipeline.model_id, when given."""
-    if model_id and not MODEL_ID_RE.match(model_id):
+    if model_id and not MODEL_ID_RE.fullmatch(model_id):
         errors.append(
             f"{field}: {model_id!r} is not a valid model id (up to 63 characters of "
             "[a-z0-9_-], not starting with a number or hyphen)"
@@ -65,7 +80,7 @@ def check_parent_model(parent_model: str, parent: str, field: str, errors: list[
     """A ``parent_model``, when given: an unversioned model name under ``parent``."""
     if not parent_model:
         return
-    m = MODEL_NAME_RE.match(parent_model)
+    m = MODEL_NAME_RE.fullmatch(parent_model)
     if not m or m["version"] is not None:
         errors.append(
             f"{field}: {parent_model!r} must be a model name without a version, "
@@ -84,13 +99,7 @@ def check_model(model: Any, f: str, errors: list[str], *, require_container: boo
     Output-only fields (name, version_id, times, deployed_models, ...) are ignored.
     ``require_container``: a TrainingPipeline's ``model_to_upload`` must say how to serve.
     """
-    if not model.display_name.strip():
-        errors.append(f"{f}.display_name is required")
-    elif len(model.display_name) > common.MAX_DISPLAY_NAME:
-        errors.append(
-            f"{f}.display_name is {len(model.display_name)} characters; "
-            f"at most {common.MAX_DISPLAY_NAME} are allowed"
-        )
+    common.check_display_name(model.display_name, f"{f}.display_name", errors, required=True)
     uri = model.artifact_uri
     if uri and (not uri.startswith("gs://") or len(uri) <= len("gs://")):
         errors.append(f"{f}.artifact_uri: {uri!r} must be a gs://bucket/path URI")
@@ -110,7 +119,7 @@ def _check_container(spec: Any, f: str, errors: list[str]) -> None:
     if not spec.image_uri:
         errors.append(f"{f}.image_uri is required (the serving container's image)")
     for j, var in enumerate(spec.env):
-        if not ENV_NAME_RE.match(var.name):
+        if not ENV_NAME_RE.fullmatch(var.name):
             errors.append(
                 f"{f}.env[{j}].name: {var.name!r} is not a valid environment variable name"
             )
@@ -130,7 +139,7 @@ def check_aliases(aliases: list[str], f: str, errors: list[str]) -> None:
     """Model.version_aliases as uploaded: the documented format, each at most once."""
     seen: set[str] = set()
     for j, alias in enumerate(aliases):
-        if not ALIAS_RE.match(alias):
+        if not ALIAS_RE.fullmatch(alias):
             errors.append(
                 f"{f}[{j}]: {alias!r} is not a valid version alias "
                 "([a-z][a-zA-Z0-9-]{0,126}[a-z0-9]: starts with a lowercase letter)"
@@ -152,7 +161,7 @@ def parse_merge_aliases(
     remove: set[str] = set()
     for j, entry in enumerate(aliases):
         alias = entry[1:] if entry.startswith("-") else entry
-        if not MERGE_ALIAS_RE.match(alias):
+        if not MERGE_ALIAS_RE.fullmatch(alias):
             errors.append(
                 f"{f}[{j}]: {entry!r} is not a valid version alias "
                 "([a-z][a-zA-Z0-9-]{0,126}[a-z-0-9], '-' prefix to remove)"

@@ -27,15 +27,13 @@ CUSTOM_TASK = "gs://google-cloud-aiplatform/schema/trainingjob/definition/custom
 
 FIELD = "training_pipeline"
 INPUTS = f"{FIELD}.training_task_inputs"
-PIPELINE_NAME_RE = re.compile(
-    r"^projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)/trainingPipelines/(?P<id>[^/]+)$"
-)
+PIPELINE_NAME_RE = re.compile(rf"{common.PARENT_PATTERN}/trainingPipelines/(?P<id>[0-9]{{1,20}})")
+"""Used with fullmatch: ASCII digits only, no trailing newline."""
 
 
 def check_training_pipeline_name(name: str, field: str = "name") -> None:
     """INVALID_ARGUMENT unless ``name`` is ``projects/{p}/locations/{l}/trainingPipelines/{n}``."""
-    m = PIPELINE_NAME_RE.match(name)
-    if not m or not m["id"].isdigit():
+    if not PIPELINE_NAME_RE.fullmatch(name):
         raise InvalidArgument(
             f"{field}: {name!r} is not a valid TrainingPipeline name; expected "
             "projects/{project}/locations/{location}/trainingPipelines/{numeric id}"
@@ -70,14 +68,7 @@ def validate_training_pipeline(pipeline: Any, parent: str) -> Any:
             "read the data from Cloud Storage in the trainer instead"
         )
     errors: list[str] = []
-    name = pipeline.display_name
-    if not name.strip():
-        errors.append(f"{FIELD}.display_name is required")
-    elif len(name) > common.MAX_DISPLAY_NAME:
-        errors.append(
-            f"{FIELD}.display_name is {len(name)} characters; "
-            f"at most {common.MAX_DISPLAY_NAME} are allowed"
-        )
+    common.check_display_name(pipeline.display_name, f"{FIELD}.display_name", errors, required=True)
     common.check_labels(dict(pipeline.labels), f"{FIELD}.labels", errors)
     kms = pipeline.encryption_spec.kms_key_name
     if pipeline.HasField("encryption_spec") and not common.KMS_KEY_RE.match(kms):

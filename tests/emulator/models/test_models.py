@@ -23,6 +23,7 @@ from google.cloud.aiplatform_v1.services.model_service.transports import ModelSe
 from google.longrunning import operations_pb2
 from google.protobuf import field_mask_pb2
 
+from pulumi_vertex_training.emulator import exceptions as emulator_errors
 from tests.emulator.training_pipelines.support import fake_emulator
 
 PROJECT = "models-project"
@@ -258,6 +259,9 @@ def test_delete_version_and_model(grpc_client: Any, rest_client: Any) -> None:
         ({"model": model(version_aliases=["default", "v1", "v1"])}, "model.version_aliases[2]"),
         ({"model": model(version_aliases=["-x"])}, "model.version_aliases[0]"),
         ({"model_id": "-bad"}, "model_id"),
+        ({"model_id": "ok\n"}, "model_id"),
+        ({"model": model("a\tb")}, "model.display_name"),
+        ({"model": model(version_aliases=["gold\n"])}, "model.version_aliases[0]"),
         ({"parent_model": f"{PARENT}/models/1@1"}, "parent_model"),
     ],
 )  # fmt: skip
@@ -267,6 +271,28 @@ def test_upload_refuses_invalid_models(
     with pytest.raises(exceptions.InvalidArgument) as info:
         grpc_client.upload_model(request={"parent": PARENT, "model": model(), **request_fields})
     assert path in info.value.message
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        f"{PARENT}/models/1\n",
+        f"{PARENT}/models/1@1\n",
+        f"{PARENT}/models/1@",
+        f"{PARENT}/models/a b",
+        f"{PARENT}/models/M1",
+        "projects/../locations/us-central1/models/1",
+    ],
+)
+def test_bad_model_names_are_invalid(grpc_client: Any, name: str) -> None:
+    with pytest.raises(exceptions.InvalidArgument, match="not a valid Model name"):
+        grpc_client.get_model(name=name)
+
+
+def test_bad_model_operation_names_are_invalid(server: Any) -> None:
+    for name in (f"{PARENT}/models/1/operations/1\n", f"{PARENT}/models/1/operations/a b"):
+        with pytest.raises(emulator_errors.InvalidArgument):
+            server.models.get_operation(name)
 
 
 def test_upload_model_id_and_parent_model_errors(grpc_client: Any) -> None:

@@ -231,9 +231,34 @@ def test_rest_body_as_the_sdk_sends_it_is_accepted_numbers_in_args_too(
     pipelines.cancel_training_pipeline(name=created["name"])
 
 
-def test_bad_names_are_invalid_and_unknown_ones_not_found(clients: tuple[Any, Any]) -> None:
+@pytest.mark.parametrize(
+    "name",
+    [
+        f"{PARENT}/trainingPipelines/abc",
+        f"{PARENT}/trainingPipelines/1\n",
+        f"{PARENT}/trainingPipelines/\u0661",  # str.isdigit() is True for it
+        "projects/../locations/us-central1/trainingPipelines/1",
+    ],
+)
+def test_bad_names_are_invalid(clients: tuple[Any, Any], name: str) -> None:
     pipelines, _ = clients
     with pytest.raises(exceptions.InvalidArgument, match="not a valid TrainingPipeline name"):
-        pipelines.get_training_pipeline(name=f"{PARENT}/trainingPipelines/abc")
+        pipelines.get_training_pipeline(name=name)
+    with pytest.raises(exceptions.InvalidArgument):
+        pipelines.cancel_training_pipeline(name=name)
+
+
+def test_display_name_with_a_control_character_is_refused(clients: tuple[Any, Any]) -> None:
+    pipelines, _ = clients
+    for body in (
+        pipeline(display_name="a\x1b[31mb"),
+        pipeline(model={"display_name": "m\n", "container_spec": {"image_uri": "s"}}),
+    ):
+        with pytest.raises(exceptions.InvalidArgument, match="control character"):
+            pipelines.create_training_pipeline(parent=PARENT, training_pipeline=body)
+
+
+def test_unknown_names_are_not_found(clients: tuple[Any, Any]) -> None:
+    pipelines, _ = clients
     with pytest.raises(exceptions.NotFound):
         pipelines.get_training_pipeline(name=f"{PARENT}/trainingPipelines/999999")
