@@ -59,7 +59,6 @@ __all__ = [
     "DockerRunner",
 ]
 
-LOG_TAIL_LINES = 20
 STOP_TIMEOUT_SECONDS = 2
 _PARALLELISM = 4
 
@@ -277,8 +276,6 @@ class DockerRunner:
 
     def status(self, job_name: str) -> RunStatus:
         """Inspect the job's containers (by label) and say where the job is."""
-        import docker.errors
-
         with self._lock:
             error = self._start_errors.get(job_name)
             starting = job_name in self._starting
@@ -302,12 +299,8 @@ class DockerRunner:
         failed = failed_replica(exit_codes, finished)
         if failed is not None:
             container = next(c for c in containers if c.labels.get(LABEL_REPLICA) == failed)
-            try:
-                tail = container.logs(tail=LOG_TAIL_LINES).decode("utf-8", "replace").rstrip()
-            except docker.errors.DockerException:
-                tail = "(log not available)"
             oom = bool(container.attrs.get("State", {}).get("OOMKilled"))
-            message = failure_message(failed, exit_codes[failed], oom, tail)
+            message = failure_message(job_name, failed, exit_codes[failed], oom)
             return RunStatus(RunPhase.FAILED, message, exit_codes)
         expected = int(containers[0].labels.get(LABEL_REPLICA_COUNT, len(containers)))
         return outcome(job_name, states, exit_codes, finished, len(containers), expected)

@@ -151,7 +151,7 @@ def test_job_succeeds_with_labels_mounts_and_logs_kept_after_cleanup(
         runner.logs(run.job_name, "workerpool9-9")
 
 
-def test_nonzero_exit_fails_the_job_with_replica_code_and_last_log_lines(
+def test_nonzero_exit_fails_the_job_naming_the_replica_and_its_status_as_vertex_does(
     runner: DockerRunner, tmp_path: Path, instance_id: str
 ) -> None:
     script = "import sys\nfor i in range(1, 31): print('line', i)\nsys.exit(3)"
@@ -162,9 +162,13 @@ def test_nonzero_exit_fails_the_job_with_replica_code_and_last_log_lines(
 
     assert status.phase == RunPhase.FAILED
     assert status.exit_codes == {"workerpool0-0": 3}
-    assert status.message.startswith("replica workerpool0-0 exited with code 3; last log lines:\n")
-    tail = status.message.split("\n")[1:]
-    assert tail == [f"line {i}" for i in range(11, 31)]
+    # Vertex's words; the lines are in the logs, not in the message
+    assert status.message.startswith(
+        "The replica workerpool0-0 exited with a non-zero status of 3. To find out more about "
+        "why your job exited please check the logs: https://console.cloud.google.com/logs/viewer?"
+    )
+    assert "line 30" not in status.message
+    assert list(runner.logs(run.job_name, "workerpool0-0"))[-1] == "line 30"
 
 
 GATED_PRIMARY = """
