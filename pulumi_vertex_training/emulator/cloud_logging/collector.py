@@ -42,7 +42,8 @@ SETTLE_NS = 250_000_000
 """Docker stamps a line a little before it can be read back: lines this much older
 than the moment we asked for the newest one count as settled (and so does every
 line up to the newest one, once stored)."""
-SETTLE_WAIT_SECONDS = 3.0
+SETTLE_WAIT_SECONDS = 1.0
+FINISH_WAIT_SECONDS = 60.0
 _QUEUE_LINES = 10_000
 _BATCH_LINES = 2_000
 
@@ -87,7 +88,11 @@ class _Follower:
         self.source = source
         self.thread: threading.Thread | None = None
         self.stored_ts = 0  # newest timestamp the writer has stored for it
-        self.stopped = False
+        self.stopped = False  # told to stop (finish, close): it stores nothing more
+        self.complete = False  # read to the container's end and all of it stored
+
+    def reading(self) -> bool:
+        return self.thread is not None and self.thread.is_alive()
 
 
 class Collector:
@@ -141,10 +146,10 @@ class Collector:
                 log.exception("following the log of %s/%s failed", job_id, task)
             # else: removed, or the engine went away: finish() or the next sync reads the rest
         finally:
-            if final:
+            if final:  # the writer marks it complete once the lines before are stored
                 self._queue.put((project, job_id, task, None))
             with self._lock:
-                if self._followers.get(key) is follower:
+                if not final and self._followers.get(key) is follower:
                     del self._followers[key]
                 self._stored.notify_all()
 
@@ -196,6 +201,10 @@ class Collector:
                 follower = self._followers.get((job_id, task))
                 if follower is not None:
                     follower.stored_ts = max(follower.stored_ts, ts)
+            for _, job_id, task in finals:
+                follower = self._followers.pop((job_id, task), None)
+                if follower is not None:
+                    follower.complete = True
             self._stored.notify_all()
 
     # ---- what readers call ----------------------------------------------------------------
@@ -210,6 +219,7 @@ class Collector:
         """
         project, job_id = job_parts(job_name)
         horizons: dict[str, int] = {}
+        waits: list[tuple[str, _Follower, bool]] = []  # (replica, follower, still running)
         with self._job_lock(job_name):
             complete = self.store.replicas(job_id)
             if not sources and not complete:
@@ -220,16 +230,28 @@ class Collector:
                 if not source.started:
                     self.store.mark(project, job_id, source.replica, final=False)
                     horizons[source.replica] = time.time_ns() - SETTLE_NS
-                elif not source.live:
+                elif source.live:
+                    follower = self._ensure_follower(project, job_id, source)
+                    waits.append((source.replica, follower, True))
+                else:
+                    with self._lock:
+                        ending = self._followers.get((job_id, source.replica))
+                    if ending is not None:  # it reaches the end by itself
+                        waits.append((source.replica, ending, False))
+                        continue
                     try:
                         self._read_to_end(project, job_id, source)
                     except source.gone:
                         pass  # removed meanwhile: finish() stored it
-                else:
-                    follower = self._ensure_follower(project, job_id, source)
-                    if settle:
-                        horizons[source.replica] = self._settle(follower)
-        return horizons if settle else {}
+        if not settle:
+            return {}
+        for replica, follower, running in waits:  # other readers of the job go on meanwhile
+            edge = (
+                self._settle(follower) if running else self._complete(follower, SETTLE_WAIT_SECONDS)
+            )
+            if edge is not None:
+                horizons[replica] = edge
+        return horizons
 
     def _settle(self, follower: _Follower) -> int:
         asked = time.time_ns()
@@ -248,21 +270,40 @@ class Collector:
         # can still be on its way.
         return max(asked - SETTLE_NS, (newest or 0) + 1)
 
+    def _complete(self, follower: _Follower, seconds: float) -> int | None:
+        """Wait for a stopped container's follower to store its last line: None once it
+        has, else the horizon of what it stored so far."""
+        deadline = time.monotonic() + seconds
+        with self._lock:
+            while not follower.complete and follower.reading() and time.monotonic() < deadline:
+                self._stored.wait(0.05)
+            return None if follower.complete else follower.stored_ts + 1
+
     def finish(self, job_name: str, sources: Sequence[LogSource]) -> None:
         """Store every line of the job's containers now (they are about to be removed)."""
         project, job_id = job_parts(job_name)
+        for source in sources:  # the followers of stopped containers finish by themselves
+            with self._lock:
+                follower = self._followers.get((job_id, source.replica))
+            if follower is not None and not source.live:
+                self._complete(follower, FINISH_WAIT_SECONDS)
         with self._job_lock(job_name):
             for source in sources:
                 with self._lock:
                     follower = self._followers.get((job_id, source.replica))
-                if follower is not None:
-                    follower.stopped = True
+                if follower is not None and not follower.complete:
+                    follower.stopped = True  # still running (a server the job no longer needs)
                     follower.source.close()
+                if self.store.replicas(job_id).get(source.replica):
+                    continue
                 try:
                     self._read_to_end(project, job_id, source)
-                except source.gone:
+                except source.gone as err:
                     log.warning(
-                        "the log of %s/%s was gone before it was saved", job_id, source.replica
+                        "the log of %s/%s was gone before it was stored: %s",
+                        job_id,
+                        source.replica,
+                        err,
                     )
 
     def _import_saved_files(self, project: str, job_id: str) -> None:

@@ -53,14 +53,18 @@ def _digest(request_key: Sequence[str]) -> str:
     return hashlib.sha256("\x00".join(request_key).encode()).hexdigest()[:16]
 
 
-def page_token(cursor: tuple[int, int], request_key: Sequence[str]) -> str:
-    """An opaque token: where the next page starts, for a request with these parameters."""
-    data = {"ts": cursor[0], "row": cursor[1], "for": _digest(request_key)}
+def page_token(cursor: tuple[int, int], horizon: int | None, request_key: Sequence[str]) -> str:
+    """An opaque token: where the next page starts, and the horizon the first page was
+    read below (so the pages of one listing are one consistent view)."""
+    data = {"ts": cursor[0], "row": cursor[1], "below": horizon, "for": _digest(request_key)}
     return base64.urlsafe_b64encode(json.dumps(data).encode()).decode()
 
 
-def read_page_token(token: str, request_key: Sequence[str]) -> tuple[int, int] | None:
-    """The cursor of a token this service returned for the same request; None for no token.
+def read_page_token(
+    token: str, request_key: Sequence[str]
+) -> tuple[tuple[int, int], int | None] | None:
+    """``(cursor, horizon)`` of a token this service returned for the same request;
+    None for no token.
 
     Raises:
         InvalidArgument: not such a token, or one given for other parameters.
@@ -70,6 +74,7 @@ def read_page_token(token: str, request_key: Sequence[str]) -> tuple[int, int] |
     try:
         data = json.loads(base64.urlsafe_b64decode(token.encode()))
         cursor = (int(data["ts"]), int(data["row"]))
+        horizon = None if data["below"] is None else int(data["below"])
         issued_for = str(data["for"])
     except (ValueError, KeyError, TypeError):
         raise InvalidArgument(
@@ -80,4 +85,4 @@ def read_page_token(token: str, request_key: Sequence[str]) -> tuple[int, int] |
             "page_token: the other parameters of the request must be those of the call "
             "that returned the token (resource_names, filter, order_by)"
         )
-    return cursor
+    return cursor, horizon

@@ -107,9 +107,12 @@ class LoggingServicer:
             )
         query = _query(request.filter)
         key = (*request.resource_names, request.filter, order)
-        cursor = entries.read_page_token(request.page_token, key)
         bounds = query.bounds
-        horizon = self._sync(bounds.job_id, settle=True)
+        continued = entries.read_page_token(request.page_token, key)
+        if continued is None:
+            cursor, horizon = None, self._sync(bounds.job_id, settle=True)
+        else:
+            cursor, horizon = continued
         ends = [e for e in (bounds.ts_end, horizon) if e is not None]
         found: list[LogRow] = []
         scanned, exhausted = 0, False
@@ -136,7 +139,7 @@ class LoggingServicer:
             if len(rows) < MAX_PAGE_SIZE and consumed == len(rows):
                 exhausted = True
                 break
-        token = "" if exhausted or cursor is None else entries.page_token(cursor, key)
+        token = "" if exhausted or cursor is None else entries.page_token(cursor, horizon, key)
         return entries.list_response(found, token)
 
     def tail_log_entries(

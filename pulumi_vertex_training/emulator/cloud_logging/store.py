@@ -1,6 +1,6 @@
 """The emulator's Cloud Logging: replica lines in one SQLite file (``<data dir>/logs.db``).
 
-A line is stored once: its key is (job, replica, stream, Docker's timestamp, its
+A line is stored once: its key is (job, replica, Docker's timestamp, stream, its
 place among the lines of that stream with the same timestamp), so reading a
 container again from an earlier time (after a restart, from another process such
 as ``vertex-local logs``) adds nothing twice. The row id is the entry's
@@ -32,11 +32,9 @@ CREATE TABLE IF NOT EXISTS entries (
     dup INTEGER NOT NULL,
     received_ns INTEGER NOT NULL,
     text TEXT NOT NULL,
-    UNIQUE (job_id, task, stream, ts_ns, dup)
+    UNIQUE (job_id, task, ts_ns, stream, dup)
 );
 CREATE INDEX IF NOT EXISTS entries_job_ts ON entries (job_id, ts_ns);
-CREATE INDEX IF NOT EXISTS entries_job_task_ts ON entries (job_id, task, ts_ns);
-CREATE INDEX IF NOT EXISTS entries_ts ON entries (ts_ns);
 CREATE TABLE IF NOT EXISTS replicas (
     job_id TEXT NOT NULL,
     task TEXT NOT NULL,
@@ -51,8 +49,7 @@ Line = tuple[int, int, int, str]
 """``(stream, ts_ns, dup, text)``: one line to store."""
 
 
-def _row(values: Sequence[object]) -> LogRow:
-    return LogRow(*values)  # type: ignore[arg-type]
+_row = LogRow._make
 
 
 class LogStore:
@@ -161,9 +158,9 @@ class LogStore:
     ) -> list[LogRow]:
         """Rows in timestamp order (then row id), after the ``(ts, rowid)`` cursor."""
         where, args = self._where(job_id, task, projects, ts_min, ts_end)
-        if after is not None:
+        if after is not None:  # the first condition alone is what an index can start from
             cmp = "<" if descending else ">"
-            where.append(f"(ts_ns {cmp} ? OR (ts_ns = ? AND rowid {cmp} ?))")
+            where.append(f"ts_ns {cmp}= ? AND (ts_ns {cmp} ? OR rowid {cmp} ?)")
             args += [after[0], after[0], after[1]]
         order = "DESC" if descending else "ASC"
         sql = (
