@@ -30,6 +30,9 @@ LogLine = tuple[int, int, str]
 """``(stream, nanoseconds since the epoch, text without the newline)``."""
 
 _EXITED = frozenset({"exited", "dead"})
+CONNECT_TIMEOUT = 10.0
+READ_TIMEOUT = 60.0
+"""Seconds a read (not a follow) waits for the engine to send more."""
 
 
 def frames(chunks: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
@@ -123,10 +126,13 @@ class ContainerLog:
         """Whether it ran at all (a ``created`` container has no log yet)."""
         return self.state != "created"
 
-    def _get(self, params: dict[str, Any]) -> Any:
+    def _get(self, params: dict[str, Any], read_timeout: float | None) -> Any:
         url = f"{self.api.base_url}/v{self.api.api_version}/containers/{self.container_id}/logs"
         response = self.api.get(
-            url, params={"stdout": 1, "stderr": 1, "timestamps": 1, **params}, stream=True
+            url,
+            params={"stdout": 1, "stderr": 1, "timestamps": 1, **params},
+            stream=True,
+            timeout=(CONNECT_TIMEOUT, read_timeout),
         )
         response.raise_for_status()
         return response
@@ -137,7 +143,9 @@ class ContainerLog:
         params: dict[str, Any] = {"follow": int(follow)}
         if since_ns:
             params["since"] = f"{since_ns // 1_000_000_000}.{since_ns % 1_000_000_000:09d}"
-        response = self._get(params)
+        # Following waits for lines as long as the container is quiet; a plain read
+        # gives up on an engine that stops answering.
+        response = self._get(params, None if follow else READ_TIMEOUT)
         with self._lock:
             self._response = response
         try:
@@ -149,7 +157,7 @@ class ContainerLog:
 
     def newest_ns(self) -> int | None:
         """The time of the last line Docker holds for it (None: no line yet)."""
-        response = self._get({"tail": 1})
+        response = self._get({"tail": 1}, READ_TIMEOUT)
         try:
             found = [ts for _, ts, _ in lines(frames(response.iter_content(chunk_size=None)))]
         finally:
