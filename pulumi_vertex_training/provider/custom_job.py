@@ -209,7 +209,8 @@ class CustomJobProvider(RegionalProvider):
 
         logs = props.get("logs") or job_logs.DEFAULT_LOGS
         label = str(props.get("display_name") or name.rsplit("/", 1)[-1])
-        stream = job_logs.LogStream(name, label) if logs == "stream" else None
+        project = props.get("project")
+        stream = job_logs.LogStream(name, label, project=project) if logs == "stream" else None
         live = api.wait_for(
             name,
             until,
@@ -220,7 +221,7 @@ class CustomJobProvider(RegionalProvider):
         if stream is not None:
             stream.poll(final=live.state.name in api.TERMINAL_STATES)
         if live.state.name in api.FAILED_STATES:
-            raise api.JobFailedError(job_logs.failure_report(live, label, logs))
+            raise api.JobFailedError(job_logs.failure_report(live, label, logs, project))
         return live
 
 

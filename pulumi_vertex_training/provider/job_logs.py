@@ -63,8 +63,10 @@ def job_filter(job_name: str, task: str | None = None) -> str:
     return " AND ".join(parts)
 
 
-def _project_resource(job_name: str) -> str:
-    return "/".join(job_name.split("/")[:2])  # projects/{project}
+def _project_resource(job_name: str, project: str | None) -> str:
+    # The job's name says projects/{number} on Vertex; the project id, when known, is the
+    # form Cloud Logging documents for resource_names.
+    return f"projects/{project}" if project else "/".join(job_name.split("/")[:2])
 
 
 def entry_lines(entry: Any) -> list[str]:
@@ -83,10 +85,10 @@ def failing_replica(message: str) -> tuple[str | None, int | None]:
     return (m["task"], int(m["code"])) if m else (None, None)
 
 
-def _newest(job_name: str, flt: str, count: int) -> list[Any]:
+def _newest(job_name: str, project: str | None, flt: str, count: int) -> list[Any]:
     pager = client.logging_client().list_log_entries(
         request={
-            "resource_names": [_project_resource(job_name)],
+            "resource_names": [_project_resource(job_name, project)],
             "filter": flt,
             "order_by": "timestamp desc",
             "page_size": count,
@@ -95,7 +97,9 @@ def _newest(job_name: str, flt: str, count: int) -> list[Any]:
     return list(next(iter(pager.pages)).entries)  # one call: the newest page only
 
 
-def last_lines(job_name: str, task: str, count: int = TAIL_LINES) -> list[str]:
+def last_lines(
+    job_name: str, task: str, count: int = TAIL_LINES, project: str | None = None
+) -> list[str]:
     """The last ``count`` lines one replica wrote, its last stderr lines always among them.
 
     The container runtime stamps each stream's lines as it reads them, so under load
@@ -104,8 +108,8 @@ def last_lines(job_name: str, task: str, count: int = TAIL_LINES) -> list[str]:
     then, and the oldest other lines make room for them. Two ListLogEntries calls.
     """
     flt = job_filter(job_name, task)
-    latest = _newest(job_name, flt, count)
-    errors = _newest(job_name, f"{flt} AND severity>=ERROR", STDERR_KEPT)
+    latest = _newest(job_name, project, flt, count)
+    errors = _newest(job_name, project, f"{flt} AND severity>=ERROR", STDERR_KEPT)
     kept = {e.insert_id for e in errors}
     entries = {e.insert_id: e for e in [*latest, *errors]}
     ordered = sorted(entries.values(), key=lambda e: (e.timestamp, e.insert_id))
@@ -137,8 +141,9 @@ def _reason(err: BaseException) -> str:
     return what
 
 
-def failure_report(job: Any, display_name: str, mode: str) -> str:
-    """The message a FAILED or CANCELLED job fails the deployment with."""
+def failure_report(job: Any, display_name: str, mode: str, project: str | None = None) -> str:
+    """The message a FAILED or CANCELLED job fails the deployment with (``project``: the
+    project id, for reading its logs)."""
     name = job.name
     error = job.error.message or "(no error message)"
     task, status = failing_replica(job.error.message)
@@ -149,7 +154,7 @@ def failure_report(job: Any, display_name: str, mode: str) -> str:
     if mode != "none":
         shown = task or PRIMARY
         try:
-            tail = last_lines(name, shown)
+            tail = last_lines(name, shown, project=project)
         except Exception as err:  # the job's own error matters more than its logs
             lines.append(f"Could not read the logs of {shown}: {_reason(err)}")
         else:
@@ -176,6 +181,7 @@ class LogStream:
         label: what prefixes each line with the task name (the resource's display name).
         show: where lines go (``progress.info``: the Pulumi CLI).
         clock: seconds, for the rate limit (``time.monotonic``).
+        project: the project id (else the project of ``job_name``).
     """
 
     def __init__(
@@ -184,8 +190,10 @@ class LogStream:
         label: str,
         show: Callable[[str], None] = progress.info,
         clock: Callable[[], float] = time.monotonic,
+        project: str | None = None,
     ) -> None:
         self.job_name = job_name
+        self.project = project
         self.label = label
         self.show = show
         self.clock = clock
@@ -223,7 +231,7 @@ class LogStream:
         try:
             pager = client.logging_client().list_log_entries(
                 request={
-                    "resource_names": [_project_resource(self.job_name)],
+                    "resource_names": [_project_resource(self.job_name, self.project)],
                     "filter": self._filter(final),
                     "order_by": "timestamp asc",
                     "page_size": PAGE_SIZE,

@@ -216,3 +216,15 @@ def test_a_failing_read_is_said_once_and_the_wait_goes_on(
     stream.poll()
     err = capfd.readouterr().err
     assert err.count("warning: train: could not read the job's logs: ServiceUnavailable") == 1
+
+
+def test_logs_are_read_from_the_project_id_when_the_job_name_has_its_number(
+    logging: FakeLogging,
+) -> None:
+    numbered = failed_job(VERTEX_ERROR)
+    numbered.name = "projects/123456789/locations/us-central1/customJobs/12"
+    job_logs.failure_report(numbered, "train", "failures", project="my-project")
+    assert {tuple(r["resource_names"]) for r in logging.requests} == {("projects/my-project",)}
+    stream = job_logs.LogStream(numbered.name, "train", show=lambda _line: None)
+    stream.poll()
+    assert logging.requests[-1]["resource_names"] == ["projects/123456789"]
