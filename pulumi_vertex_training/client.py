@@ -4,9 +4,10 @@ Every client the providers and components use comes from here, per call:
 providers are pickled into Pulumi state, so they must never hold a client.
 
 When ``VERTEX_AI_EMULATOR_HOST=host:port`` is set (like ``PUBSUB_EMULATOR_HOST``),
-every Vertex AI and Artifact Registry client talks to the local emulator over an
-insecure channel with anonymous credentials; otherwise to the regional endpoint
-``{location}-aiplatform.googleapis.com`` with Application Default Credentials.
+every Vertex AI, Artifact Registry and Cloud Logging client talks to the local
+emulator over an insecure channel with anonymous credentials; otherwise to the
+regional endpoint ``{location}-aiplatform.googleapis.com`` (``logging.googleapis.com``
+for logs) with Application Default Credentials.
 
 Example:
     >>> from pulumi_vertex_training import client
@@ -25,6 +26,7 @@ if TYPE_CHECKING:  # heavy imports stay lazy: the provider host imports this mod
     from google.api_core.operation import Operation
     from google.cloud.aiplatform_v1 import JobServiceClient, PersistentResourceServiceClient
     from google.cloud.artifactregistry_v1 import ArtifactRegistryClient
+    from google.cloud.logging_v2.services.logging_service_v2 import LoggingServiceV2Client
     from google.cloud.storage import Client as StorageClient
 
 EMULATOR_HOST_ENV = "VERTEX_AI_EMULATOR_HOST"
@@ -120,6 +122,22 @@ def artifact_registry_client() -> ArtifactRegistryClient:
             transport=ArtifactRegistryGrpcTransport(channel=_emulator_channel(host), host=host)
         )
     return artifactregistry_v1.ArtifactRegistryClient()
+
+
+def logging_client() -> LoggingServiceV2Client:
+    """A Cloud Logging ``LoggingServiceV2Client`` (GAPIC, gRPC: the only transport it has),
+    or one talking to the emulator, which serves replica logs as Vertex AI writes them."""
+    from google.cloud.logging_v2.services.logging_service_v2 import LoggingServiceV2Client
+    from google.cloud.logging_v2.services.logging_service_v2.transports import (
+        LoggingServiceV2GrpcTransport,
+    )
+
+    host = emulator_host()
+    if host:
+        return LoggingServiceV2Client(
+            transport=LoggingServiceV2GrpcTransport(channel=_emulator_channel(host), host=host)
+        )
+    return LoggingServiceV2Client()
 
 
 STORAGE_EMULATOR_HOST_ENV = "STORAGE_EMULATOR_HOST"

@@ -113,7 +113,7 @@ class TrainingJob(pulumi.ComponentResource):
         service_account, network, reserved_ip_ranges, persistent_resource_id:
             CustomJobSpec fields.
         base_output_directory: ``gs://...``; sets AIP_MODEL_DIR and friends.
-        labels, display_name, wait, wait_timeout, on_delete: as for ``CustomJob``.
+        labels, display_name, wait, wait_timeout, on_delete, logs: as for ``CustomJob``.
     """
 
     image_uri: pulumi.Output[str]
@@ -150,6 +150,7 @@ class TrainingJob(pulumi.ComponentResource):
         wait: pulumi.Input[str] = "started",
         wait_timeout: pulumi.Input[str | int | float] | datetime.timedelta | None = None,
         on_delete: pulumi.Input[str] = "cancel",
+        logs: pulumi.Input[str] = "failures",
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         if not worker_pools:
@@ -194,6 +195,7 @@ class TrainingJob(pulumi.ComponentResource):
             wait=wait,
             wait_timeout=wait_timeout,
             on_delete=on_delete,
+            logs=logs,
             opts=child,
         )
         self.image_uri = self.image.image_uri

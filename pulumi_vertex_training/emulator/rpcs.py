@@ -13,18 +13,27 @@ from dataclasses import dataclass
 from typing import Any
 
 from google.cloud import aiplatform_v1, artifactregistry_v1
+from google.cloud.logging_v2 import types as logging_v2
 from google.longrunning import operations_pb2
 from google.protobuf import empty_pb2
+
+from pulumi_vertex_training.emulator.cloud_logging import entries
 
 
 @dataclass(frozen=True)
 class Rpc:
-    """One RPC: ``/{service}/{name}`` is served by ``servicer.{method}(request)``."""
+    """One RPC: ``/{service}/{name}`` is served by ``servicer.{method}(request)``.
+
+    A ``streaming`` RPC (requests and responses both streamed) is served by
+    ``servicer.{method}(requests, stopped)``: an iterator of requests and an event set
+    when the call ends; it returns an iterator of responses.
+    """
 
     name: str
     method: str
     deserialize: Callable[[bytes], Any]
     serialize: Callable[[Any], bytes]
+    streaming: bool = False
 
 
 _OPERATION = operations_pb2.Operation.SerializeToString
@@ -80,4 +89,12 @@ ARTIFACT_REGISTRY_RPCS = (
         _AR.GetRepositoryRequest.deserialize, _AR.Repository.serialize),
     Rpc("CreateRepository", "create_repository",
         _AR.CreateRepositoryRequest.deserialize, _OPERATION),
+)  # fmt: skip
+
+LOGGING_SERVICE = "google.logging.v2.LoggingServiceV2"
+LOGGING_RPCS = (
+    Rpc("ListLogEntries", "list_log_entries",
+        logging_v2.ListLogEntriesRequest.deserialize, entries.serialize),
+    Rpc("TailLogEntries", "tail_log_entries",
+        logging_v2.TailLogEntriesRequest.deserialize, entries.serialize, streaming=True),
 )  # fmt: skip

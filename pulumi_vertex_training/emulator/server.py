@@ -17,15 +17,18 @@ from __future__ import annotations
 import functools
 import logging
 import pathlib
+import threading
 import uuid
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent import futures
 from typing import Any
 
 import grpc
 
 from pulumi_vertex_training.emulator import rest, rpcs
+from pulumi_vertex_training.emulator.cloud_logging.collector import close_collector, collector_for
+from pulumi_vertex_training.emulator.cloud_logging.service import LoggingServicer
 from pulumi_vertex_training.emulator.custom_jobs.backend import BuildJobRun, JobBackend
 from pulumi_vertex_training.emulator.custom_jobs.service import JobServicer
 from pulumi_vertex_training.emulator.exceptions import EmulatorError
@@ -83,11 +86,11 @@ class _Hooked:
         if not callable(target):
             return target
 
-        def call(request: Any) -> Any:
+        def call(request: Any, *rest: Any) -> Any:
             self._calls[method] += 1
             if self._hook is not None:
                 self._hook("before", method, request)
-            response = target(request)
+            response = target(request, *rest)
             if self._hook is not None:
                 self._hook("after", method, request)
             return response
@@ -144,6 +147,7 @@ class EmulatorServer:
         self._rest: Any = None
         self._persistent_resource_delay = persistent_resource_delay
         self._persistent_resource_servicer: Any = None
+        self._logging_servicer: Any = None
         self.persistent_resources: PersistentResourceBackend | None = None
         self.backend: JobBackend | None = None
         self.tuning: TuningBackend | None = None
@@ -224,6 +228,9 @@ class EmulatorServer:
             PersistentResourceServicer(self.persistent_resources), self._fault_hook, self.calls
         )
         jobs: Any = _Hooked(JobServicer(self.backend), self._fault_hook, self.calls)
+        self._logging_servicer = _Hooked(
+            LoggingServicer(collector_for(self.data_dir), runner), self._fault_hook, self.calls
+        )
         operations: Any = _Hooked(
             OperationsServicer(
                 self.backend,
@@ -263,6 +270,7 @@ class EmulatorServer:
         if self.persistent_resources is not None:
             self.persistent_resources.stop()
             self.persistent_resources = None
+        close_collector(self.data_dir)
         if self.store is not None:
             self.store.close()
             self.store = None
@@ -291,6 +299,7 @@ class EmulatorServer:
                 self._persistent_resource_servicer,
             ),
             (rpcs.ARTIFACT_REGISTRY_SERVICE, rpcs.ARTIFACT_REGISTRY_RPCS, registry),
+            (rpcs.LOGGING_SERVICE, rpcs.LOGGING_RPCS, self._logging_servicer),
             *((service, table, servicer) for service, table, _, _, servicer in self._rooms),
         )
         server.add_generic_rpc_handlers(
@@ -298,7 +307,7 @@ class EmulatorServer:
                 grpc.method_handlers_generic_handler(
                     service,
                     {
-                        rpc.name: _handler(
+                        rpc.name: (_stream_handler if rpc.streaming else _handler)(
                             getattr(servicer, rpc.method), rpc.deserialize, rpc.serialize
                         )
                         for rpc in table
@@ -352,5 +361,26 @@ def _handler(
             context.abort(grpc.StatusCode.INTERNAL, f"emulator error: {err!r}")
 
     return grpc.unary_unary_rpc_method_handler(
+        call, request_deserializer=deserialize, response_serializer=serialize
+    )
+
+
+def _stream_handler(
+    method: Callable[[Iterator[Any], threading.Event], Iterator[Any]],
+    deserialize: Callable[[bytes], Any],
+    serialize: Callable[[Any], bytes],
+) -> grpc.RpcMethodHandler:
+    def call(requests: Iterator[Any], context: grpc.ServicerContext) -> Iterator[Any]:
+        stopped = threading.Event()
+        context.add_callback(stopped.set)  # the client cancelled, or the server stops
+        try:
+            yield from method(requests, stopped)
+        except EmulatorError as err:
+            context.abort(err.code, err.message)
+        except Exception as err:  # an emulator bug: answer INTERNAL, keep serving
+            log.exception("unexpected error in %s", getattr(method, "__name__", method))
+            context.abort(grpc.StatusCode.INTERNAL, f"emulator error: {err!r}")
+
+    return grpc.stream_stream_rpc_method_handler(
         call, request_deserializer=deserialize, response_serializer=serialize
     )

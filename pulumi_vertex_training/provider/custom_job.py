@@ -3,7 +3,8 @@
 CustomJob has no Update RPC, so a
 change to what runs (display_name, job_spec, labels, encryption_spec, project,
 location, triggers) replaces the job; lifecycle inputs (wait, on_delete,
-wait_timeout) update in place with no API call. Create adopts a live job with
+wait_timeout, logs) update in place with no API call. ``logs`` says what of the
+replicas' logs the wait shows (``job_logs.py``). Create adopts a live job with
 the same spec and resource labels instead of submitting a second one.
 
 This module path is public API: Pulumi state refers to
@@ -25,7 +26,7 @@ from pulumi.dynamic import (
 
 from pulumi_vertex_training import client
 from pulumi_vertex_training.provider import custom_job_api as api
-from pulumi_vertex_training.provider import progress
+from pulumi_vertex_training.provider import job_logs, progress
 from pulumi_vertex_training.provider.regional import RegionalProvider
 from pulumi_vertex_training.provider.values import (
     Path,
@@ -60,7 +61,8 @@ DEFAULT_WAIT_TIMEOUT = {"none": 0.0, "started": 3600.0, "completed": 86400.0}
 DELETE_TIMEOUT = 1800.0
 
 REPLACE_KEYS = ("project", "location", *JOB_FIELDS, "triggers")
-LIFECYCLE_KEYS = ("wait", "on_delete", "wait_timeout")
+LIFECYCLE_KEYS = ("wait", "on_delete", "wait_timeout", "logs")
+LIFECYCLE_DEFAULTS = {"logs": job_logs.DEFAULT_LOGS}  # stacks from before `logs` have none
 OUTPUT_KEYS = (
     "job_id",
     "state",
@@ -107,6 +109,18 @@ class CustomJobProvider(RegionalProvider):
                 SpecFailure("on_delete", f"must be one of {', '.join(ON_DELETE)}", on_delete)
             )
         inputs["on_delete"] = from_spec(on_delete)
+        logs = values.get("logs") or job_logs.DEFAULT_LOGS
+        if not is_unknown(logs) and logs not in job_logs.LOG_MODES:
+            failures.append(
+                SpecFailure(
+                    "logs",
+                    f"must be one of {', '.join(job_logs.LOG_MODES)} (what of the replicas' "
+                    "logs the wait shows: nothing, the failing replica's last lines when the "
+                    "job fails, or every line as it comes)",
+                    logs,
+                )
+            )
+        inputs["logs"] = from_spec(logs)
         timeout = values.get("wait_timeout")
         if timeout is not None and not is_unknown(timeout):
             try:
@@ -135,7 +149,11 @@ class CustomJobProvider(RegionalProvider):
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """Replace on any change to what runs; update lifecycle inputs in place."""
         replaces = [k for k in REPLACE_KEYS if not unchanged(olds.get(k), news.get(k))]
-        updates = [k for k in LIFECYCLE_KEYS if not unchanged(olds.get(k), news.get(k))]
+        updates = [
+            k
+            for k in LIFECYCLE_KEYS
+            if not unchanged(olds.get(k, LIFECYCLE_DEFAULTS.get(k)), news.get(k))
+        ]
         if replaces:
             secret_paths = reveal(news)[1]
             paths = []
@@ -210,12 +228,21 @@ class CustomJobProvider(RegionalProvider):
         def report(live: Any) -> None:
             progress.info(f"{name}: {live.state.name}")
 
-        live = api.wait_for(name, until, timeout, on_state=report)
+        logs = props.get("logs") or job_logs.DEFAULT_LOGS
+        label = str(props.get("display_name") or name.rsplit("/", 1)[-1])
+        project = props.get("project")
+        stream = job_logs.LogStream(name, label, project=project) if logs == "stream" else None
+        live = api.wait_for(
+            name,
+            until,
+            timeout,
+            on_state=report,
+            on_poll=(lambda _job: stream.poll()) if stream is not None else None,
+        )
+        if stream is not None:
+            stream.poll(final=live.state.name in api.TERMINAL_STATES)
         if live.state.name in api.FAILED_STATES:
-            message = live.error.message or "(no error message)"
-            raise api.JobFailedError(
-                f"{name} ended {live.state.name}: {message}\nconsole: {client.console_url(name)}"
-            )
+            raise api.JobFailedError(job_logs.failure_report(live, label, logs, project))
         return live
 
 

@@ -1,5 +1,5 @@
 """CustomJob API calls: plain functions over the Vertex AI JobService (submit or adopt,
-wait, cancel, delete).
+wait, cancel, delete). The job's logs are read by ``job_logs.py``.
 
 The provider class (``custom_job.py``) decides what to do; these do it, each
 through a client built per call by ``client.py``. Idempotent calls (get, list,
@@ -115,8 +115,10 @@ def wait_for(
     until: frozenset[str],
     timeout: float,
     on_state: Callable[[CustomJob], None] | None = None,
+    on_poll: Callable[[CustomJob], None] | None = None,
 ) -> CustomJob:
-    """Poll the job until its state is in ``until``; report each state change.
+    """Poll the job until its state is in ``until``; report each state change
+    (``on_state``) and hand every look at it to ``on_poll`` (log streaming).
 
     Raises:
         WaitTimeoutError: ``timeout`` seconds passed first.
@@ -137,6 +139,8 @@ def wait_for(
                 on_state(job)
         if state in until:
             return job
+        if on_poll:
+            on_poll(job)
         if time.monotonic() >= deadline:
             raise WaitTimeoutError(
                 f"{name} is still {state} after waiting {timeout:.0f}s (wait_timeout). "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ import pytest
 
 import pulumi_vertex_training as vt
 from pulumi_vertex_training.components.training_job import WorkerPoolArgs, worker_pool_specs
-from pulumi_vertex_training.testing import ProgramRunner
+from pulumi_vertex_training.testing import CheckFailed, ProgramRunner
 
 CONFIG = {"gcp:project": "components", "gcp:region": "us-central1"}
 CONTAINER = {"image_uri": "registry/trainer@sha256:abc", "args": ["--epochs", "1"]}
@@ -137,3 +138,24 @@ def test_training_job_builds_the_image_and_runs_it_on_every_pool(
     assert pools[0]["container_spec"]["env"] == [{"name": "MODE", "value": "test"}]
     assert all(s.op == "same" for s in stack.up().steps)
     stack.destroy()
+
+
+def test_logs_reaches_the_job_and_is_checked_there(trainer: Path) -> None:
+    def program(logs: str) -> Callable[[], None]:
+        def run() -> None:
+            vt.TrainingJob(
+                "train",
+                source_dir=str(trainer),
+                python_module="trainer.task",
+                base_image="local/python:3.11",
+                repository="127.0.0.1:5000/tests-logs",
+                worker_pools=[WorkerPoolArgs(machine_type="n1-standard-4")],
+                logs=logs,
+            )
+
+        return run
+
+    with pytest.raises(CheckFailed) as raised:
+        ProgramRunner(program("loud"), config=CONFIG).preview()
+    assert [path for path, _ in raised.value.failures] == ["logs"]
+    assert ("create", "train") in ProgramRunner(program("stream"), config=CONFIG).preview().ops()

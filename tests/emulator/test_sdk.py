@@ -90,5 +90,5 @@ def test_sdk_run_raises_with_job_error_when_container_exits_non_zero(sdk: None) 
     )
     with pytest.raises(RuntimeError, match="Job failed with") as info:
         job.run(sync=True)
-    assert "exited with code 3" in str(info.value)
+    assert "The replica workerpool0-0 exited with a non-zero status of 3." in str(info.value)
     assert job.state == aiplatform.gapic.JobState.JOB_STATE_FAILED

@@ -22,6 +22,7 @@ BAD_INPUTS = [
     ("wait", {"wait": "forever"}, "wait", "none, started, completed"),
     ("on_delete", {"on_delete": "drop"}, "on_delete", "cancel, keep"),
     ("wait_timeout", {"wait_timeout": "soon"}, "wait_timeout", "duration"),
+    ("logs", {"logs": "verbose"}, "logs", "none, failures, stream"),
     (
         "no pools",
         {"job_spec": {"worker_pool_specs": []}},
@@ -192,7 +193,8 @@ def test_diff_replaces_when_what_runs_changes(
 
 
 @pytest.mark.parametrize(
-    ("key", "value"), [("wait", "completed"), ("on_delete", "keep"), ("wait_timeout", "5m")]
+    ("key", "value"),
+    [("wait", "completed"), ("on_delete", "keep"), ("wait_timeout", "5m"), ("logs", "stream")],
 )
 def test_diff_updates_in_place_when_only_lifecycle_inputs_change(
     provider: CustomJobProvider, checked, key: str, value: Any
@@ -209,3 +211,24 @@ def test_diff_replaces_when_a_replace_field_is_unknown(
     olds = checked(job_props())
     news = {**olds, "display_name": Unknown()}
     assert provider.diff("id", olds, news).replaces == ["display_name"]
+
+
+def test_logs_defaults_to_failures_and_a_stack_from_before_it_sees_no_change(
+    provider: CustomJobProvider, checked
+) -> None:  # type: ignore[no-untyped-def]
+    news = checked(job_props())
+    assert news["logs"] == "failures"
+    olds = {k: v for k, v in news.items() if k != "logs"}  # state written before `logs`
+    assert not provider.diff("id", olds, news).changes
+    assert provider.diff("id", olds, {**news, "logs": "stream"}).changes
+
+
+def test_update_of_logs_keeps_every_output_and_calls_nothing(
+    provider: CustomJobProvider, checked
+) -> None:  # type: ignore[no-untyped-def]
+    # update() reads nothing: every output comes from the old state.
+    olds = {**checked(job_props()), "state": "JOB_STATE_RUNNING", "job_id": "7"}
+    news = checked({**olds, "logs": "none"})
+    outs = provider.update("projects/p/locations/l/customJobs/7", olds, news).outs
+    assert outs["logs"] == "none"
+    assert outs["state"] == "JOB_STATE_RUNNING" and outs["job_id"] == "7"

@@ -14,6 +14,7 @@ code and ``finished_key`` of their FinishedAt.
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 from pulumi_vertex_training.emulator.execution.types import RunPhase, RunStatus
 
@@ -44,11 +45,39 @@ def failed_replica(exit_codes: dict[str, int], finished: dict[str, str]) -> str 
     return failed[0] if failed else None
 
 
-def failure_message(replica: str, exit_code: int, oom_killed: bool, log_tail: str) -> str:
-    """What a FAILED status says about the replica that failed the job."""
-    oom = " (out of memory)" if oom_killed else ""
-    message = f"replica {replica} exited with code {exit_code}{oom}"
-    return message + (f"; last log lines:\n{log_tail}" if log_tail else "; it logged nothing")
+LOGS_VIEWER = "https://console.cloud.google.com/logs/viewer"
+
+
+def logs_url(job_name: str) -> str:
+    """The Logs Explorer link Vertex AI puts in a failed job's error (its replicas' lines).
+
+    >>> logs_url("projects/p/locations/us-central1/customJobs/12")  # doctest: +NORMALIZE_WHITESPACE
+    'https://console.cloud.google.com/logs/viewer?project=p&resource=ml_job%2Fjob_id%2F12&advancedFilter=resource.type%3D%22ml_job%22%0Aresource.labels.job_id%3D%2212%22'
+    """
+    parts = job_name.split("/")
+    project, job_id = (parts[1] if len(parts) > 1 else ""), parts[-1]
+    query = f'resource.type="ml_job"\nresource.labels.job_id="{job_id}"'
+    return (
+        f"{LOGS_VIEWER}?project={quote(project, safe='')}"
+        f"&resource={quote(f'ml_job/job_id/{job_id}', safe='')}"
+        f"&advancedFilter={quote(query, safe='')}"
+    )
+
+
+def failure_message(job_name: str, replica: str, exit_code: int, oom_killed: bool) -> str:
+    """What a FAILED job's ``error.message`` says, in Vertex AI's words: which replica
+    exited with which status, and where its logs are. The lines themselves are not in
+    it (Vertex does not put them there either); they are in Cloud Logging.
+
+    >>> failure_message("projects/p/locations/l/customJobs/1", "workerpool0-0", 3, False)[:71]
+    'The replica workerpool0-0 exited with a non-zero status of 3. To find o'
+    """
+    how = "ran out of memory and exited" if oom_killed else "exited"
+    head = f"The replica {replica} {how} with a non-zero status of {exit_code}."
+    return (
+        f"{head} To find out more about why your job exited please check the logs: "
+        f"{logs_url(job_name)}"
+    )
 
 
 def outcome(

@@ -9,12 +9,11 @@ user-defined network resolves aliases even with ``--iptables=false``).
 
 Labels are all the state the runner needs (``names.py``); the job's
 outcome is judged from its containers' states (``outcome.py``); logs are
-read live or from the copies ``cleanup`` saves (``logs.py``).
+read into the log store, live and before ``cleanup`` removes a container (``logs.py``).
 """
 
 from __future__ import annotations
 
-import functools
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -60,7 +59,6 @@ __all__ = [
     "DockerRunner",
 ]
 
-LOG_TAIL_LINES = 20
 STOP_TIMEOUT_SECONDS = 2
 _PARALLELISM = 4
 
@@ -75,7 +73,7 @@ class DockerRunner:
     """The Runner (see ``types.Runner``) backed by a Docker engine.
 
     Args:
-        data_dir: the emulator's data dir; logs are saved under ``logs/<job id>/``.
+        data_dir: the emulator's data dir; logs are stored in ``logs.db`` there.
         instance_id: the data dir's id; containers are labelled with it so two
             emulators on one engine never touch each other's jobs.
         docker_client: a ``docker.DockerClient``; ``docker.from_env()`` when None
@@ -278,8 +276,6 @@ class DockerRunner:
 
     def status(self, job_name: str) -> RunStatus:
         """Inspect the job's containers (by label) and say where the job is."""
-        import docker.errors
-
         with self._lock:
             error = self._start_errors.get(job_name)
             starting = job_name in self._starting
@@ -303,12 +299,8 @@ class DockerRunner:
         failed = failed_replica(exit_codes, finished)
         if failed is not None:
             container = next(c for c in containers if c.labels.get(LABEL_REPLICA) == failed)
-            try:
-                tail = container.logs(tail=LOG_TAIL_LINES).decode("utf-8", "replace").rstrip()
-            except docker.errors.DockerException:
-                tail = "(log not available)"
             oom = bool(container.attrs.get("State", {}).get("OOMKilled"))
-            message = failure_message(failed, exit_codes[failed], oom, tail)
+            message = failure_message(job_name, failed, exit_codes[failed], oom)
             return RunStatus(RunPhase.FAILED, message, exit_codes)
         expected = int(containers[0].labels.get(LABEL_REPLICA_COUNT, len(containers)))
         return outcome(job_name, states, exit_codes, finished, len(containers), expected)
@@ -331,23 +323,22 @@ class DockerRunner:
             list(pool.map(stop_one, containers))
 
     def cleanup(self, job_name: str) -> None:
-        """Save every replica's full log, then remove containers and network. Idempotent."""
+        """Store every replica's log, then remove containers and network. Idempotent."""
         import docker.errors
 
-        def save_and_remove(c: Container) -> None:
-            replica = c.labels.get(LABEL_REPLICA, c.name or c.id or "unknown")
-            job_id = c.labels.get(LABEL_JOB_ID, job_name.rsplit("/", 1)[-1])
+        def remove(c: Container) -> None:
             try:
-                replica_logs.save_log(self.data_dir, job_id, replica, c.logs())
                 c.remove(force=True)
             except docker.errors.NotFound:
-                pass  # removed meanwhile (a concurrent cleanup); its log was saved there
+                pass  # removed meanwhile (a concurrent cleanup)
 
         with self._job_lock(job_name):
             with self._lock:
                 self._start_errors.pop(job_name, None)
+            containers = self._containers(job_name)
+            replica_logs.save_final(self.data_dir, job_name, self._log_sources(containers))
             with ThreadPoolExecutor(max_workers=_PARALLELISM) as pool:
-                list(pool.map(save_and_remove, self._containers(job_name)))
+                list(pool.map(remove, containers))
             for net in self.client.networks.list(filters=self._filters(job_name)):
                 try:
                     net.remove()
@@ -355,31 +346,31 @@ class DockerRunner:
                     pass
 
     def logs(self, job_name: str, replica: str, follow: bool = False) -> Iterator[str]:
-        """Lines (without the newline) of one replica's log.
-
-        From the live container when it exists (``follow`` streams until it
-        exits), else from the copy ``cleanup`` saved.
+        """Lines (without the newline) of one replica's log, through the log store
+        (``follow`` streams until the container stops).
 
         Raises:
             NotFound: the job has no replica of that name (the message lists
                 the replicas that exist).
         """
+        return replica_logs.replica_lines(
+            self.data_dir, job_name, replica, lambda: self.log_sources(job_name), follow
+        )
+
+    def log_sources(self, job_name: str) -> list[replica_logs.ContainerLog]:
+        """The job's replica containers, as the log store reads them."""
+        return self._log_sources(self._containers(job_name))
+
+    def _log_sources(self, containers: list[Container]) -> list[replica_logs.ContainerLog]:
         import docker.errors
 
-        containers = self._containers(job_name)
-        saved = replica_logs.log_dir(self.data_dir, job_name.rsplit("/", 1)[-1])
-        path = saved / f"{replica}.log"
-        for c in containers:
-            if c.labels.get(LABEL_REPLICA) == replica:
-                return replica_logs.stream_lines(
-                    functools.partial(c.logs, stream=True, follow=follow),
-                    path,
-                    (docker.errors.DockerException, OSError),
-                )
-        if path.is_file():
-            return replica_logs.file_lines(path)
-        live = (c.labels.get(LABEL_REPLICA, "") for c in containers)
-        raise replica_logs.replica_not_found(job_name, replica, live, saved)
+        gone = (docker.errors.DockerException, OSError)
+        return [
+            replica_logs.ContainerLog(
+                self.client.api, c.id or "", c.labels.get(LABEL_REPLICA, ""), c.status, gone
+            )
+            for c in containers
+        ]
 
     def known_jobs(self) -> set[str]:
         """Names of the jobs of this instance that still have containers."""

@@ -66,7 +66,7 @@ class RunStatus:
     """A snapshot of a job's containers."""
 
     phase: RunPhase
-    message: str = ""  # on FAILED: which replica, exit code, the last log lines
+    message: str = ""  # on FAILED: which replica exited with which status (Vertex's words)
     exit_codes: dict[str, int] = field(default_factory=dict)  # replica name -> exit code
 
 

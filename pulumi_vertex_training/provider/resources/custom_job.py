@@ -26,7 +26,7 @@ class CustomJob(pulumi.dynamic.Resource, module="vertex", name="CustomJob"):
     """A Vertex AI CustomJob: a training run declared as a resource.
 
     Any change to what runs replaces the job (Vertex AI cannot update one);
-    ``wait``, ``on_delete`` and ``wait_timeout`` change in place. A crashed or
+    ``wait``, ``on_delete``, ``wait_timeout`` and ``logs`` change in place. A crashed or
     retried ``pulumi up`` never submits a second job: create adopts a live job
     with the same spec and resource name (labels ``pulumi-vertex-spec`` and
     ``pulumi-vertex-resource``); a failed one is re-run on the next ``up``.
@@ -59,6 +59,13 @@ class CustomJob(pulumi.dynamic.Resource, module="vertex", name="CustomJob"):
             fails the deployment with the job's error).
         wait_timeout: bound of the wait ("30m", "2h", seconds, timedelta);
             defaults to 1h for ``started`` and 24h for ``completed``.
+        logs: what of the replicas' logs (Cloud Logging, where Vertex AI writes
+            them) the wait shows: ``"failures"`` (the default: nothing while it
+            waits; a FAILED or CANCELLED job's error carries the last 30 lines of
+            the replica that failed), ``"stream"`` (every replica's lines as they
+            come, prefixed with the task name, at most 20 a second; and the
+            failure's lines too) or ``"none"``. Reading logs needs
+            ``roles/logging.viewer``; a read that fails never fails the deployment.
         on_delete: ``"cancel"`` (cancel unless ended, then delete the job; the
             default) or ``"keep"`` (leave it in Vertex AI, drop it from state).
         triggers: any change to this list forces a new run.
@@ -106,6 +113,7 @@ class CustomJob(pulumi.dynamic.Resource, module="vertex", name="CustomJob"):
         wait_timeout: pulumi.Input[str | int | float] | datetime.timedelta | None = None,
         on_delete: pulumi.Input[str] = "cancel",
         triggers: pulumi.Input[Sequence[Any]] | None = None,
+        logs: pulumi.Input[str] = "failures",
         persistent_resource: PersistentResource | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
@@ -122,6 +130,7 @@ class CustomJob(pulumi.dynamic.Resource, module="vertex", name="CustomJob"):
             "wait_timeout": wait_timeout,
             "on_delete": on_delete,
             "triggers": triggers,
+            "logs": logs,
             "persistent_resource_spec": (
                 persistent_resource.spec if persistent_resource is not None else None
             ),
@@ -155,6 +164,7 @@ class CustomJob(pulumi.dynamic.Resource, module="vertex", name="CustomJob"):
                 "wait_timeout",
                 "on_delete",
                 "triggers",
+                "logs",
                 "resource_key",
                 *OUTPUT_KEYS,
             )

@@ -10,6 +10,8 @@ from google.api_core import exceptions
 from google.cloud import aiplatform_v1
 from google.cloud.aiplatform_v1 import JobState
 
+from pulumi_vertex_training import client
+
 PARENT = "projects/test-project/locations/us-central1"
 
 pytestmark = pytest.mark.docker
@@ -68,14 +70,23 @@ def test_job_succeeds_with_times_set_when_command_exits_zero(
     assert not done.error.message
 
 
-def test_job_fails_with_exit_code_and_log_tail_when_command_exits_non_zero(
+def test_job_fails_in_vertex_words_and_its_last_words_are_in_cloud_logging(
     failed_job: Any,
 ) -> None:
     assert failed_job.state == JobState.JOB_STATE_FAILED
-    assert failed_job.error.code != 0
-    assert "3" in failed_job.error.message
-    assert "the-last-words" in failed_job.error.message
-    assert "workerpool0-0" in failed_job.error.message
+    assert failed_job.error.code == 3
+    job_id = failed_job.name.rsplit("/", 1)[1]
+    assert failed_job.error.message == (
+        "The replica workerpool0-0 exited with a non-zero status of 3. To find out more about "
+        "why your job exited please check the logs: https://console.cloud.google.com/logs/viewer"
+        f"?project=test-project&resource=ml_job%2Fjob_id%2F{job_id}&advancedFilter="
+        f"resource.type%3D%22ml_job%22%0Aresource.labels.job_id%3D%22{job_id}%22"
+    )
+    logs = client.logging_client().list_log_entries(
+        resource_names=["projects/test-project"],
+        filter=f'resource.type="ml_job" resource.labels.job_id="{job_id}"',
+    )
+    assert [e.json_payload["message"] for e in logs] == ["the-last-words"]
 
 
 def test_job_fails_with_timeout_message_when_scheduling_timeout_passes(

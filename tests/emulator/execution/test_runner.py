@@ -13,6 +13,7 @@ import docker
 import pytest
 from google.cloud import aiplatform_v1
 
+from pulumi_vertex_training.emulator.cloud_logging.collector import close_collector, collector_for
 from pulumi_vertex_training.emulator.exceptions import NotFound
 from pulumi_vertex_training.emulator.execution.cluster import build_job_run, gcs_root
 from pulumi_vertex_training.emulator.execution.runner import (
@@ -57,6 +58,7 @@ def runner(
     yield r
     for job in r.known_jobs():
         r.cleanup(job)
+    close_collector(tmp_path)
 
 
 _ids = iter(range(1000, 10**6))
@@ -142,14 +144,14 @@ def test_job_succeeds_with_labels_mounts_and_logs_kept_after_cleanup(
     assert networks_of(docker_client, run) == []
     assert runner.known_jobs() == set()
     assert runner.status(run.job_name).phase == RunPhase.MISSING
-    saved = tmp_path / "logs" / run.job_id / "workerpool0-0.log"
-    assert saved.read_text().splitlines() == live
+    # cleanup stored every line before removing the container: read from the store now
+    assert collector_for(tmp_path).store.replicas(run.job_id) == {"workerpool0-0": True}
     assert list(runner.logs(run.job_name, "workerpool0-0")) == live
     with pytest.raises(NotFound, match=r"'workerpool9-9'.*replicas: workerpool0-0"):
         runner.logs(run.job_name, "workerpool9-9")
 
 
-def test_nonzero_exit_fails_the_job_with_replica_code_and_last_log_lines(
+def test_nonzero_exit_fails_the_job_naming_the_replica_and_its_status_as_vertex_does(
     runner: DockerRunner, tmp_path: Path, instance_id: str
 ) -> None:
     script = "import sys\nfor i in range(1, 31): print('line', i)\nsys.exit(3)"
@@ -160,9 +162,13 @@ def test_nonzero_exit_fails_the_job_with_replica_code_and_last_log_lines(
 
     assert status.phase == RunPhase.FAILED
     assert status.exit_codes == {"workerpool0-0": 3}
-    assert status.message.startswith("replica workerpool0-0 exited with code 3; last log lines:\n")
-    tail = status.message.split("\n")[1:]
-    assert tail == [f"line {i}" for i in range(11, 31)]
+    # Vertex's words; the lines are in the logs, not in the message
+    assert status.message.startswith(
+        "The replica workerpool0-0 exited with a non-zero status of 3. To find out more about "
+        "why your job exited please check the logs: https://console.cloud.google.com/logs/viewer?"
+    )
+    assert "line 30" not in status.message
+    assert list(runner.logs(run.job_name, "workerpool0-0"))[-1] == "line 30"
 
 
 GATED_PRIMARY = """
@@ -244,10 +250,10 @@ def test_primary_success_ends_the_job_while_other_replicas_serve_until_stopped(
     runner.cleanup(run.job_name)
     runner.stop(run.job_name)  # nothing left to stop: still fine
     assert containers_of(docker_client, run) == []
-    assert sorted(p.name for p in (tmp_path / "logs" / run.job_id).iterdir()) == [
-        "workerpool0-0.log",
-        "workerpool1-0.log",
-    ]
+    assert collector_for(tmp_path).store.replicas(run.job_id) == {
+        "workerpool0-0": True,
+        "workerpool1-0": True,
+    }
 
 
 def test_missing_image_fails_the_job_saying_the_image_was_not_found(
