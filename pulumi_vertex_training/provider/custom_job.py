@@ -1,11 +1,12 @@
 """CustomJobProvider: a Vertex AI CustomJob as a Pulumi dynamic resource.
 
-CustomJob has no Update RPC, so a
-change to what runs (display_name, job_spec, labels, encryption_spec, project,
-location, triggers) replaces the job; lifecycle inputs (wait, on_delete,
-wait_timeout, logs) update in place with no API call. ``logs`` says what of the
-replicas' logs the wait shows (``job_logs.py``). Create adopts a live job with
-the same spec and resource labels instead of submitting a second one.
+What every long-running job does (``job_provider.py``): a change to what runs
+(display_name, job_spec, labels, encryption_spec, project, location, triggers)
+replaces the job; lifecycle inputs (wait, on_delete, wait_timeout, logs) update in
+place with no API call; create adopts a live job with the same spec and resource
+labels instead of submitting a second one. A CustomJob adds ``logs``, what of the
+replicas' logs the wait shows (``job_logs.py``), and ``persistent_resource_spec``,
+the spec of the persistent resource it runs on, whose fit check() checks.
 
 This module path is public API: Pulumi state refers to
 ``pulumi_vertex_training.provider.custom_job.CustomJobProvider`` by name.
@@ -13,56 +14,43 @@ This module path is public API: Pulumi state refers to
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
-from pulumi.dynamic import (
-    CheckResult,
-    CreateResult,
-    DiffResult,
-    ReadResult,
-    UpdateResult,
+from pulumi_vertex_training.provider import custom_job_api, job_logs
+from pulumi_vertex_training.provider.job_provider import (
+    DEFAULT_WAIT_TIMEOUT,
+    DELETE_TIMEOUT,
+    ON_DELETE,
+    WAIT_MODES,
+    JobProvider,
+    check_choice,
 )
-
-from pulumi_vertex_training import client
-from pulumi_vertex_training.provider import custom_job_api as api
-from pulumi_vertex_training.provider import job_logs, progress
-from pulumi_vertex_training.provider.regional import RegionalProvider
-from pulumi_vertex_training.provider.values import (
-    Path,
-    changed_paths,
-    check_failures,
-    from_spec,
-    mark_secrets,
-    reveal,
-    secret,
-    secrets_at,
-    to_spec,
-    unchanged,
-    under_secret,
-)
+from pulumi_vertex_training.provider.values import reveal, secret, under_secret
 from pulumi_vertex_training.spec import (
     SpecFailure,
     custom_job_from_proto,
     custom_job_to_proto,
     job_fits_resource,
     normalize_custom_job,
-    spec_hash,
     with_resource_id,
 )
 from pulumi_vertex_training.spec.custom_job import JOB_FIELDS
-from pulumi_vertex_training.spec.durations import DurationError, normalize_duration, parse_seconds
-from pulumi_vertex_training.spec.failures import is_unknown
-from pulumi_vertex_training.spec.resource_names import parent_of
+from pulumi_vertex_training.spec.failures import Normalized
 
-WAIT_MODES = ("none", "started", "completed")
-ON_DELETE = ("cancel", "keep")
-DEFAULT_WAIT_TIMEOUT = {"none": 0.0, "started": 3600.0, "completed": 86400.0}
-DELETE_TIMEOUT = 1800.0
+__all__ = [
+    "DEFAULT_WAIT_TIMEOUT",
+    "DELETE_TIMEOUT",
+    "LIFECYCLE_KEYS",
+    "ON_DELETE",
+    "OUTPUT_KEYS",
+    "REPLACE_KEYS",
+    "WAIT_MODES",
+    "CustomJobProvider",
+    "job_identity",
+]
 
 REPLACE_KEYS = ("project", "location", *JOB_FIELDS, "triggers")
 LIFECYCLE_KEYS = ("wait", "on_delete", "wait_timeout", "logs")
-LIFECYCLE_DEFAULTS = {"logs": job_logs.DEFAULT_LOGS}  # stacks from before `logs` have none
 OUTPUT_KEYS = (
     "job_id",
     "state",
@@ -82,198 +70,88 @@ OUTPUT_DIRS = ("model_dir", "checkpoint_dir", "tensorboard_log_dir")
 """Outputs derived from ``job_spec.base_output_directory``: secret when it was."""
 
 
-class CustomJobProvider(RegionalProvider):
+class CustomJobProvider(JobProvider):
     """Dynamic provider for ``vt.CustomJob``. Holds no clients or credentials."""
 
-    # -- check / diff ----------------------------------------------------------
+    api = custom_job_api.CUSTOM_JOBS
+    title = "CustomJob"
+    fields = JOB_FIELDS
+    output_keys = OUTPUT_KEYS
+    lifecycle_keys = LIFECYCLE_KEYS
+    lifecycle_defaults = {"logs": job_logs.DEFAULT_LOGS}  # stacks from before `logs` have none
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        """Validate everything at once and return the normalized inputs.
+    def check_lifecycle(
+        self, values: dict[str, Any], inputs: dict[str, Any], failures: list[SpecFailure]
+    ) -> None:
+        """``wait``, ``on_delete``, ``wait_timeout`` and ``logs``."""
+        super().check_lifecycle(values, inputs, failures)
+        check_choice(
+            values,
+            inputs,
+            "logs",
+            job_logs.LOG_MODES,
+            job_logs.DEFAULT_LOGS,
+            failures,
+            why=" (what of the replicas' logs the wait shows: nothing, the failing replica's "
+            "last lines when the job fails, or every line as it comes)",
+        )
 
-        Failures show no value that was secret on input; the result keeps those secret.
-        """
-        news, secret_paths = reveal(news)
-        values = to_spec(news)
-        failures: list[SpecFailure] = []
-        inputs = dict(news)
-
-        self.check_place(values, inputs, failures)
-
-        wait = values.get("wait") or "started"
-        if not is_unknown(wait) and wait not in WAIT_MODES:
-            failures.append(SpecFailure("wait", f"must be one of {', '.join(WAIT_MODES)}", wait))
-        inputs["wait"] = from_spec(wait)
-        on_delete = values.get("on_delete") or "cancel"
-        if not is_unknown(on_delete) and on_delete not in ON_DELETE:
-            failures.append(
-                SpecFailure("on_delete", f"must be one of {', '.join(ON_DELETE)}", on_delete)
-            )
-        inputs["on_delete"] = from_spec(on_delete)
-        logs = values.get("logs") or job_logs.DEFAULT_LOGS
-        if not is_unknown(logs) and logs not in job_logs.LOG_MODES:
-            failures.append(
-                SpecFailure(
-                    "logs",
-                    f"must be one of {', '.join(job_logs.LOG_MODES)} (what of the replicas' "
-                    "logs the wait shows: nothing, the failing replica's last lines when the "
-                    "job fails, or every line as it comes)",
-                    logs,
-                )
-            )
-        inputs["logs"] = from_spec(logs)
-        timeout = values.get("wait_timeout")
-        if timeout is not None and not is_unknown(timeout):
-            try:
-                inputs["wait_timeout"] = normalize_duration(timeout)
-                if parse_seconds(timeout) <= 0:
-                    raise DurationError("must be a positive duration")
-            except DurationError as err:
-                failures.append(SpecFailure("wait_timeout", err.reason, timeout))
-
-        # vt.CustomJob(persistent_resource=pr) passes pr's spec: name it, check the fit.
+    def normalize(
+        self, values: dict[str, Any], location: str | None
+    ) -> tuple[Normalized, list[SpecFailure]]:
+        """The job's fields, and why it cannot run on its persistent resource (if one is
+        given: ``vt.CustomJob(persistent_resource=pr)`` passes pr's spec, which names it)."""
         resource_spec = values.get("persistent_resource_spec")
-        values["job_spec"] = with_resource_id(values.get("job_spec"), resource_spec)
-        location = inputs["location"] if isinstance(inputs["location"], str) else None
-        normalized = normalize_custom_job({k: values.get(k) for k in JOB_FIELDS}, location=location)
-        failures.extend(normalized.failures)
-        failures.extend(job_fits_resource(normalized.value, resource_spec))
-        for warning in normalized.warnings:  # what Vertex AI may refuse: shown, not blocking
-            progress.warn(str(warning))
-        for key in JOB_FIELDS:
-            inputs[key] = from_spec(normalized.value.get(key))
-        return CheckResult(
-            mark_secrets(inputs, secret_paths),
-            check_failures(failures, secrets_at(news, secret_paths)),
+        fields = {k: values.get(k) for k in JOB_FIELDS}
+        fields["job_spec"] = with_resource_id(fields.get("job_spec"), resource_spec)
+        normalized = normalize_custom_job(fields, location=location)
+        return normalized, job_fits_resource(normalized.value, resource_spec)
+
+    def to_proto(self, canonical: dict[str, Any]) -> Any:
+        """The ``aiplatform_v1.CustomJob`` to submit."""
+        return custom_job_to_proto(canonical)
+
+    def outputs(self, live: Any) -> dict[str, Any]:
+        """State, times, console URL and output directories of the live job."""
+        return custom_job_api.job_outputs(live)
+
+    def mark_outputs(self, outputs: dict[str, Any], props: dict[str, Any]) -> dict[str, Any]:
+        """The output directories are secret when ``base_output_directory`` was."""
+        if not under_secret(reveal(props)[1], "job_spec", "base_output_directory"):
+            return outputs
+        return {k: secret(v) if k in OUTPUT_DIRS else v for k, v in outputs.items()}
+
+    def inputs_from(self, live: Any) -> dict[str, Any]:
+        """``CustomJob.get()``: project, location and every field of the live job."""
+        parts = live.name.split("/")
+        return {"project": parts[1], "location": parts[3], **custom_job_from_proto(live)}
+
+    def failure_message(self, live: Any, props: dict[str, Any]) -> str:
+        """The job, its error, the failing replica's last lines (``logs``) and where to look."""
+        return job_logs.failure_report(
+            live, _label(live.name, props), _logs(props), _project(props)
         )
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        """Replace on any change to what runs; update lifecycle inputs in place."""
-        replaces = [k for k in REPLACE_KEYS if not unchanged(olds.get(k), news.get(k))]
-        updates = [
-            k
-            for k in LIFECYCLE_KEYS
-            if not unchanged(olds.get(k, LIFECYCLE_DEFAULTS.get(k)), news.get(k))
-        ]
-        if replaces:
-            secret_paths = reveal(news)[1]
-            paths = []
-            for key in replaces:
-                paths.extend(
-                    changed_paths(olds.get(key), news.get(key), key, secret_paths, (key,))
-                    if key == "job_spec"
-                    else [key]
-                )
-            progress.info(f"replacing the job: changed {', '.join(paths)}")
-        return DiffResult(
-            changes=bool(replaces or updates),
-            replaces=replaces,
-            delete_before_replace=False,
-        )
+    def log_stream(self, name: str, props: dict[str, Any]) -> Any | None:
+        """Every replica's new lines while waiting, when ``logs="stream"``."""
+        if _logs(props) != "stream":
+            return None
+        return job_logs.LogStream(name, _label(name, props), project=_project(props))
 
-    # -- create / read / update / delete ---------------------------------------
 
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        """Adopt a live job with the same spec and name labels, or submit one; then wait."""
-        canonical, digest, resource_hash = job_identity(props)
-        job = custom_job_to_proto(canonical)
-        job.labels[api.SPEC_HASH_LABEL] = digest
-        job.labels[api.RESOURCE_LABEL] = resource_hash
+def _logs(props: dict[str, Any]) -> str:
+    return str(props.get("logs") or job_logs.DEFAULT_LOGS)
 
-        parent = parent_of(props["project"], props["location"])
-        live, adopted = api.submit_or_adopt(parent, job, digest, resource_hash)
-        verb = "adopted" if adopted else "submitted"
-        progress.info(
-            f"{verb} {live.name} ({live.state.name}); console: {client.console_url(live.name)}"
-        )
-        live = self._wait(live.name, props, live)
-        outputs = {**api.job_outputs(live), "spec_hash": digest}
-        return CreateResult(live.name, {**props, **_secret_outputs(outputs, props)})
 
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        """The live job's state; a job deleted elsewhere leaves the stack."""
-        live = api.get_job(id_)
-        if live is None:
-            return ReadResult(None, {})
-        if not props.get("job_spec"):  # CustomJob.get(): inputs come from the live job
-            props = {
-                **props,
-                **_inputs_from_job(live),
-                "wait": "none",
-                "on_delete": "keep",
-            }
-        return ReadResult(id_, {**props, **_secret_outputs(api.job_outputs(live), props)})
+def _label(name: str, props: dict[str, Any]) -> str:
+    return str(props.get("display_name") or name.rsplit("/", 1)[-1])
 
-    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        """Lifecycle inputs only: no API call, every output kept."""
-        outputs = {k: olds.get(k) for k in OUTPUT_KEYS}
-        return UpdateResult({**news, **_secret_outputs(outputs, news)})
 
-    def delete(self, id_: str, props: dict[str, Any]) -> None:
-        """Cancel (unless ended), wait, delete; or leave it with on_delete='keep'."""
-        if props.get("on_delete") == "keep":
-            progress.info(f"leaving {id_} in Vertex AI (on_delete='keep')")
-            return
-        api.cancel_and_delete(id_, DELETE_TIMEOUT)
-
-    # -- helpers -----------------------------------------------------------------
-
-    def _wait(self, name: str, props: dict[str, Any], job: Any) -> Any:
-        mode = props.get("wait") or "started"
-        if mode == "none":
-            return job
-        given = props.get("wait_timeout")
-        timeout = float(parse_seconds(given)) if given else DEFAULT_WAIT_TIMEOUT[mode]
-        until = api.STARTED_STATES if mode == "started" else api.TERMINAL_STATES
-
-        def report(live: Any) -> None:
-            progress.info(f"{name}: {live.state.name}")
-
-        logs = props.get("logs") or job_logs.DEFAULT_LOGS
-        label = str(props.get("display_name") or name.rsplit("/", 1)[-1])
-        project = props.get("project")
-        stream = job_logs.LogStream(name, label, project=project) if logs == "stream" else None
-        live = api.wait_for(
-            name,
-            until,
-            timeout,
-            on_state=report,
-            on_poll=(lambda _job: stream.poll()) if stream is not None else None,
-        )
-        if stream is not None:
-            stream.poll(final=live.state.name in api.TERMINAL_STATES)
-        if live.state.name in api.FAILED_STATES:
-            raise api.JobFailedError(job_logs.failure_report(live, label, logs, project))
-        return live
+def _project(props: dict[str, Any]) -> str | None:
+    project = props.get("project")
+    return project if isinstance(project, str) else None
 
 
 def job_identity(props: dict[str, Any]) -> tuple[dict[str, Any], str, str]:
-    """(canonical job fields, spec hash, resource hash): what adoption matches on.
-
-    The spec hash covers what runs; the resource hash, the stack-qualified
-    resource name (``resource_key``), so two resources with the same spec in
-    one stack are still two jobs.
-    """
-    normalized = normalize_custom_job({k: props.get(k) for k in JOB_FIELDS})
-    if normalized.failures:  # check() ran first; only a bug gets here (paths only: no values)
-        raise ValueError(f"invalid job fields: {', '.join(f.path for f in normalized.failures)}")
-    key = str(props.get("resource_key") or "")
-    resource_hash = hashlib.sha256(key.encode()).hexdigest()[:32]
-    return normalized.value, spec_hash(normalized.value), resource_hash
-
-
-def _secret_outputs(outputs: dict[str, Any], props: dict[str, Any]) -> dict[str, Any]:
-    """``outputs`` with those derived from a secret output directory marked secret: the
-    engine copies secrecy only to outputs named like a secret input."""
-    paths: list[Path] = reveal(props)[1]
-    if not under_secret(paths, "job_spec", "base_output_directory"):
-        return outputs
-    return {k: secret(v) if k in OUTPUT_DIRS else v for k, v in outputs.items()}
-
-
-def _inputs_from_job(job: Any) -> dict[str, Any]:
-    parts = job.name.split("/")
-    return {
-        "project": parts[1],
-        "location": parts[3],
-        **custom_job_from_proto(job),
-    }
+    """(canonical job fields, spec hash, resource hash): what adoption matches on."""
+    return CustomJobProvider().identity(props)
