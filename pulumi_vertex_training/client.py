@@ -201,10 +201,12 @@ def wait_for_operation(operation: Operation, timeout: float) -> Any:
 
 
 def console_url(resource_name: str) -> str:
-    """The Cloud console page of a CustomJob or PersistentResource.
+    """The Cloud console page of a CustomJob, HyperparameterTuningJob or PersistentResource.
 
     >>> console_url("projects/p/locations/us-central1/customJobs/123")
     'https://console.cloud.google.com/vertex-ai/locations/us-central1/training/123/cpu?project=p'
+    >>> console_url("projects/p/locations/us-central1/hyperparameterTuningJobs/7")
+    'https://console.cloud.google.com/vertex-ai/locations/us-central1/training/7?project=p'
     """
     parts = resource_name.split("/")
     if len(parts) != 6 or parts[0] != "projects" or parts[2] != "locations":
@@ -219,5 +221,10 @@ def console_url(resource_name: str) -> str:
         return (
             f"https://console.cloud.google.com/vertex-ai/locations/{location}"
             f"/persistent-resources/{ident}?project={project}"
+        )
+    if kind == "hyperparameterTuningJobs":  # the SDK's _dashboard_uri: "training", no /cpu
+        return (
+            f"https://console.cloud.google.com/vertex-ai/locations/{location}"
+            f"/training/{ident}?project={project}"
         )
     return ""

@@ -38,6 +38,8 @@ from .hyperparameter_tuning_job import (
     NormalizedTuningJob,
     best_trial,
     normalize_hyperparameter_tuning_job,
+    tuning_job_from_proto,
+    tuning_job_to_proto,
 )
 from .model import NormalizedModel, model_to_proto, normalize_model
 from .model_args import (
@@ -160,5 +162,7 @@ __all__ = [
     "spec_hash",
     "to_plain",
     "training_pipeline_to_proto",
+    "tuning_job_from_proto",
+    "tuning_job_to_proto",
     "with_resource_id",
 ]

@@ -21,7 +21,7 @@ component does (the objective is the first metric; MAXIMIZE unless MINIMIZE).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import names
 from .args import to_plain
@@ -32,6 +32,9 @@ from .resource_names import check_labels
 from .schema import Field
 from .study import check_study_spec
 from .study_schema import coerce, prune
+
+if TYPE_CHECKING:
+    from google.cloud.aiplatform_v1 import HyperparameterTuningJob
 
 JOB_FIELDS = (
     "display_name",
@@ -167,6 +170,48 @@ def _trial_job_spec(spec: Any, location: str | None, failures: list[SpecFailure]
             SpecFailure(path, failure.reason, failure.value, has_value=failure.has_value)
         )
     return job.value.get("job_spec")
+
+
+# ---- to and from the API message --------------------------------------------------------
+
+
+def tuning_job_to_proto(canonical: dict[str, Any]) -> HyperparameterTuningJob:
+    """The HyperparameterTuningJob to send in CreateHyperparameterTuningJobRequest, from
+    ``NormalizedTuningJob.value`` (already proto field names, enum names, "Ns" durations).
+
+    >>> job = normalize_hyperparameter_tuning_job({"display_name": "t", "max_trial_count": 2,
+    ...     "parallel_trial_count": 1, "study_spec": {
+    ...         "metrics": [{"metric_id": "m", "goal": "MAXIMIZE"}],
+    ...         "parameters": [{"parameter_id": "p",
+    ...                         "integer_value_spec": {"min_value": 1, "max_value": 2}}]},
+    ...     "trial_job_spec": {"worker_pool_specs": [{"machine_spec": {
+    ...         "machine_type": "n1-standard-4"}, "container_spec": {"image_uri": "i"}}]}})
+    >>> tuning_job_to_proto(job.value).study_spec.parameters[0].integer_value_spec.max_value
+    2
+    """
+    from google.cloud.aiplatform_v1 import HyperparameterTuningJob
+    from google.protobuf import json_format
+
+    from .hashing import has_unknowns
+
+    if has_unknowns(canonical):
+        raise ValueError("cannot build a request from a spec with unknown values")
+    job = HyperparameterTuningJob()
+    body = {k: v for k, v in canonical.items() if k in JOB_FIELDS}
+    json_format.ParseDict(body, HyperparameterTuningJob.pb(job))
+    return job
+
+
+def tuning_job_from_proto(job: Any) -> dict[str, Any]:
+    """The canonical form of a live job's input fields (proto-plus or raw protobuf), as
+    :func:`normalize_hyperparameter_tuning_job` gives them: what ``.get()`` reads."""
+    from google.protobuf import json_format
+
+    pb = job if hasattr(job, "DESCRIPTOR") else type(job).pb(job)
+    data = json_format.MessageToDict(pb, preserving_proto_field_name=True)
+    # Failures are ignored: a live job is the truth even where it breaks a preview rule.
+    raw = {k: v for k, v in data.items() if k in JOB_FIELDS}
+    return normalize_hyperparameter_tuning_job(raw).value
 
 
 # ---- the best trial ----------------------------------------------------------------------
