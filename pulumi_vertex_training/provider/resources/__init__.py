@@ -8,8 +8,17 @@ camelCase (so a request body from the Vertex AI docs pastes in).
 """
 
 from pulumi_vertex_training.provider.resources.custom_job import CustomJob
+from pulumi_vertex_training.provider.resources.hyperparameter_tuning_job import (
+    HyperparameterTuningJob,
+)
 from pulumi_vertex_training.provider.resources.image import Image
 from pulumi_vertex_training.provider.resources.persistent_resource import PersistentResource
 from pulumi_vertex_training.provider.resources.python_package import PythonPackageUpload
 
-__all__ = ["CustomJob", "Image", "PersistentResource", "PythonPackageUpload"]
+__all__ = [
+    "CustomJob",
+    "HyperparameterTuningJob",
+    "Image",
+    "PersistentResource",
+    "PythonPackageUpload",
+]
