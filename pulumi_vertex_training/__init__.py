@@ -11,6 +11,8 @@
 - ``vt.PythonPackage``: local training code as an sdist on Cloud Storage, for
   ``python_package_spec`` jobs on Vertex's prebuilt executor images;
 - ``vt.TrainingJob``: an image and a job at once, with flat gcloud-like worker pools;
+- ``vt.HyperparameterTuningJob``: a study whose trials run as CustomJobs, its best
+  trial an output; ``vt.HyperparameterTuning``: that and its image from local code;
 - ``vt.TrainingEnvironment``: service account, staging bucket, Docker repository
   and VPC peering for jobs, as pulumi-gcp resources (the ``gcp`` extra:
   ``pip install pulumi-vertex-training[gcp]``; imported on first use);
@@ -23,10 +25,15 @@ The local Vertex AI emulator is ``vertex-local`` (``pulumi_vertex_training.emula
 
 from typing import TYPE_CHECKING, Any
 
+from pulumi_vertex_training.components.hyperparameter_tuning import HyperparameterTuning
 from pulumi_vertex_training.components.python_package import PythonPackage
 from pulumi_vertex_training.components.training_image import TrainingImage
 from pulumi_vertex_training.components.training_job import TrainingJob, WorkerPoolArgs
-from pulumi_vertex_training.provider.resources import CustomJob, PersistentResource
+from pulumi_vertex_training.provider.resources import (
+    CustomJob,
+    HyperparameterTuningJob,
+    PersistentResource,
+)
 from pulumi_vertex_training.spec.args import (
     AutoscalingSpecArgs,
     ContainerSpecArgs,
@@ -50,6 +57,25 @@ from pulumi_vertex_training.spec.args import (
     SchedulingArgs,
     ServiceAccountSpecArgs,
     WorkerPoolSpecArgs,
+)
+from pulumi_vertex_training.spec.tuning_args import (
+    CategoricalValueConditionArgs,
+    CategoricalValueSpecArgs,
+    ConditionalParameterSpecArgs,
+    ConvexAutomatedStoppingSpecArgs,
+    DecayCurveAutomatedStoppingSpecArgs,
+    DiscreteValueConditionArgs,
+    DiscreteValueSpecArgs,
+    DoubleValueSpecArgs,
+    IntegerValueSpecArgs,
+    IntValueConditionArgs,
+    MedianAutomatedStoppingSpecArgs,
+    MetricSpecArgs,
+    ParameterSpecArgs,
+    SafetyMetricConfigArgs,
+    StudySpecArgs,
+    StudyStoppingConfigArgs,
+    StudyTimeConstraintArgs,
 )
 
 if TYPE_CHECKING:
@@ -76,17 +102,32 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "AutoscalingSpecArgs",
+    "CategoricalValueConditionArgs",
+    "CategoricalValueSpecArgs",
+    "ConditionalParameterSpecArgs",
     "ContainerSpecArgs",
+    "ConvexAutomatedStoppingSpecArgs",
     "CustomJob",
     "CustomJobSpecArgs",
+    "DecayCurveAutomatedStoppingSpecArgs",
+    "DiscreteValueConditionArgs",
+    "DiscreteValueSpecArgs",
     "DiskSpecArgs",
     "DnsPeeringConfigArgs",
+    "DoubleValueSpecArgs",
     "EncryptionSpecArgs",
     "EnvVarArgs",
     "GcsDestinationArgs",
+    "HyperparameterTuning",
+    "HyperparameterTuningJob",
+    "IntValueConditionArgs",
+    "IntegerValueSpecArgs",
     "LustreMountArgs",
     "MachineSpecArgs",
+    "MedianAutomatedStoppingSpecArgs",
+    "MetricSpecArgs",
     "NfsMountArgs",
+    "ParameterSpecArgs",
     "PersistentResource",
     "PscInterfaceConfigArgs",
     "PythonPackage",
@@ -97,8 +138,12 @@ __all__ = [
     "ReservationAffinityArgs",
     "ResourcePoolArgs",
     "ResourceRuntimeSpecArgs",
+    "SafetyMetricConfigArgs",
     "SchedulingArgs",
     "ServiceAccountSpecArgs",
+    "StudySpecArgs",
+    "StudyStoppingConfigArgs",
+    "StudyTimeConstraintArgs",
     "TrainingImage",
     "TrainingJob",
     "WorkerPoolArgs",
