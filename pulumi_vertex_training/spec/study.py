@@ -231,6 +231,8 @@ def _check_values(kind: str, spec: dict[str, Any], path: str, failures: list[Spe
                     names.join(path, "min_value"), f"must be at most max_value ({high})", low
                 )
             )
+        if low is None:  # reported above; on the wire a bound left out is 0
+            return 0
         return low if _known(low) else None
     values = spec.get("values")
     v_path = names.join(path, "values")
@@ -294,11 +296,11 @@ def _check_conditionals(
                     )
                 )
         condition = cond.get(expected)
-        if expected not in given:
+        if not given:  # a condition of the wrong kind is reported above, naming this one
             failures.append(
                 missing(names.join(c_path, expected), f"required: the parent's values ({kind})")
             )
-        elif isinstance(condition, dict):
+        elif expected in given and isinstance(condition, dict):
             child = cond.get("parameter_spec")
             child_id = child.get("parameter_id") if isinstance(child, dict) else None
             _check_condition(param, kind, condition, names.join(c_path, expected), failures)
@@ -345,7 +347,8 @@ def _check_condition(
         return
     for j, value in enumerate(values):
         if kind == "integer_value_spec":
-            low, high = spec.get("min_value"), spec.get("max_value")
+            # a bound left out is reported already; on the wire it is 0
+            low, high = (0 if spec.get(k) is None else spec[k] for k in ("min_value", "max_value"))
             ok = not (isinstance(low, int) and isinstance(high, int)) or low <= value <= high
         else:
             known = spec.get("values")

@@ -238,3 +238,41 @@ def test_best_trial_follows_the_goal_and_ignores_infeasible_trials(goal: Any, be
 def test_best_trial_is_none_without_a_finished_trial() -> None:
     assert spec.best_trial([TRIALS[1], TRIALS[3]], [{"metric_id": "m"}]) is None
     assert spec.best_trial(TRIALS, []) is None
+
+
+# Found by the check/emulator fuzz (tests/reliability/test_fuzz_agreement.py): the
+# service judges a bound left out as 0 and blames a wrong-kind condition once.
+
+
+def test_a_bound_left_out_is_judged_as_the_wire_reads_it_zero() -> None:
+    log = _param(double_value_spec={"max_value": 1.0}, scale_type="UNIT_LOG_SCALE")
+    under = _param(
+        integer_value_spec={"max_value": 3},
+        conditional_parameter_specs=[{
+            "parent_int_values": {"values": [-1]},
+            "parameter_spec": {"parameter_id": "c", "discrete_value_spec": {"values": [1]}}}],
+    )  # fmt: skip
+    for params, blamed in [
+        (log, "study_spec.parameters[0].scale_type"),
+        (
+            under,
+            "study_spec.parameters[0].conditional_parameter_specs[0].parent_int_values.values[0]",
+        ),
+    ]:
+        raw = job(study_spec__parameters=params, study_spec__algorithm="RANDOM_SEARCH")
+        paths = {f.path for f in spec.normalize_hyperparameter_tuning_job(raw).failures}
+        assert blamed in paths and any(p.endswith("value_spec.min_value") for p in paths), paths
+
+
+def test_a_condition_of_the_wrong_kind_is_blamed_once() -> None:
+    params = _param(
+        integer_value_spec={"min_value": 1, "max_value": 3},
+        conditional_parameter_specs=[{
+            "parent_discrete_values": {"values": [1.0]},
+            "parameter_spec": {"parameter_id": "c", "discrete_value_spec": {"values": [1]}}}],
+    )  # fmt: skip
+    paths = {f.path for f in spec.normalize_hyperparameter_tuning_job(
+        job(study_spec__parameters=params)).failures}  # fmt: skip
+    assert paths == {
+        "study_spec.parameters[0].conditional_parameter_specs[0].parent_discrete_values"
+    }
