@@ -1,12 +1,14 @@
-"""check() and the emulator agree on what a valid CustomJob / PersistentResource is.
+"""check() and the emulator agree on what a valid CustomJob / PersistentResource /
+HyperparameterTuningJob is.
 
 The emulator validates on its own (emulator/custom_jobs/validation.py), as Vertex AI would; the
 providers' check() validates through spec/. For generated, well-formed-ish inputs
-(tests/strategies.py, built from spec/schema.py):
+(tests/strategies.py, built from spec/schema.py; tests/tuning_strategies.py, from
+spec/study_schema.py):
 
 1. check() never raises: bad input only ever yields its own CheckFailures;
-2. what check() accepts, the emulator accepts (CreateCustomJob / CreatePersistentResource
-   over gRPC, jobs on a runner that runs no containers);
+2. what check() accepts, the emulator accepts (CreateCustomJob / CreatePersistentResource /
+   CreateHyperparameterTuningJob over gRPC, jobs on a runner that runs no containers);
 3. what the emulator rejects, check() rejects at the same field (the field paths in the
    INVALID_ARGUMENT message against check()'s failure paths; a path and its parent or
    child count as the same field);
@@ -38,16 +40,22 @@ from pulumi_vertex_training.client import (
 from pulumi_vertex_training.emulator.server import EmulatorServer
 from pulumi_vertex_training.provider import custom_job_api
 from pulumi_vertex_training.provider.custom_job import CustomJobProvider
+from pulumi_vertex_training.provider.hyperparameter_tuning_job import (
+    HyperparameterTuningJobProvider,
+)
 from pulumi_vertex_training.provider.persistent_resource import PersistentResourceProvider
 from pulumi_vertex_training.spec import (
     custom_job_to_proto,
     normalize_custom_job,
+    normalize_hyperparameter_tuning_job,
     normalize_persistent_resource,
     persistent_resource_to_proto,
     spec_hash,
+    tuning_job_to_proto,
 )
 from tests.reliability.support import PARENT, PROJECT, InstantRunner, no_cluster
 from tests.strategies import custom_jobs, persistent_resources, trees
+from tests.tuning_strategies import tuning_jobs
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "300"))
 FUZZ = settings(
@@ -99,6 +107,31 @@ PR_STRICTER: dict[str, str] = {
     "persistent resource are not modelled by the emulator",
 }
 """The same, for PersistentResource paths."""
+
+_PARAM = r"study_spec\.parameters\[\d+\](\.conditional_parameter_specs\[\d+\]\.parameter_spec)?"
+HPT_STRICTER: dict[str, str] = {
+    **{re.sub(r"(^|\|)job_spec", r"\1trial_job_spec", p): why for p, why in STRICTER.items()},
+    r"parallel_trial_count": "more trials at once than in all: the reference is silent, the "
+    "service caps it; a larger value can only be a mistake",
+    r"study_spec\.metrics\[\d+\]\.goal": "the field doc says Required; unset reads as "
+    "MAXIMIZE on the wire, which is a loss silently maximized",
+    _PARAM + r"\.(double|integer)_value_spec\.(min|max)_value": "a bound left out reads as 0 "
+    "on the wire (proto3), so [0.1, unset] is [0.1, 0]: both bounds must be given",
+    _PARAM + r"\.categorical_value_spec\.values\[\d+\]": "a category listed twice is "
+    "surely a mistake (the reference is silent)",
+    r"study_spec\.(decay_curve_stopping_spec|median_automated_stopping_spec"
+    r"|convex_automated_stopping_spec)": "the automated stopping specs are a oneof: on the "
+    "wire the last one given silently wins",
+    r"study_spec\.convex_automated_stopping_spec\.min_step_count|study_spec\."
+    r"study_stopping_config\.min_num_trials": "a minimum above its maximum (the emulator "
+    "accepts and ignores stopping settings)",
+    r"study_spec\.study_stopping_config\.(minimum|maximum)_runtime_constraint\.end_time": (
+        "not an RFC 3339 time with a zone: no Timestamp can carry it, so the request would go "
+        "without it"
+    ),
+}
+"""The same, for HyperparameterTuningJob paths: the CustomJob rules under trial_job_spec,
+and ``spec/study.py``'s and ``spec/hyperparameter_tuning_job.py``'s deliberate extras."""
 
 PR_UNRESOLVED: dict[str, str] = {}
 """Service-only refusals found and not fixed yet, by path pattern: why (none now: the
@@ -277,6 +310,40 @@ def test_check_and_the_emulator_agree_on_persistent_resources(
     agree(check_paths, service, PR_STRICTER, PR_UNRESOLVED)
 
 
+def _create_tuning_job(job: dict[str, Any]) -> list[str] | None:
+    normalized = normalize_hyperparameter_tuning_job(job)
+    try:
+        request = tuning_job_to_proto(normalized.value)
+    except Exception:  # not even a request the client library can build
+        return ["<unbuildable>"]
+    request.labels[custom_job_api.SPEC_HASH_LABEL] = spec_hash(normalized.value)
+    request.labels[custom_job_api.RESOURCE_LABEL] = "0" * 32
+    service = job_service_client("us-central1")
+    try:
+        created = service.create_hyperparameter_tuning_job(
+            parent=PARENT, hyperparameter_tuning_job=request
+        )
+    except exceptions.InvalidArgument as err:
+        return emulator_paths(str(err.message), "hyperparameter_tuning_job")
+    try:  # no trial needs to run
+        service.cancel_hyperparameter_tuning_job(name=created.name)
+    except exceptions.FailedPrecondition:
+        pass  # it ended already
+    return None
+
+
+@FUZZ
+@given(tuning_jobs())
+def test_check_and_the_emulator_agree_on_tuning_jobs(emulator: Any, job: dict[str, Any]) -> None:
+    result = HyperparameterTuningJobProvider().check({}, _job_props(job))
+    check_paths = [normal(f.property) for f in result.failures]
+    service = _create_tuning_job(job)
+    if service == ["<unbuildable>"]:
+        assert check_paths, "check() accepted a tuning job no request can carry"
+        return
+    agree(check_paths, service, HPT_STRICTER)
+
+
 @pytest.mark.parametrize(
     "name", ["train\nFAILED", "\x1b[2Jtrain", "train\x00", "\t", "a\x85", "ok name"]
 )
@@ -313,7 +380,9 @@ def test_check_and_the_emulator_agree_on_the_replica_cap(emulator: Any, count: i
 
 
 @pytest.mark.parametrize(
-    ("rule", "why"), [*STRICTER.items(), *PR_STRICTER.items()], ids=lambda v: str(v)[:40]
+    ("rule", "why"),
+    [*STRICTER.items(), *PR_STRICTER.items(), *HPT_STRICTER.items()],
+    ids=lambda v: str(v)[:40],
 )
 def test_check_is_stricter_than_the_service_only_where_listed(rule: str, why: str) -> None:
     """Each deliberate strictness names its rule (a path pattern) and why; the fuzz
