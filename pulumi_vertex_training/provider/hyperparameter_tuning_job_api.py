@@ -48,6 +48,7 @@ TUNING_JOBS = JobApi(
 )
 
 INFEASIBLE = "INFEASIBLE"
+RUNNING_TRIAL_STATES = ("REQUESTED", "ACTIVE", "STOPPING")
 CHILDREN_READ = 5
 """At most this many failed trials' CustomJobs are read to find one that FAILED."""
 
@@ -214,7 +215,8 @@ class TrialProgress:
         self.reported: set[str] = set()
 
     def poll(self, final: bool = False) -> None:
-        """Show the trials that ended since the last poll; a failed read is skipped."""
+        """Show the trials that ended since the last poll; a failed read is skipped
+        (``final``, the job has ended, changes nothing: every ended trial is shown)."""
         try:
             job = job_api.get(TUNING_JOBS, self.name)
         except Exception:
@@ -222,9 +224,7 @@ class TrialProgress:
         if job is None:
             return
         for trial in job_outputs(job)["trials"]:
-            if trial["id"] in self.reported or trial["state"] in ("ACTIVE", "REQUESTED"):
-                continue
-            if trial["state"] == "STOPPING":
+            if trial["id"] in self.reported or trial["state"] in RUNNING_TRIAL_STATES:
                 continue
             self.reported.add(trial["id"])
             if trial["final_measurement"]:
