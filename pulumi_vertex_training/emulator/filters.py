@@ -3,7 +3,8 @@
 ``compile_filter('state="JOB_STATE_SUCCEEDED" AND labels.team:*')`` returns a
 function of a ``CustomJob`` that says whether the job matches. Errors are
 :class:`~pulumi_vertex_training.emulator.exceptions.InvalidArgument` naming the
-position (0-based character offset into the filter) and the offending token.
+position (0-based character offset into the filter) and the offending token, with
+one field violation for ``filter``.
 
 What is understood (the fields ``ListCustomJobsRequest.filter`` documents):
 
@@ -100,7 +101,8 @@ class _Token:
 
 
 def _error(text: str, pos: int, what: str) -> InvalidArgument:
-    return InvalidArgument(f"Invalid filter {text!r}: {what} at position {pos}.")
+    message = f"Invalid filter {text!r}: {what} at position {pos}."
+    return InvalidArgument(message, [("filter", message)])
 
 
 def _tokenize(text: str) -> list[_Token]:
@@ -384,9 +386,10 @@ def compile_filter(text: str, fields: Mapping[str, FieldSpec] = CUSTOM_JOB_FIELD
     unknown fields, unsupported operators, unknown enum names or malformed timestamps.
     """
     if len(text) > MAX_FILTER_LENGTH:
-        raise InvalidArgument(
+        message = (
             f"Invalid filter: {len(text)} characters; at most {MAX_FILTER_LENGTH} are allowed."
         )
+        raise InvalidArgument(message, [("filter", message)])
     if not text.strip():
         return lambda m: True
     pred = _Parser(text, fields).parse()
