@@ -7,7 +7,9 @@ as names, or as integers when the client asks with ``$alt=json;enum-encoding=int
 Unknown fields in a body or unknown query parameters are refused with 400
 INVALID_ARGUMENT, as the real service does. Errors are Google's JSON error body
 (:func:`error_body`) with the HTTP status of the
-:class:`~pulumi_vertex_training.emulator.exceptions.EmulatorError`.
+:class:`~pulumi_vertex_training.emulator.exceptions.EmulatorError`, and its
+details (a ``google.rpc.BadRequest`` with the field violations of an
+INVALID_ARGUMENT) in ``details``.
 
 Pure and blocking: no sockets here (``gateway.py`` serves it, ``guard.py`` decides
 which requests get this far).
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from google.protobuf import empty_pb2, json_format
+from google.protobuf import any_pb2, empty_pb2, json_format
 from google.protobuf.message import Message
 
 from pulumi_vertex_training.emulator.exceptions import EmulatorError, InvalidArgument, NotFound
@@ -48,18 +50,31 @@ class Reply:
     body: bytes
 
 
-def error_body(http_status: int, status: str, message: str) -> bytes:
-    """Google's JSON error body: ``{"error": {"code", "message", "status"}}``.
+def error_body(
+    http_status: int, status: str, message: str, details: Sequence[Message] = ()
+) -> bytes:
+    """Google's JSON error body: ``{"error": {"code", "message", "status"}}``, and
+    ``"details"`` when there are any (each message in its JSON form for an ``Any``:
+    ``{"@type": "type.googleapis.com/google.rpc.BadRequest", "fieldViolations": [...]}``).
 
     ``status`` is the google.rpc.Code name (``INVALID_ARGUMENT``), as Vertex writes it.
     """
-    payload = {"error": {"code": http_status, "message": message, "status": status}}
-    return json.dumps(payload).encode()
+    error: dict[str, Any] = {"code": http_status, "message": message, "status": status}
+    if details:
+        error["details"] = [_any_json(detail) for detail in details]
+    return json.dumps({"error": error}).encode()
+
+
+def _any_json(detail: Message) -> Any:
+    holder = any_pb2.Any()
+    holder.Pack(detail)
+    return json_format.MessageToDict(holder)
 
 
 def error_reply(error: EmulatorError) -> Reply:
     """The reply for an EmulatorError: its HTTP status and Google's error body."""
-    return Reply(error.http_status, error_body(error.http_status, error.code.name, error.message))
+    body = error_body(error.http_status, error.code.name, error.message, error.details())
+    return Reply(error.http_status, body)
 
 
 def _nest(target: dict[str, Any], dotted: str, value: Any) -> None:
