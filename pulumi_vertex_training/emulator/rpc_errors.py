@@ -1,5 +1,5 @@
 """How an error leaves the gRPC server: a status code, a message and, when the error
-has them, rich details.
+has them, rich details; and the answer to a method the emulator does not serve.
 
 :func:`abort` ends an RPC with an :class:`~.exceptions.EmulatorError`. Its details
 (a ``google.rpc.BadRequest`` listing the field violations of an INVALID_ARGUMENT)
@@ -13,6 +13,10 @@ fails with RESOURCE_EXHAUSTED instead of the error), and the message is in them 
 :data:`MAX_TRAILER_BYTES` is sent with its first violations only, in the message and
 the details alike, and the message says how many more there were; one without
 violations has its message cut. (REST has no such bound: its body has them all.)
+
+:class:`UnknownMethods` answers every method no other handler serves with
+UNIMPLEMENTED, naming it and saying whether it is a Vertex AI RPC the emulator
+does not implement (``api_surface.py``) or no known method at all.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from google.protobuf import any_pb2
 from google.rpc import status_pb2
 from grpc_status import rpc_status
 
+from pulumi_vertex_training.emulator import api_surface
 from pulumi_vertex_training.emulator.exceptions import (
     EmulatorError,
     InvalidArgument,
@@ -109,3 +114,27 @@ def abort(context: grpc.ServicerContext, err: EmulatorError) -> NoReturn:
         context.abort_with_status(rpc_status.to_status(status))
     context.abort(err.code, message)
     raise AssertionError("unreachable: context.abort raises")  # pragma: no cover
+
+
+def unimplemented_message(method: str) -> str:
+    """What UNIMPLEMENTED says for ``/{service}/{rpc}``."""
+    service, _, rpc = method.lstrip("/").partition("/")
+    if api_surface.is_known(service, rpc):
+        return api_surface.not_implemented(service, rpc)
+    return (
+        f"Method not found: {method} is no method of the Vertex AI emulator (vertex-local) "
+        "nor of the Vertex AI v1 services it knows."
+    )
+
+
+class UnknownMethods(grpc.GenericRpcHandler):
+    """Serves every method: UNIMPLEMENTED with :func:`unimplemented_message`. Register
+    it after the real handlers (gRPC asks them in order)."""
+
+    def service(self, handler_call_details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler:
+        message = unimplemented_message(handler_call_details.method)
+
+        def refuse(request: bytes, context: grpc.ServicerContext) -> None:
+            context.abort(grpc.StatusCode.UNIMPLEMENTED, message)
+
+        return grpc.unary_unary_rpc_method_handler(refuse)

@@ -5,7 +5,8 @@ only), so the gRPC side is a table of generic handlers using the proto-plus
 ``serialize``/``deserialize`` of each request and response type. Errors cross
 into gRPC once, here: an ``EmulatorError`` becomes its code, message and details
 (``rpc_errors.abort``) and the Google client raises the matching
-``google.api_core.exceptions`` class.
+``google.api_core.exceptions`` class; a method no table serves is UNIMPLEMENTED,
+named (``rpc_errors.UnknownMethods``).
 
 Example:
     >>> from pulumi_vertex_training.emulator.server import EmulatorServer
@@ -275,6 +276,7 @@ class EmulatorServer:
                 )
                 for service, table, servicer in services
             ]
+            + [rpc_errors.UnknownMethods()]  # last: whatever no table serves
         )
         address = f"{self.host}:{self._port}"
         try:

@@ -1,4 +1,5 @@
-"""Errors as gRPC carries them: the status details within the clients' 8 KiB of trailers."""
+"""Errors as gRPC carries them: the status details within the clients' 8 KiB of trailers,
+and the UNIMPLEMENTED message."""
 
 from __future__ import annotations
 
@@ -46,3 +47,11 @@ def test_for_grpc_cuts_a_message_too_long_for_the_trailers(text: str) -> None:
     assert message.endswith("[cut: a gRPC error is at most 8 KiB]")
     assert rpc_errors._encoded_size(message) <= rpc_errors.MAX_TRAILER_BYTES
     assert text.startswith(message[: -len(" [cut: a gRPC error is at most 8 KiB]")])
+
+
+def test_unimplemented_message_tells_a_known_rpc_from_no_method() -> None:
+    known = rpc_errors.unimplemented_message("/google.cloud.aiplatform.v1.JobService/ListNasJobs")
+    assert known.startswith("google.cloud.aiplatform.v1.JobService.ListNasJobs is not implemented")
+    assert "COVERAGE.md" in known
+    unknown = rpc_errors.unimplemented_message("/foo.Bar/Baz")
+    assert unknown.startswith("Method not found: /foo.Bar/Baz")
