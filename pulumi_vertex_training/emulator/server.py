@@ -26,6 +26,7 @@ from typing import Any
 import grpc
 
 from pulumi_vertex_training.emulator import rest, rpcs
+from pulumi_vertex_training.emulator.console import Sources as ConsoleSources
 from pulumi_vertex_training.emulator.custom_jobs.backend import BuildJobRun, JobBackend
 from pulumi_vertex_training.emulator.custom_jobs.service import JobServicer
 from pulumi_vertex_training.emulator.exceptions import EmulatorError
@@ -294,6 +295,12 @@ class EmulatorServer:
             persistent_resource_servicer=self._persistent_resource_servicer,
             extra_services=(
                 (tuning_routes.SERVICE, self._tuning_servicer, tuning_routes.BINDINGS),
+            ),
+            console=ConsoleSources(
+                self.backend,
+                self.tuning,
+                self.persistent_resources,
+                self.tuning.trial_job_runs(self._build_job_run) if self.tuning else None,
             ),
         )
         gateway.start()
