@@ -192,7 +192,12 @@ def test_cross_site_cancel_is_refused_and_the_same_origin_json_cancel_works(
     own = f"http://{server.rest_address}"
     form = {"Content-Type": "application/x-www-form-urlencoded"}
     # a page elsewhere posting a form (what a browser sends for a cross-site <form>)
-    assert http.post(cancel, content=b"x=1", headers={**form, "Origin": "http://evil.test"}).status_code == 403
+    assert (
+        http.post(
+            cancel, content=b"x=1", headers={**form, "Origin": "http://evil.test"}
+        ).status_code
+        == 403
+    )
     assert http.post(cancel, content=b"x=1", headers={**form, "Origin": "null"}).status_code == 403
     # a form without Origin, or a text/plain "simple" request, is not JSON
     assert http.post(cancel, content=b"x=1", headers=form).status_code == 415
@@ -258,9 +263,11 @@ def test_output_directory_lists_and_serves_files_read_only(
     binary = http.get(f"{base}model/weights.bin")
     assert binary.headers["content-type"] == "application/octet-stream"
     assert binary.headers["content-disposition"].startswith("attachment")
-    assert http.get(f"{base}model/metrics.json?download=1").headers[
-        "content-disposition"
-    ].startswith("attachment")
+    assert (
+        http.get(f"{base}model/metrics.json?download=1")
+        .headers["content-disposition"]
+        .startswith("attachment")
+    )
     assert http.get(f"{base}model", follow_redirects=False).status_code == 307
 
 
