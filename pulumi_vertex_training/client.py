@@ -7,6 +7,8 @@ When ``VERTEX_AI_EMULATOR_HOST=host:port`` is set (like ``PUBSUB_EMULATOR_HOST``
 every Vertex AI and Artifact Registry client talks to the local emulator over an
 insecure channel with anonymous credentials; otherwise to the regional endpoint
 ``{location}-aiplatform.googleapis.com`` with Application Default Credentials.
+:func:`console_url` follows the same switch: the emulator's web console
+(:func:`emulator_console`), or the Cloud console.
 
 Example:
     >>> from pulumi_vertex_training import client

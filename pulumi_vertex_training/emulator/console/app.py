@@ -133,8 +133,6 @@ def build(sources: Sources, middleware: Sequence[Middleware] = ()) -> Starlette:
         names = (await run_in_threadpool(jobs.replica_names, current))[: streams.MAX_REPLICAS]
         resume = request.headers.get("last-event-id") or request.query_params.get("after", "")
         positions = streams.parse_positions(resume, names)
-        if not streams.try_acquire():
-            raise HTTPException(503, "Too many log streams are open; retrying.")
 
         def read(replica: str, follow: bool) -> Any:
             return sources.jobs.runner.logs(job, replica, follow=follow)
@@ -148,6 +146,9 @@ def build(sources: Sources, middleware: Sequence[Middleware] = ()) -> Starlette:
                 return True  # deleted
 
         async def body() -> Any:
+            if not streams.try_acquire():  # taken here, so a stream never started holds none
+                yield streams.BUSY
+                return
             try:
                 async for chunk in streams.events(names, positions, read, ended):
                     yield chunk

@@ -101,7 +101,8 @@ def summary(job: Any) -> dict[str, Any]:
 
 
 def replicas(sources: Sources, job: Any) -> tuple[list[dict[str, Any]], str]:
-    """Each replica's name and the environment it was given (masked), and an error."""
+    """The first :data:`MAX_REPLICAS` replicas' names and environments (masked), and an
+    error (when the job's replicas cannot be built)."""
     build = sources.build_job_run
     if build is None:
         from pulumi_vertex_training.emulator.execution.cluster import build_job_run
@@ -112,7 +113,7 @@ def replicas(sources: Sources, job: Any) -> tuple[list[dict[str, Any]], str]:
     except Exception as err:  # a job that could not start shows why, not a 500
         return [], f"{type(err).__name__}: {err}"
     shown = []
-    for replica in run.replicas:
+    for replica in run.replicas[:MAX_REPLICAS]:
         env = views.mask_env_pairs(replica.env)
         shown.append(
             {
@@ -140,7 +141,7 @@ def _task(env: Any) -> str:
 
 
 def replica_names(job: Any) -> list[str]:
-    """``workerpool{i}-{r}`` of every replica (when the environment cannot be built)."""
+    """``workerpool{i}-{r}`` of every replica, in replica order (as ``execution/cluster.py``)."""
     names = []
     for i, pool in enumerate(job.job_spec.worker_pool_specs):
         if pool.machine_spec.machine_type:
@@ -172,7 +173,7 @@ def page(sources: Sources, name: str) -> dict[str, Any]:
     job = sources.jobs.get_custom_job(name)
     spec = job.job_spec
     replica_rows, env_error = replicas(sources, job)
-    names = [r["name"] for r in replica_rows] or replica_names(job)
+    names = replica_names(job)
     output = spec.base_output_directory.output_uri_prefix
     root = output_root(sources.data_dir, output) if output else None
     log_rows = logs(sources, job, names)

@@ -31,7 +31,9 @@ from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 MAX_REPLICAS = 16
 """Replicas followed live on one page (the first ones, in replica order)."""
 MAX_STREAMS = 32
-"""Streams served at once; past that a stream answers 503 (EventSource retries)."""
+"""Streams served at once; past that a stream sends :data:`BUSY` and ends."""
+BUSY = "retry: 5000\n: too many log streams are open\n\n"
+"""What a stream past :data:`MAX_STREAMS` sends: the EventSource reconnects in 5 s."""
 _QUEUE_SIZE = 2000
 _BATCH = 500
 _KEEPALIVE_SECONDS = 15.0

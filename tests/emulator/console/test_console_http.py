@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
+from pulumi_vertex_training.emulator.console import streams
 from pulumi_vertex_training.emulator.execution.cluster import gcs_root
 from pulumi_vertex_training.emulator.server import EmulatorServer
 from tests.emulator.console.support import (
@@ -352,3 +354,13 @@ def test_tuning_pages_list_jobs_and_show_trials_with_their_custom_jobs(
     trial_page = http.get(f"/console/{trial.custom_job}").text
     assert "<th>CLOUD_ML_TRIAL_ID</th><td><code>1</code>" in trial_page
     server.tuning.cancel_hyperparameter_tuning_job(job.name)
+
+
+def test_log_streams_past_the_limit_are_told_to_retry_later(
+    http: httpx.Client, distributed: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    full = threading.BoundedSemaphore(1)
+    full.acquire()
+    monkeypatch.setattr(streams, "_active", full)
+    answer = http.get(f"/console/{distributed.name}/logs")
+    assert answer.status_code == 200 and answer.text == streams.BUSY
