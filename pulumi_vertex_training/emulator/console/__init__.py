@@ -9,6 +9,7 @@ small script, all in this package: nothing is fetched from the internet and ther
 no build step. Without JavaScript every page still renders; live updates (the jobs
 table, a job's state, its logs over server-sent events) and Cancel need it.
 
+- :func:`mount`: what the REST gateway (``http/gateway.py``) calls to serve it.
 - ``urls.py``: where the console is (for ``vertex-local start/serve/console``); no
   heavy imports.
 - ``views.py``: what is shown of a job, a pool, an environment (secret-looking values
@@ -20,10 +21,17 @@ table, a job's state, its logs over server-sent events) and Cancel need it.
 
 from __future__ import annotations
 
+import logging
 import pathlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+_log = logging.getLogger(__name__)
+NO_JINJA2 = (
+    "The vertex-local web console needs Jinja2, which comes with the [local] extra: "
+    "pip install 'pulumi-vertex-training[local]'."
+)
 
 
 @dataclass(frozen=True)
@@ -49,3 +57,35 @@ class Sources:
     def data_dir(self) -> pathlib.Path:
         """The emulator's data dir."""
         return pathlib.Path(self.jobs.data_dir)
+
+
+def mount(rest: Any, sources: Sources, middleware: Sequence[Any]) -> Any:
+    """``rest`` (an ASGI app) with the console under ``/console`` (``app.py``) behind
+    ``middleware`` (the gateway's guard). Without Jinja2, ``/console`` says how to get it."""
+    try:
+        from pulumi_vertex_training.emulator.console import app
+    except ImportError as err:
+        _log.warning("no web console (%s): %s", err, NO_JINJA2)
+        return wrap(rest, _missing(middleware))
+    return wrap(rest, app.build(sources, middleware))
+
+
+def wrap(rest: Any, console: Any) -> Any:
+    """One ASGI app: ``/console`` and below to ``console``, the rest to ``rest``."""
+    from pulumi_vertex_training.emulator.console.urls import PATH
+
+    async def dispatch(scope: Any, receive: Any, send: Any) -> None:
+        path = scope.get("path", "")
+        inside = scope["type"] == "http" and (path == PATH or path.startswith(f"{PATH}/"))
+        await (console if inside else rest)(scope, receive, send)
+
+    return dispatch
+
+
+def _missing(middleware: Sequence[Any]) -> Any:
+    from starlette.applications import Starlette
+    from starlette.responses import PlainTextResponse
+
+    fallback = Starlette(middleware=list(middleware))
+    fallback.router.default = PlainTextResponse(NO_JINJA2, 501)
+    return fallback

@@ -254,17 +254,4 @@ def build(sources: Sources, middleware: Sequence[Middleware] = ()) -> Starlette:
     )
 
 
-def wrap(rest: ASGIApp, console: ASGIApp) -> ASGIApp:
-    """One ASGI application: ``/console`` and below to ``console``, the rest to ``rest``."""
-
-    async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        path = scope.get("path", "")
-        if scope["type"] == "http" and (path == PATH or path.startswith(f"{PATH}/")):
-            await console(scope, receive, send)
-        else:
-            await rest(scope, receive, send)
-
-    return app
-
-
-__all__ = ["build", "environment", "views", "wrap"]
+__all__ = ["build", "environment", "views"]

@@ -209,9 +209,9 @@ class RestGateway:
         port = int(sock.getsockname()[1])
         app: Any = build_app(Transcoder(self.routes), self.host, port)
         if self._console is not None:
-            from pulumi_vertex_training.emulator.console import app as console
+            from pulumi_vertex_training.emulator import console
 
-            app = console.wrap(app, console.build(self._console, guard_middleware(self.host, port)))
+            app = console.mount(app, self._console, guard_middleware(self.host, port))
         config = uvicorn.Config(
             app,
             http=H11Protocol,
