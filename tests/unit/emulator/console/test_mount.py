@@ -44,6 +44,7 @@ def test_console_paths_go_to_the_console_and_others_to_rest() -> None:
 
 def test_without_jinja2_the_console_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "pulumi_vertex_training.emulator.console.app", None)
+    monkeypatch.delattr(console, "app", raising=False)  # imported by an earlier test
     app = console.mount(_rest(), console.Sources(jobs=None), [])
     answer = get(app, "/console/")
     assert answer.status_code == 501 and "pulumi-vertex-training[local]" in answer.text
