@@ -46,6 +46,8 @@ _STATE_CLASSES = {
     "PAUSED": "warn",
     "UPDATING": "run",
     "REBOOTING": "run",
+    "ACTIVE": "run",  # a trial
+    "INFEASIBLE": "bad",
 }
 
 JOB_STATES = (
