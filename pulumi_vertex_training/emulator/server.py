@@ -31,6 +31,7 @@ import grpc
 from pulumi_vertex_training.emulator import rest, rpc_errors, rpcs
 from pulumi_vertex_training.emulator.cloud_logging.collector import close_collector, collector_for
 from pulumi_vertex_training.emulator.cloud_logging.service import LoggingServicer
+from pulumi_vertex_training.emulator.console import Sources as ConsoleSources
 from pulumi_vertex_training.emulator.custom_jobs.backend import BuildJobRun, JobBackend
 from pulumi_vertex_training.emulator.custom_jobs.service import JobServicer
 from pulumi_vertex_training.emulator.exceptions import EmulatorError
@@ -339,6 +340,12 @@ class EmulatorServer:
             extra_services=(
                 (tuning_routes.SERVICE, self._tuning_servicer, tuning_routes.BINDINGS),
                 *((key, servicer, bindings) for _, _, key, bindings, servicer in self._rooms),
+            ),
+            console=ConsoleSources(
+                self.backend,
+                self.tuning,
+                self.persistent_resources,
+                self.tuning.trial_job_runs(self._build_job_run) if self.tuning else None,
             ),
         )
         gateway.start()
