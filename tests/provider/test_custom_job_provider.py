@@ -56,7 +56,7 @@ def test_create_with_wait_completed_fails_with_the_jobs_error(provider, checked,
     props = job_props("import sys; print('boom'); sys.exit(3)", wait="completed")
     with pytest.raises(custom_job_api.JobFailedError, match="JOB_STATE_FAILED") as raised:
         provider.create(checked(props))
-    assert f"console: http://{emulator.rest_address}/console/projects/" in str(raised.value)
+    assert f"Console: http://{emulator.rest_address}/console/projects/" in str(raised.value)
 
 
 def test_create_with_wait_started_returns_when_running(provider, checked) -> None:  # type: ignore[no-untyped-def]
