@@ -8,6 +8,8 @@ every Vertex AI, Artifact Registry and Cloud Logging client talks to the local
 emulator over an insecure channel with anonymous credentials; otherwise to the
 regional endpoint ``{location}-aiplatform.googleapis.com`` (``logging.googleapis.com``
 for logs) with Application Default Credentials.
+:func:`console_url` follows the same switch: the emulator's web console
+(:func:`emulator_console`), or the Cloud console.
 
 Example:
     >>> from pulumi_vertex_training import client
@@ -200,8 +202,37 @@ def wait_for_operation(operation: Operation, timeout: float) -> Any:
     return operation.result(timeout=timeout, polling=polling.with_timeout(timeout))
 
 
+EMULATOR_CONSOLE_ENV = "VERTEX_AI_EMULATOR_CONSOLE"
+"""Environment variable naming the emulator's REST base URL (``http://127.0.0.1:8471``),
+where its web console lives under ``/console``; read only with ``VERTEX_AI_EMULATOR_HOST``."""
+
+
+def emulator_console() -> str | None:
+    """The local console's base URL (``http://host:port/console``) when the emulator is used.
+
+    The rule: with ``VERTEX_AI_EMULATOR_HOST`` set, ``VERTEX_AI_EMULATOR_CONSOLE`` when it
+    is set too (the REST base URL ``vertex-local`` prints; a trailing ``/console`` is
+    accepted), else the port after the gRPC one on the same host, which is where
+    ``vertex-local`` serves REST by default (gRPC 8470, REST 8471). None without an
+    emulator, or when the gRPC address has no port to count from.
+    ``VERTEX_AI_EMULATOR_HOST=127.0.0.1:8470`` gives ``http://127.0.0.1:8471/console``.
+    """
+    host = emulator_host()
+    if host is None:
+        return None
+    explicit = os.environ.get(EMULATOR_CONSOLE_ENV, "").strip().rstrip("/")
+    if explicit:
+        return explicit if explicit.endswith("/console") else f"{explicit}/console"
+    name, _, port = host.rpartition(":")
+    if not name or not port.isdigit() or not 0 < int(port) < 65535:
+        return None
+    return f"http://{name}:{int(port) + 1}/console"
+
+
 def console_url(resource_name: str) -> str:
-    """The Cloud console page of a CustomJob, HyperparameterTuningJob or PersistentResource.
+    """The console page of a CustomJob, HyperparameterTuningJob or PersistentResource: the
+    Cloud console's, or the local emulator's (:func:`emulator_console`) when
+    ``VERTEX_AI_EMULATOR_HOST`` is set.
 
     >>> console_url("projects/p/locations/us-central1/customJobs/123")
     'https://console.cloud.google.com/vertex-ai/locations/us-central1/training/123/cpu?project=p'
@@ -212,19 +243,22 @@ def console_url(resource_name: str) -> str:
     if len(parts) != 6 or parts[0] != "projects" or parts[2] != "locations":
         return ""
     project, location, kind, ident = parts[1], parts[3], parts[4], parts[5]
+    if kind not in ("customJobs", "hyperparameterTuningJobs", "persistentResources"):
+        return ""
+    if emulator_host() is not None:
+        local = emulator_console()
+        return f"{local}/{resource_name}" if local else ""
     if kind == "customJobs":
         return (
             f"https://console.cloud.google.com/vertex-ai/locations/{location}"
             f"/training/{ident}/cpu?project={project}"
-        )
-    if kind == "persistentResources":
-        return (
-            f"https://console.cloud.google.com/vertex-ai/locations/{location}"
-            f"/persistent-resources/{ident}?project={project}"
         )
     if kind == "hyperparameterTuningJobs":  # the SDK's _dashboard_uri: "training", no /cpu
         return (
             f"https://console.cloud.google.com/vertex-ai/locations/{location}"
             f"/training/{ident}?project={project}"
         )
-    return ""
+    return (
+        f"https://console.cloud.google.com/vertex-ai/locations/{location}"
+        f"/persistent-resources/{ident}?project={project}"
+    )

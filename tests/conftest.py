@@ -4,7 +4,9 @@
   and are marked ``docker`` (see :data:`DOCKER_FIXTURES`).
 - ``emulator``: an :class:`EmulatorServer` (real DockerRunner, gRPC + REST on free ports,
   data dir under the session's tmp dir). While it runs, ``VERTEX_AI_EMULATOR_HOST`` points
-  at it, so every client built by ``pulumi_vertex_training.client`` talks to it.
+  at it, so every client built by ``pulumi_vertex_training.client`` talks to it, and
+  ``VERTEX_AI_EMULATOR_CONSOLE`` at its REST port (free ports: not the gRPC port + 1), so
+  ``console_url`` outputs are its console's pages.
 - ``job_client``: ``aiplatform_v1.JobServiceClient`` over the emulator's insecure channel.
 - ``make_custom_job`` / ``wait_for_job``: a minimal valid CustomJob dict, and a poller.
 """
@@ -168,21 +170,26 @@ def docker_client() -> Iterator[Any]:
 @pytest.fixture(scope="session")
 def emulator(docker_client: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """The session's emulator; ``VERTEX_AI_EMULATOR_HOST`` points at it while it runs."""
-    from pulumi_vertex_training.client import EMULATOR_HOST_ENV
+    from pulumi_vertex_training.client import EMULATOR_CONSOLE_ENV, EMULATOR_HOST_ENV
     from pulumi_vertex_training.emulator.server import EmulatorServer
 
     server = EmulatorServer(tmp_path_factory.mktemp("vertex-local"), port=0, rest_port=0)
     server.start()
-    previous = os.environ.get(EMULATOR_HOST_ENV)
-    os.environ[EMULATOR_HOST_ENV] = server.grpc_address
+    settings = {
+        EMULATOR_HOST_ENV: server.grpc_address,
+        EMULATOR_CONSOLE_ENV: f"http://{server.rest_address}",
+    }
+    previous = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
     runner = server.backend.runner if server.backend is not None else None
     try:
         yield server
     finally:
-        if previous is None:
-            os.environ.pop(EMULATOR_HOST_ENV, None)
-        else:
-            os.environ[EMULATOR_HOST_ENV] = previous
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
         server.stop()
         # A stopped emulator leaves containers running (a restart would reattach them);
         # the session's data dir is thrown away, so remove whatever a test left behind.

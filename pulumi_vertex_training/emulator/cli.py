@@ -9,9 +9,10 @@ Commands::
     vertex-local status [--data-dir .vertex-local]
     vertex-local jobs   [--host 127.0.0.1] [--port 8470]
     vertex-local logs JOB [--replica workerpool0-0] [--follow] [--data-dir .vertex-local]
+    vertex-local console [--data-dir .vertex-local]   (prints the web console's URL)
 
 Exit codes: 0 success; 1 failure (the message says why); 2 bad usage;
-``status`` answers 3 when no emulator runs.
+``status`` and ``console`` answer 3 when no emulator runs.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import sys
 from typing import Any
 
 from pulumi_vertex_training.emulator import lifecycle
+from pulumi_vertex_training.emulator.console import urls as console_urls
 from pulumi_vertex_training.emulator.lifecycle import LIST_PARENT, job_client, print_error
 
 DEFAULT_HOST = "127.0.0.1"
@@ -103,6 +105,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--follow", "-f", action="store_true", help="keep printing new lines")
     data_dir(p)
     p.set_defaults(func=_logs)
+    p = sub.add_parser("console", help="print the URL of the web console (on the REST port)")
+    data_dir(p)
+    p.set_defaults(func=console_urls.command)
     return parser
 
 

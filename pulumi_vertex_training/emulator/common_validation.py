@@ -18,7 +18,7 @@ from typing import Any
 
 from google.cloud.aiplatform_v1 import AcceleratorType
 
-from pulumi_vertex_training.emulator.exceptions import InvalidArgument
+from pulumi_vertex_training.emulator.exceptions import InvalidArgument, Violation
 
 # Resource name segments, strictly: a project id (domain-scoped ones have '.' and ':') or
 # number, a location id. No '/', no '..', no whitespace or control characters.
@@ -60,9 +60,10 @@ def parse_parent(parent: str, field: str = "parent", *, wildcard: bool = False) 
     """
     m = (WILDCARD_PARENT_RE if wildcard else PARENT_RE).fullmatch(parent)
     if not m:
-        raise InvalidArgument(
-            f"{field}: {parent!r} is not a valid parent; expected projects/{{project}}"
-            "/locations/{location} (lowercase letters, digits and '-', '.', ':')"
+        raise InvalidArgument.of(
+            field,
+            f"{parent!r} is not a valid parent; expected projects/{{project}}"
+            "/locations/{location} (lowercase letters, digits and '-', '.', ':')",
         )
     return m["project"], m["location"]
 
@@ -70,48 +71,62 @@ def parse_parent(parent: str, field: str = "parent", *, wildcard: bool = False) 
 def check_operation_name(name: str, field: str = "name") -> None:
     """INVALID_ARGUMENT unless ``name`` is ``projects/../{resource}/operations/{id}``."""
     if not OPERATION_NAME_RE.fullmatch(name):
-        raise InvalidArgument(
-            f"{field}: {name!r} is not a valid operation name; expected "
-            "projects/{project}/locations/{location}/.../operations/{id}"
+        raise InvalidArgument.of(
+            field,
+            f"{name!r} is not a valid operation name; expected "
+            "projects/{project}/locations/{location}/.../operations/{id}",
         )
 
 
-def check_accelerator(machine: Any, f: str, errors: list[str]) -> None:
+def check_accelerator(machine: Any, f: str, errors: list[Violation]) -> None:
     """A MachineSpec's accelerator_type and accelerator_count: both set or neither."""
     m = machine
     kind, count = m.accelerator_type, m.accelerator_count
     if kind not in _ACCELERATOR_VALUES:
         errors.append(
-            f"{f}.accelerator_type: {kind} is not a known AcceleratorType "
-            f"(known: {', '.join(k for k, v in _ACCELERATORS.items() if v)})"
+            (
+                f"{f}.accelerator_type",
+                f"{kind} is not a known AcceleratorType "
+                f"(known: {', '.join(k for k, v in _ACCELERATORS.items() if v)})",
+            )
         )
         return
     if count < 0:
-        errors.append(f"{f}.accelerator_count: {count} must not be negative")
+        errors.append((f"{f}.accelerator_count", f"{count} must not be negative"))
     elif count > 0 and kind == AcceleratorType.ACCELERATOR_TYPE_UNSPECIFIED:
         errors.append(
-            f"{f}.accelerator_count is {count} but accelerator_type is not set; set both or neither"
+            (
+                f"{f}.accelerator_count",
+                f"{f}.accelerator_count is {count} but accelerator_type is not set; "
+                "set both or neither",
+            )
         )
     elif count == 0 and kind != AcceleratorType.ACCELERATOR_TYPE_UNSPECIFIED:
         errors.append(
-            f"{f}.accelerator_count is 0 but accelerator_type is {AcceleratorType(kind).name}; "
-            "set a count >= 1 or leave the type unset"
+            (
+                f"{f}.accelerator_count",
+                f"{f}.accelerator_count is 0 but accelerator_type is {AcceleratorType(kind).name}; "
+                "set a count >= 1 or leave the type unset",
+            )
         )
 
 
-def check_display_name(name: str, f: str, errors: list[str], *, required: bool) -> None:
+def check_display_name(name: str, f: str, errors: list[Violation], *, required: bool) -> None:
     """At most MAX_DISPLAY_NAME characters, none of them a control character (Unicode
     category Cc: tabs, newlines, escapes, NUL, DEL); ``required``: not blank either."""
     if required and not name.strip():
-        errors.append(f"{f} is required")
+        errors.append((f, f"{f} is required"))
         return
     if len(name) > MAX_DISPLAY_NAME:
-        errors.append(f"{f} is {len(name)} characters; at most {MAX_DISPLAY_NAME} are allowed")
+        errors.append((f, f"{f} is {len(name)} characters; at most {MAX_DISPLAY_NAME} are allowed"))
     bad = next((i for i, c in enumerate(name) if unicodedata.category(c) == "Cc"), None)
     if bad is not None:
         errors.append(
-            f"{f}: {name!r} contains the control character {name[bad]!r} at position {bad}; "
-            "a display name is printable text"
+            (
+                f,
+                f"{name!r} contains the control character {name[bad]!r} at position {bad}; "
+                "a display name is printable text",
+            )
         )
 
 
@@ -121,36 +136,36 @@ def _is_label_char(c: str) -> bool:
     return c in "_-" or kind in ("Ll", "Lo", "Lm") or kind.startswith("N")
 
 
-def _too_long(text: str, what: str, where: str, errors: list[str]) -> bool:
+def _too_long(text: str, what: str, where: str, errors: list[Violation]) -> bool:
     size = len(text.encode("utf-8"))
     if len(text) > MAX_LABEL_LENGTH:
-        errors.append(f"{where}: the {what} is longer than {MAX_LABEL_LENGTH} characters")
+        errors.append((where, f"the {what} is longer than {MAX_LABEL_LENGTH} characters"))
     elif size > MAX_LABEL_BYTES:
-        errors.append(f"{where}: the {what} is {size} bytes in UTF-8; it must be less than 128")
+        errors.append((where, f"the {what} is {size} bytes in UTF-8; it must be less than 128"))
     else:
         return False
     return True
 
 
-def check_labels(labels: dict[str, str], f: str, errors: list[str]) -> None:
+def check_labels(labels: dict[str, str], f: str, errors: list[Violation]) -> None:
     """Vertex AI's label rules: at most 64; keys and values of lowercase letters,
     numbers, '_' and '-', under 64 characters and 128 bytes; keys start with a letter
     or a number."""
     if len(labels) > MAX_LABELS:
-        errors.append(f"{f} has {len(labels)} labels; at most {MAX_LABELS} are allowed")
+        errors.append((f, f"{f} has {len(labels)} labels; at most {MAX_LABELS} are allowed"))
     rule = "lowercase letters, digits, '_' and '-' only"
     for key, value in sorted(labels.items()):
         where = f"{f}[{key!r}]"
         if not key:
-            errors.append(f"{f}: a label key must not be empty")
+            errors.append((f, "a label key must not be empty"))
             continue
         if _too_long(key, "key", where, errors):
             pass
         elif key[0] in "_-" or not _is_label_char(key[0]):
-            errors.append(f"{where}: a label key must start with a lowercase letter or a number")
+            errors.append((where, "a label key must start with a lowercase letter or a number"))
         elif not all(_is_label_char(c) for c in key):
-            errors.append(f"{where}: the key may contain {rule}")
+            errors.append((where, f"the key may contain {rule}"))
         if not _too_long(value, "value", where, errors) and not all(
             _is_label_char(c) for c in value
         ):
-            errors.append(f"{where}: the value {value!r} may contain {rule}")
+            errors.append((where, f"the value {value!r} may contain {rule}"))

@@ -1,13 +1,35 @@
 """Errors the emulator raises, each carrying the gRPC status code Vertex AI answers with.
 
 The backend raises these; the gRPC and REST layers turn them into the wire
-error once (``server.py`` / ``rest.py``), so the Google client libraries raise
-the matching ``google.api_core.exceptions`` class.
+error once (``server.py`` / ``http/transcoding.py``), so the Google client libraries
+raise the matching ``google.api_core.exceptions`` class.
+
+An :class:`InvalidArgument` carries the request's problems as data too: one
+:data:`Violation` ``(field, description)`` per problem, which both layers send as
+a ``google.rpc.BadRequest`` (:meth:`EmulatorError.details`): REST in the error
+body's ``details``, gRPC in the ``grpc-status-details-bin`` trailer. The clients
+expose it as the exception's ``.details``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import grpc
+from google.protobuf.message import Message
+from google.rpc import error_details_pb2
+
+Violation = tuple[str, str]
+"""``(field, description)``: one problem with one request field, a
+``google.rpc.BadRequest.FieldViolation``. ``field`` is the path as the message names it
+(``custom_job.job_spec.worker_pool_specs[0].replica_count``, ``labels['k']``)."""
+
+
+def violation_text(field: str, description: str) -> str:
+    """How a violation reads in the error message: the description alone when it
+    starts with the field path (``"x.display_name is required"``), else
+    ``"{field}: {description}"``."""
+    return description if description.startswith(field) else f"{field}: {description}"
 
 
 class EmulatorError(Exception):
@@ -20,12 +42,47 @@ class EmulatorError(Exception):
         super().__init__(message)
         self.message = message
 
+    def details(self) -> list[Message]:
+        """The ``google.rpc.Status.details`` sent with the error (none by default)."""
+        return []
+
 
 class InvalidArgument(EmulatorError):
-    """The request is malformed; the message names the field and the rule."""
+    """The request is malformed; the message names each field and its rule.
+
+    Args:
+        message: the error message; by default the violations' texts
+            (:func:`violation_text`) joined with ``"; "``.
+        violations: every problem found, one ``(field, description)`` each; sent as a
+            ``google.rpc.BadRequest`` with one field violation per problem.
+    """
 
     code = grpc.StatusCode.INVALID_ARGUMENT
     http_status = 400
+
+    def __init__(self, message: str | None = None, violations: Iterable[Violation] = ()) -> None:
+        self.violations: tuple[Violation, ...] = tuple(violations)
+        if message is None:
+            message = "; ".join(violation_text(f, d) for f, d in self.violations)
+        super().__init__(message)
+
+    @classmethod
+    def of(cls, field: str, description: str) -> InvalidArgument:
+        """One problem with one field; the message is its :func:`violation_text`."""
+        return cls(violations=[(field, description)])
+
+    def details(self) -> list[Message]:
+        """A ``google.rpc.BadRequest`` with the violations, when there are any."""
+        if not self.violations:
+            return []
+        return [
+            error_details_pb2.BadRequest(
+                field_violations=[
+                    error_details_pb2.BadRequest.FieldViolation(field=f, description=d)
+                    for f, d in self.violations
+                ]
+            )
+        ]
 
 
 class NotFound(EmulatorError):

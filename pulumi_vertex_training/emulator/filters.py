@@ -3,7 +3,9 @@
 ``compile_filter('state="JOB_STATE_SUCCEEDED" AND labels.team:*')`` returns a
 function of a ``CustomJob`` that says whether the job matches. Errors are
 :class:`~pulumi_vertex_training.emulator.exceptions.InvalidArgument` naming the
-position (0-based character offset into the filter) and the offending token.
+position (0-based character offset into the filter) and the offending token, with
+one field violation for ``filter``. Tokens, strings and values are in
+``filter_syntax.py``.
 
 What is understood (the fields ``ListCustomJobsRequest.filter`` documents):
 
@@ -16,6 +18,10 @@ What is understood (the fields ``ListCustomJobsRequest.filter`` documents):
 * ``labels.KEY=value`` / ``labels.KEY!=value`` (a job without the label is "not
   equal"), ``labels.KEY:*`` (has the key), ``labels.KEY:value`` (wildcards as for
   ``display_name``), and ``labels:KEY`` (has the key, AIP-160's map form).
+
+Field names may be written in camelCase too (``displayName``, ``createTime``), as the
+SDK documents for ``list(filter=...)``; a label key is matched as written
+(``labels.myKey`` is the key ``myKey``).
 
 Restrictions combine with ``AND``, ``OR``, ``NOT`` (or a ``-`` prefix) and
 parentheses, with AIP-160's precedence: ``OR`` binds tighter than ``AND``, so
@@ -38,11 +44,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from google.cloud import aiplatform_v1
 
+from pulumi_vertex_training.emulator import filter_syntax as syn
 from pulumi_vertex_training.emulator.exceptions import InvalidArgument
 
 Predicate = Callable[[Any], bool]
@@ -82,130 +88,6 @@ CUSTOM_JOB_FIELDS: Mapping[str, FieldSpec] = {
 """The fields ListCustomJobs filters on, as the service documents them."""
 
 
-# --- tokens -------------------------------------------------------------------------------
-
-_OPERATORS = ("<=", ">=", "!=", "=", "<", ">", ":")
-_WORD_STOP = frozenset(' \t\r\n()"=<>!:')
-_KEYWORDS = frozenset({"AND", "OR", "NOT"})
-
-
-@dataclass(frozen=True)
-class _Token:
-    kind: str  # "word", "string", "op", "(", ")", "AND", "OR", "NOT", "end"
-    text: str
-    pos: int
-
-    def describe(self) -> str:
-        return "the end of the filter" if self.kind == "end" else f"{self.text!r}"
-
-
-def _error(text: str, pos: int, what: str) -> InvalidArgument:
-    return InvalidArgument(f"Invalid filter {text!r}: {what} at position {pos}.")
-
-
-def _tokenize(text: str) -> list[_Token]:
-    tokens: list[_Token] = []
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        if c.isspace():
-            i += 1
-            continue
-        if c in "()":
-            tokens.append(_Token(c, c, i))
-            i += 1
-            continue
-        if c == '"':
-            start = i
-            value, i = _read_string(text, i)
-            tokens.append(_Token("string", value, start))
-            continue
-        op = next((o for o in _OPERATORS if text.startswith(o, i)), None)
-        if op is not None:
-            tokens.append(_Token("op", op, i))
-            i += len(op)
-            continue
-        if c == "!":
-            raise _error(text, i, "'!' must be followed by '=' (use NOT to negate)")
-        # A '-' that begins a term negates it (AIP-160); after an operator it is part of a value.
-        if c == "-" and not (tokens and tokens[-1].kind == "op"):
-            tokens.append(_Token("NOT", "-", i))
-            i += 1
-            continue
-        start = i
-        while i < n and text[i] not in _WORD_STOP:
-            i += 1
-        word = text[start:i]
-        kind = word if word in _KEYWORDS else "word"
-        tokens.append(_Token(kind, word, start))
-    tokens.append(_Token("end", "", n))
-    return tokens
-
-
-def _read_string(text: str, start: int) -> tuple[str, int]:
-    """Reads the quoted string opening at ``start``; returns its value and the index after it."""
-    out: list[str] = []
-    i = start + 1
-    while i < len(text):
-        c = text[i]
-        if c == '"':
-            return "".join(out), i + 1
-        if c == "\\":
-            if i + 1 >= len(text) or text[i + 1] not in '"\\':
-                raise _error(text, i, 'unsupported escape (only \\" and \\\\ are allowed)')
-            out.append(text[i + 1])
-            i += 2
-            continue
-        out.append(c)
-        i += 1
-    raise _error(text, start, "unterminated string")
-
-
-# --- values -------------------------------------------------------------------------------
-
-_RFC3339 = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?"
-    r"(?:([Zz])|([+-])(\d{2}):(\d{2}))"
-)
-
-
-def _parse_timestamp(value: str) -> tuple[int, int] | None:
-    """``(seconds, nanos)`` since the epoch for an RFC 3339 timestamp, or None if malformed."""
-    m = _RFC3339.fullmatch(value)
-    if m is None:
-        return None
-    year, month, day, hour, minute, second = (int(g) for g in m.groups()[:6])
-    try:
-        moment = datetime(year, month, day, hour, minute, second, tzinfo=timezone.utc)
-    except ValueError:
-        return None
-    if m.group(9):
-        offset = timedelta(hours=int(m.group(10)), minutes=int(m.group(11)))
-        moment -= offset if m.group(9) == "+" else -offset
-    nanos = int((m.group(7) or "0").ljust(9, "0"))
-    return int(moment.timestamp()), nanos
-
-
-def _wildcard(pattern: str) -> Callable[[str], bool]:
-    """Whole-string match where ``*`` is any run of characters and nothing else is special."""
-    regex = re.compile(".*".join(re.escape(part) for part in pattern.split("*")), re.DOTALL)
-    return lambda s: regex.fullmatch(s) is not None
-
-
-def _compare(op: str, left: Any, right: Any) -> bool:
-    if op == "=":
-        return bool(left == right)
-    if op == "!=":
-        return bool(left != right)
-    if op == "<":
-        return bool(left < right)
-    if op == "<=":
-        return bool(left <= right)
-    if op == ">":
-        return bool(left > right)
-    return bool(left >= right)
-
-
 # --- parser -------------------------------------------------------------------------------
 
 
@@ -217,20 +99,20 @@ class _Parser:
     def __init__(self, text: str, fields: Mapping[str, FieldSpec]) -> None:
         self.text = text
         self.fields = fields
-        self.tokens = _tokenize(text)
+        self.tokens = syn.tokenize(text)
         self.i = 0
         self.depth = 0
 
-    def peek(self) -> _Token:
+    def peek(self) -> syn.Token:
         return self.tokens[self.i]
 
-    def take(self) -> _Token:
+    def take(self) -> syn.Token:
         tok = self.tokens[self.i]
         self.i += 1
         return tok
 
-    def fail(self, tok: _Token, what: str) -> InvalidArgument:
-        return _error(self.text, tok.pos, what)
+    def fail(self, tok: syn.Token, what: str) -> InvalidArgument:
+        return syn.error(self.text, tok.pos, what)
 
     def parse(self) -> Predicate:
         pred = self.expression()
@@ -289,12 +171,15 @@ class _Parser:
         if field_tok.kind != "word":
             raise self.fail(field_tok, f"expected a field name, found {field_tok.describe()}")
         name, _, key = field_tok.text.partition(".")
-        spec = self.fields.get(name)
+        spec = self.fields.get(snake_case(name))  # the map key (labels.KEY) is kept as is
         if spec is None or (key and spec.kind != "labels") or (not key and "." in field_tok.text):
             allowed = ", ".join(
                 f + (".KEY" if s.kind == "labels" else "") for f, s in sorted(self.fields.items())
             )
-            raise self.fail(field_tok, f"unknown field {field_tok.text!r} (allowed: {allowed})")
+            raise self.fail(
+                field_tok,
+                f"unknown field {field_tok.text!r} (allowed: {allowed}; or in camelCase)",
+            )
         op_tok = self.take()
         if op_tok.kind != "op":
             raise self.fail(
@@ -322,20 +207,20 @@ class _Parser:
             )
         return self.build(spec, field_tok.text, key, op_tok.text, value_tok)
 
-    def build(self, spec: FieldSpec, field: str, key: str, op: str, tok: _Token) -> Predicate:
+    def build(self, spec: FieldSpec, field: str, key: str, op: str, tok: syn.Token) -> Predicate:
         get = spec.getter
         value = tok.text
         if spec.kind == "string":
             if op == ":":
-                match = _wildcard(value)
+                match = syn.wildcard(value)
                 return lambda m: match(get(m))
-            return lambda m: _compare(op, get(m), value)
+            return lambda m: syn.compare(op, get(m), value)
         if spec.kind == "enum":
             names = [n for n in spec.enum.__members__ if not n.endswith("_UNSPECIFIED")]
             if value not in spec.enum.__members__:
                 raise self.fail(tok, f"unknown {field} {value!r} (allowed: {', '.join(names)})")
             number = int(spec.enum[value])
-            return lambda m: _compare(op, int(get(m)), number)
+            return lambda m: syn.compare(op, int(get(m)), number)
         if spec.kind == "timestamp":
             if tok.kind != "string":
                 raise self.fail(
@@ -343,25 +228,31 @@ class _Parser:
                     f"{field} must be compared with a quoted RFC 3339 "
                     f'timestamp like "2024-01-31T12:00:00Z", found {value!r}',
                 )
-            moment = _parse_timestamp(value)
+            moment = syn.parse_timestamp(value)
             if moment is None:
                 raise self.fail(
                     tok,
                     f"{value!r} is not an RFC 3339 timestamp "
                     f'(like "2024-01-31T12:00:00Z" or "2024-01-31T12:00:00.5+02:00")',
                 )
-            return lambda m: _compare(op, (get(m).seconds, get(m).nanos), moment)
+            return lambda m: syn.compare(op, (get(m).seconds, get(m).nanos), moment)
         # labels
         if not key:  # labels:KEY, has key
             return lambda m: value in get(m)
         if op == ":":
             if value == "*" and tok.kind == "word":
                 return lambda m: key in get(m)
-            match = _wildcard(value)
+            match = syn.wildcard(value)
             return lambda m: key in get(m) and match(get(m)[key])
         if op == "=":
             return lambda m: get(m).get(key) == value
         return lambda m: get(m).get(key) != value
+
+
+def snake_case(name: str) -> str:
+    """A field name as the table keys it: ``displayName`` -> ``display_name`` (AIP-160
+    and the SDK's ``list(filter=...)`` docs: "both snake_case and camelCase are supported")."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
 def _all(parts: list[Predicate]) -> Predicate:
@@ -384,9 +275,10 @@ def compile_filter(text: str, fields: Mapping[str, FieldSpec] = CUSTOM_JOB_FIELD
     unknown fields, unsupported operators, unknown enum names or malformed timestamps.
     """
     if len(text) > MAX_FILTER_LENGTH:
-        raise InvalidArgument(
+        message = (
             f"Invalid filter: {len(text)} characters; at most {MAX_FILTER_LENGTH} are allowed."
         )
+        raise InvalidArgument(message, [("filter", message)])
     if not text.strip():
         return lambda m: True
     pred = _Parser(text, fields).parse()

@@ -22,6 +22,8 @@ import threading
 import time
 from typing import Any
 
+from pulumi_vertex_training.emulator.console.urls import banner as console_banner
+
 PID_FILE = "emulator.pid"
 LOG_FILE = "emulator.log"
 LIST_PARENT = "projects/-/locations/-"  # every project and location (emulator extension)
@@ -89,6 +91,7 @@ def serve(args: argparse.Namespace) -> int:
     os.replace(partial, data_dir / PID_FILE)
     rest = f" and http://{server.rest_address} (REST)" if server.rest_address else ""
     print(f"vertex-local: serving on {server.grpc_address} (gRPC){rest}; data in {data_dir}")
+    print(*console_banner(server.grpc_address, server.rest_address), sep="\n")
     print(f"export VERTEX_AI_EMULATOR_HOST={server.grpc_address}", flush=True)
     try:
         while not done.wait(1.0):
@@ -111,6 +114,7 @@ def start(args: argparse.Namespace) -> int:
             f"vertex-local: reusing the emulator already running (pid {running['pid']}) on "
             f"{running['grpc_address']}"
         )
+        print(*console_banner(running["grpc_address"], running.get("rest_address")), sep="\n")
         print(f"export VERTEX_AI_EMULATOR_HOST={running['grpc_address']}")
         return 0
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -146,6 +150,7 @@ def start(args: argparse.Namespace) -> int:
         running = _running(data_dir)
         if running is not None and running["pid"] == process.pid:
             print(f"vertex-local: started (pid {process.pid}) on {running['grpc_address']}")
+            print(*console_banner(running["grpc_address"], running.get("rest_address")), sep="\n")
             print(f"export VERTEX_AI_EMULATOR_HOST={running['grpc_address']}")
             return 0
         time.sleep(0.2)

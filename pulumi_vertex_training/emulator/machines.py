@@ -19,6 +19,8 @@ from typing import Any
 
 from google.cloud.aiplatform_v1 import AcceleratorType, ReservationAffinity, Scheduling
 
+from pulumi_vertex_training.emulator.exceptions import Violation
+
 CATALOG_PATH = Path(__file__).resolve().parent.parent / "data" / "machine_catalog.json"
 TPU_TOPOLOGY_RE = re.compile(r"^\d+x\d+(x\d+)?$")
 _RESERVED = {
@@ -79,13 +81,16 @@ def _describe(rule: Any) -> str:
     return text
 
 
-def check_machine(pool: Any, f: str, errors: list[str]) -> None:
+def check_machine(pool: Any, f: str, errors: list[Violation]) -> None:
     """One pool (``f`` its path): machine type, accelerators, TPU topology, boot disk."""
     machine = pool.machine_spec
     topology = machine.tpu_topology
     if topology and not TPU_TOPOLOGY_RE.match(topology):
         errors.append(
-            f"{f}.machine_spec.tpu_topology: {topology!r} is not a TPU topology like 2x2 or 2x2x1"
+            (
+                f"{f}.machine_spec.tpu_topology",
+                f"{topology!r} is not a TPU topology like 2x2 or 2x2x1",
+            )
         )
     _check_disk(pool.disk_spec, f"{f}.disk_spec", errors)
     mtype = machine.machine_type
@@ -95,8 +100,11 @@ def check_machine(pool: Any, f: str, errors: list[str]) -> None:
     name, family = found
     if mtype not in family.get("types", ()):
         errors.append(
-            f"{f}.machine_spec.machine_type: {mtype!r} is not offered for custom training; "
-            f"the {name} types are {', '.join(family.get('types', ()))}"
+            (
+                f"{f}.machine_spec.machine_type",
+                f"{mtype!r} is not offered for custom training; "
+                f"the {name} types are {', '.join(family.get('types', ()))}",
+            )
         )
         return
     _check_accelerator(machine, family, f"{f}.machine_spec", errors)
@@ -104,30 +112,39 @@ def check_machine(pool: Any, f: str, errors: list[str]) -> None:
     mine = topologies.get(mtype, {})
     if topologies and not topology and family.get("tpu_topology") == "required":
         errors.append(
-            f"{f}.machine_spec.tpu_topology is required for {mtype} (one of {', '.join(mine)})"
+            (
+                f"{f}.machine_spec.tpu_topology",
+                f"{f}.machine_spec.tpu_topology is required for {mtype} (one of {', '.join(mine)})",
+            )
         )
     elif topologies and TPU_TOPOLOGY_RE.match(topology) and topology not in mine:
         errors.append(
-            f"{f}.machine_spec.tpu_topology: {topology!r} is not a topology of {mtype} "
-            f"(one of {', '.join(mine)})"
+            (
+                f"{f}.machine_spec.tpu_topology",
+                f"{topology!r} is not a topology of {mtype} (one of {', '.join(mine)})",
+            )
         )
 
 
-def _check_accelerator(machine: Any, family: dict[str, Any], f: str, errors: list[str]) -> None:
+def _check_accelerator(
+    machine: Any, family: dict[str, Any], f: str, errors: list[Violation]
+) -> None:
     mtype, kind, count = machine.machine_type, machine.accelerator_type, machine.accelerator_count
     tables: dict[str, dict[str, Any]] = family.get("accelerators", {})
     if not kind:
         if family.get("accelerator") == "required":
             offers = [f"{n} x {_describe(t[mtype])}" for n, t in tables.items() if t.get(mtype)]
             errors.append(
-                f"{f}.accelerator_type: {mtype} must be used with an accelerator: "
-                + "; ".join(offers)
+                (
+                    f"{f}.accelerator_type",
+                    f"{mtype} must be used with an accelerator: " + "; ".join(offers),
+                )
             )
         return
     name = _accelerator_name(kind)
     retired = catalog().get("accelerators", {}).get(name, {}).get("refuse")
     if retired:
-        errors.append(f"{f}.accelerator_type: {name} {retired}")
+        errors.append((f"{f}.accelerator_type", f"{name} {retired}"))
         return
     if name in family.get("warn_accelerators", {}):
         return
@@ -135,39 +152,44 @@ def _check_accelerator(machine: Any, family: dict[str, Any], f: str, errors: lis
     if table is None:
         takes = sorted(n for n, t in tables.items() if t.get(mtype))
         errors.append(
-            f"{f}.accelerator_type: {name} cannot be attached to {mtype}"
-            + (f"; it takes {', '.join(takes)}" if takes else "; it takes no accelerators")
+            (
+                f"{f}.accelerator_type",
+                f"{name} cannot be attached to {mtype}"
+                + (f"; it takes {', '.join(takes)}" if takes else "; it takes no accelerators"),
+            )
         )
         return
     rule = table.get(mtype)
     if not rule:
-        errors.append(f"{f}.accelerator_type: {name} cannot be attached to {mtype}")
+        errors.append((f"{f}.accelerator_type", f"{name} cannot be attached to {mtype}"))
     elif count >= 1 and not _allowed(rule, count):
         errors.append(
-            f"{f}.accelerator_count: {count} x {name} is not a configuration of {mtype} "
-            f"(it takes {_describe(rule)})"
+            (
+                f"{f}.accelerator_count",
+                f"{count} x {name} is not a configuration of {mtype} (it takes {_describe(rule)})",
+            )
         )
 
 
-def _check_disk(disk: Any, f: str, errors: list[str]) -> None:
+def _check_disk(disk: Any, f: str, errors: list[Violation]) -> None:
     facts = catalog().get("boot_disk", {})
     kinds = facts.get("types", ())
     if disk.boot_disk_type and kinds and disk.boot_disk_type not in kinds:
         errors.append(
-            f"{f}.boot_disk_type: {disk.boot_disk_type!r} is not one of {', '.join(kinds)}"
+            (f"{f}.boot_disk_type", f"{disk.boot_disk_type!r} is not one of {', '.join(kinds)}")
         )
     size, bounds = disk.boot_disk_size_gb, facts.get("size_gb", {})
     low, high = bounds.get("min", 0), bounds.get("max", 2**31)
     if size and not low <= size <= high:
-        errors.append(f"{f}.boot_disk_size_gb: {size} is outside {low}..{high}")
+        errors.append((f"{f}.boot_disk_size_gb", f"{size} is outside {low}..{high}"))
 
 
-def check_reservation_need(machine: Any, f: str, errors: list[str]) -> None:
+def check_reservation_need(machine: Any, f: str, errors: list[Violation]) -> None:
     """An accelerator the catalog says needs a reservation (GB200), without one."""
     need = catalog().get("accelerators", {}).get(_accelerator_name(machine.accelerator_type), {})
     affinity = machine.reservation_affinity.reservation_affinity_type
     if "needs_reservation" in need and affinity not in _RESERVED:
-        errors.append(f"{f}.machine_spec.reservation_affinity: {need['needs_reservation']}")
+        errors.append((f"{f}.machine_spec.reservation_affinity", f"{need['needs_reservation']}"))
 
 
 def _is_tpu(machine_type: str) -> bool:
@@ -190,7 +212,7 @@ def _pod(pool: Any) -> str | None:
     return f"{vms} VMs of {machine.machine_type}" if vms and vms > 1 else None
 
 
-def check_job(spec: Any, f: str, errors: list[str]) -> None:
+def check_job(spec: Any, f: str, errors: list[Violation]) -> None:
     """Across a CustomJobSpec's pools: TPU jobs, Spot, FLEX_START, reservations."""
     pools = [(i, p) for i, p in enumerate(spec.worker_pool_specs) if p.ByteSize()]
     try:
@@ -205,33 +227,47 @@ def check_job(spec: Any, f: str, errors: list[str]) -> None:
         mtype = spec.worker_pool_specs[tpus[0]].machine_spec.machine_type
         for i, _ in pools[1:]:
             errors.append(
-                f"{f}.worker_pool_specs[{i}]: a TPU job ({mtype} in worker_pool_specs"
-                f"[{tpus[0]}]) runs in exactly one worker pool"
+                (
+                    f"{f}.worker_pool_specs[{i}]",
+                    f"a TPU job ({mtype} in worker_pool_specs"
+                    f"[{tpus[0]}]) runs in exactly one worker pool",
+                )
             )
     pods = [(i, why) for i, p in pools if (why := _pod(p))]
     if pods and strategy == "SPOT":
         errors.append(
-            f"{f}.scheduling.strategy: SPOT is not supported with TPU Pods "
-            f"(worker_pool_specs[{pods[0][0]}] is {pods[0][1]})"
+            (
+                f"{f}.scheduling.strategy",
+                f"SPOT is not supported with TPU Pods "
+                f"(worker_pool_specs[{pods[0][0]}] is {pods[0][1]})",
+            )
         )
     if strategy == "FLEX_START":
         _check_flex_start(spec, pools, f, errors)
 
 
-def _check_flex_start(spec: Any, pools: list[tuple[int, Any]], f: str, errors: list[str]) -> None:
+def _check_flex_start(
+    spec: Any, pools: list[tuple[int, Any]], f: str, errors: list[Violation]
+) -> None:
     flex = catalog().get("flex_start", {})
     gpus = [*flex.get("accelerators", ()), *flex.get("warn_accelerators", {})]
     for i, pool in pools:
         name = _accelerator_name(pool.machine_spec.accelerator_type)
         if name not in gpus:
             errors.append(
-                f"{f}.worker_pool_specs[{i}].machine_spec.accelerator_type: strategy FLEX_START "
-                f"runs on {', '.join(flex.get('accelerators', ()))} only (got {name})"
+                (
+                    f"{f}.worker_pool_specs[{i}].machine_spec.accelerator_type",
+                    f"strategy FLEX_START "
+                    f"runs on {', '.join(flex.get('accelerators', ()))} only (got {name})",
+                )
             )
         if pool.machine_spec != pools[0][1].machine_spec:
             errors.append(
-                f"{f}.worker_pool_specs[{i}].machine_spec differs from worker_pool_specs"
-                f"[{pools[0][0]}]'s; FLEX_START runs one machine configuration for all pools"
+                (
+                    f"{f}.worker_pool_specs[{i}].machine_spec",
+                    f"{f}.worker_pool_specs[{i}].machine_spec differs from worker_pool_specs"
+                    f"[{pools[0][0]}]'s; FLEX_START runs one machine configuration for all pools",
+                )
             )
     limit = flex.get("max_timeout_seconds")
     timeout = spec.scheduling.timeout
@@ -241,5 +277,8 @@ def _check_flex_start(spec: Any, pools: list[tuple[int, Any]], f: str, errors: l
         and timeout.seconds + timeout.nanos / 1e9 > limit
     ):
         errors.append(
-            f"{f}.scheduling.timeout: {timeout.seconds}s is more than FLEX_START allows ({limit}s)"
+            (
+                f"{f}.scheduling.timeout",
+                f"{timeout.seconds}s is more than FLEX_START allows ({limit}s)",
+            )
         )

@@ -52,5 +52,5 @@ def decode_page_token(token: str) -> str:
     except ValueError:
         prefix, after = "", ""
     if prefix != "after" or not after:
-        raise InvalidArgument(f"page_token: {token!r} is not a token this service returned")
+        raise InvalidArgument.of("page_token", f"{token!r} is not a token this service returned")
     return after

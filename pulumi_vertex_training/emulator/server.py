@@ -3,8 +3,10 @@
 ``google.cloud.aiplatform_v1`` ships no ``*_pb2_grpc`` servicers (proto-plus
 only), so the gRPC side is a table of generic handlers using the proto-plus
 ``serialize``/``deserialize`` of each request and response type. Errors cross
-into gRPC once, here: an ``EmulatorError`` becomes ``context.abort(code, message)``
-and the Google client raises the matching ``google.api_core.exceptions`` class.
+into gRPC once, here: an ``EmulatorError`` becomes its code, message and details
+(``rpc_errors.abort``) and the Google client raises the matching
+``google.api_core.exceptions`` class; a method no table serves is UNIMPLEMENTED,
+named (``rpc_errors.UnknownMethods``).
 
 Example:
     >>> from pulumi_vertex_training.emulator.server import EmulatorServer
@@ -26,9 +28,10 @@ from typing import Any
 
 import grpc
 
-from pulumi_vertex_training.emulator import rest, rpcs
+from pulumi_vertex_training.emulator import rest, rpc_errors, rpcs
 from pulumi_vertex_training.emulator.cloud_logging.collector import close_collector, collector_for
 from pulumi_vertex_training.emulator.cloud_logging.service import LoggingServicer
+from pulumi_vertex_training.emulator.console import Sources as ConsoleSources
 from pulumi_vertex_training.emulator.custom_jobs.backend import BuildJobRun, JobBackend
 from pulumi_vertex_training.emulator.custom_jobs.service import JobServicer
 from pulumi_vertex_training.emulator.exceptions import EmulatorError
@@ -315,6 +318,7 @@ class EmulatorServer:
                 )
                 for service, table, servicer in services
             ]
+            + [rpc_errors.UnknownMethods()]  # last: whatever no table serves
         )
         address = f"{self.host}:{self._port}"
         try:
@@ -337,6 +341,12 @@ class EmulatorServer:
                 (tuning_routes.SERVICE, self._tuning_servicer, tuning_routes.BINDINGS),
                 *((key, servicer, bindings) for _, _, key, bindings, servicer in self._rooms),
             ),
+            console=ConsoleSources(
+                self.backend,
+                self.tuning,
+                self.persistent_resources,
+                self.tuning.trial_job_runs(self._build_job_run) if self.tuning else None,
+            ),
         )
         gateway.start()
         self._rest, self.rest_port = gateway, gateway.port
@@ -355,10 +365,10 @@ def _handler(
         try:
             return method(request)
         except EmulatorError as err:
-            context.abort(err.code, err.message)
+            rpc_errors.abort(context, err)
         except Exception as err:  # an emulator bug: answer INTERNAL, keep serving
             log.exception("unexpected error in %s", getattr(method, "__name__", method))
-            context.abort(grpc.StatusCode.INTERNAL, f"emulator error: {err!r}")
+            rpc_errors.abort(context, EmulatorError(f"emulator error: {err!r}"))  # INTERNAL
 
     return grpc.unary_unary_rpc_method_handler(
         call, request_deserializer=deserialize, response_serializer=serialize

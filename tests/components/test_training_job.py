@@ -119,6 +119,7 @@ def test_training_job_builds_the_image_and_runs_it_on_every_pool(
         pulumi.export("state", job.state)
         pulumi.export("image_uri", job.image_uri)
         pulumi.export("model_dir", job.model_dir)
+        pulumi.export("console_url", job.console_url)
 
     stack = ProgramRunner(program, config=CONFIG)
     preview = stack.preview()
@@ -134,6 +135,10 @@ def test_training_job_builds_the_image_and_runs_it_on_every_pool(
     assert result.outputs["model_dir"] == "gs://components/run/model/"
     job = stack.resources("vertex:CustomJob")["train"]["outputs"]
     pools = job["job_spec"]["worker_pool_specs"]
+    # against the emulator, the job's page in the emulator's own console
+    console = f"http://{emulator.rest_address}/console/projects/"
+    assert result.outputs["console_url"].startswith(console)
+    assert result.outputs["console_url"].endswith(f"/customJobs/{job['job_id']}")
     assert {p["container_spec"]["image_uri"] for p in pools} == {result.outputs["image_uri"]}
     assert pools[0]["container_spec"]["env"] == [{"name": "MODE", "value": "test"}]
     assert all(s.op == "same" for s in stack.up().steps)

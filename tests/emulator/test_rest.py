@@ -271,7 +271,7 @@ def test_gateway_ignores_system_parameters_when_present_in_query(
 @pytest.mark.parametrize(
     ("method", "path"),
     [
-        ("GET", "/v1/projects/p/locations/l/trainingPipelines/1"),
+        ("GET", "/v1/projects/p/locations/l/fooBars/1"),
         ("GET", "/v2/projects/p/locations/l/customJobs/1"),
         ("PUT", f"/v1/{PARENT}/customJobs/1"),
         ("GET", f"/v1/{PARENT}/customJobs/1:cancel"),
@@ -346,12 +346,18 @@ def test_rest_client_transcodes_persistent_resource_rpcs_when_servicer_given(
     assert list(sent.update_mask.paths) == ["resource_pools.replica_count"]
 
 
-def test_gateway_skips_persistent_resource_bindings_when_no_servicer(stub: StubServicer) -> None:
+def test_gateway_answers_unimplemented_for_persistent_resources_when_no_servicer(
+    stub: StubServicer,
+) -> None:
     gw = RestGateway(stub, stub, "127.0.0.1", 0)
     gw.start()
     try:
         response = requests.get(_url(gw, f"/v1/{PARENT}/persistentResources/x"))
-        assert response.status_code == 404
+        assert response.status_code == 501
+        error = response.json()["error"]
+        assert error["status"] == "UNIMPLEMENTED"
+        assert "PersistentResourceService.GetPersistentResource" in error["message"]
+        assert stub.requests == []
     finally:
         gw.stop()
 

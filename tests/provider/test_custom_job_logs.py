@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from pulumi_vertex_training import client
 from pulumi_vertex_training.provider import custom_job_api, job_logs
 from tests.provider.conftest import job_props
 
@@ -76,10 +77,8 @@ def test_a_trainer_that_raises_fails_the_deployment_with_its_traceback(
     assert lines[at : at + 4] == traceback
     steps = lines[:at] + lines[at + 4 :]
     assert steps == [f"    step {i}" for i in range(14, 40)]
-    assert (
-        "\nConsole: https://console.cloud.google.com/vertex-ai/locations/us-central1/training/"
-        f"{job_id}/cpu?project=test-project\n"
-    ) in message
+    name = f"projects/test-project/locations/us-central1/customJobs/{job_id}"
+    assert f"\nConsole: {client.console_url(name)}\n" in message
     assert message.endswith(f"All logs: vertex-local logs {job_id} --replica workerpool0-0")
     # read with google-cloud-logging's client from the emulator, as on Vertex: no local branch
     assert emulator.calls["list_log_entries"] == before + 2

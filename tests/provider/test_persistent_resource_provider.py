@@ -44,9 +44,7 @@ def test_create_scale_reboot_read_delete(provider: PersistentResourceProvider) -
     outs = created.outs
     assert outs["state"] == "RUNNING" and outs["used_replica_counts"] == {"pool-0": 0}
     assert outs["access_uris"] == {} and outs["start_time"]
-    assert outs["console_url"].endswith(
-        f"/persistent-resources/{inputs['resource_id']}?project=test-project"
-    )
+    assert outs["console_url"] == f"{client.emulator_console()}/{name}"
 
     scaled = {**inputs, "resource_pools": [{**inputs["resource_pools"][0], "replica_count": 2}]}
     updated = outs_of(provider.update(name, outs, scaled))

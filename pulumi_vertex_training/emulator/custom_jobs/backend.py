@@ -185,7 +185,7 @@ class JobBackend:
         project, location = common_validation.parse_parent(parent, wildcard=True)
         matches = _compile_filter(filter)
         if page_size < 0:
-            raise InvalidArgument(f"page_size: {page_size} must not be negative")
+            raise InvalidArgument.of("page_size", f"{page_size} must not be negative")
         size = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
         after = int(token) if (token := records.decode_page_token(page_token)) else None
         with self._lock:

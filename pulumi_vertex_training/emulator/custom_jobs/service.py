@@ -10,6 +10,7 @@ from __future__ import annotations
 from google.cloud import aiplatform_v1
 from google.longrunning import operations_pb2
 
+from pulumi_vertex_training.emulator import masks
 from pulumi_vertex_training.emulator.custom_jobs.backend import JobBackend
 
 
@@ -36,12 +37,13 @@ class JobServicer:
     def list_custom_jobs(
         self, request: aiplatform_v1.ListCustomJobsRequest
     ) -> aiplatform_v1.ListCustomJobsResponse:
-        """ListCustomJobs. Ignores ``read_mask`` (every field is returned)."""
+        """ListCustomJobs; with a ``read_mask``, only its fields of each job (``masks.py``)."""
+        mask = masks.read_mask(request.read_mask, aiplatform_v1.CustomJob)
         jobs, next_page_token = self.backend.list_custom_jobs(
             request.parent, request.filter, request.page_size, request.page_token
         )
         return aiplatform_v1.ListCustomJobsResponse(
-            custom_jobs=jobs, next_page_token=next_page_token
+            custom_jobs=[mask(job) for job in jobs], next_page_token=next_page_token
         )
 
     def cancel_custom_job(self, request: aiplatform_v1.CancelCustomJobRequest) -> None:

@@ -2,8 +2,9 @@
 
 :data:`JOB_BINDINGS`, :data:`OPERATION_BINDINGS` and :data:`PERSISTENT_RESOURCE_BINDINGS`
 are the ``google.api.http`` rules of the protos, copied from the installed client's
-``transports/rest_base.py``; :func:`template_regex` compiles a rule's URI template and
-:func:`routes` binds each rule to a servicer's method (one it lacks answers UNIMPLEMENTED).
+``transports/rest_base.py`` (GetOperation's are read from it: ``api_surface.py``);
+:func:`template_regex` compiles a rule's URI template and :func:`routes` binds each
+rule to a servicer's method (one it lacks answers UNIMPLEMENTED).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from google.cloud import aiplatform_v1
 from google.longrunning import operations_pb2
 
+from pulumi_vertex_training.emulator import api_surface
 from pulumi_vertex_training.emulator.exceptions import Unimplemented
 
 
@@ -38,18 +40,23 @@ class Binding:
 
 
 def _operation_bindings() -> tuple[Binding, ...]:
-    # The REST clients poll /ui/ first (observed); /v1/ is in the same http rule.
+    # The REST clients poll /ui/ first (observed); /v1/ is in the same http rule. Every
+    # collection's form is served (an operation the emulator cannot have is NOT_FOUND, as
+    # over gRPC); the forms of the operations it makes are listed for a client without
+    # rest_base (api_surface.py).
+    served = [
+        f"/{prefix}/{{name=projects/*/locations/*{collection}/operations/*}}"
+        for collection in ("", "/customJobs/*", "/persistentResources/*")
+        for prefix in ("ui", "v1")
+    ]
+    templates = dict.fromkeys(
+        [*served, *(rule.template for rule in api_surface.rules_of("GetOperation"))]
+    )
     return tuple(
         Binding(
-            "GET",
-            f"/{prefix}/{{name=projects/*/locations/*/{collection}/*/operations/*}}",
-            None,
-            operations_pb2.GetOperationRequest,
-            "operations",
-            "get_operation",
+            "GET", template, None, operations_pb2.GetOperationRequest, "operations", "get_operation"
         )
-        for collection in ("customJobs", "persistentResources")
-        for prefix in ("ui", "v1")
+        for template in templates
     )
 
 
@@ -72,7 +79,8 @@ JOB_BINDINGS: tuple[Binding, ...] = (
 """JobService custom-job RPCs (the JobService table of COVERAGE.md)."""
 
 OPERATION_BINDINGS: tuple[Binding, ...] = _operation_bindings()
-"""google.longrunning.Operations.GetOperation under custom jobs and persistent resources."""
+"""google.longrunning.Operations.GetOperation: every http rule of it (location-level
+``projects/*/locations/*/operations/*`` and under each collection, ``/ui/`` and ``/v1/``)."""
 
 PERSISTENT_RESOURCE_BINDINGS: tuple[Binding, ...] = (
     Binding("POST", f"/v1/{{parent={_PARENT}}}/persistentResources", "persistent_resource",

@@ -14,6 +14,9 @@ Around it, outermost first:
 uvicorn parses HTTP (h11; :class:`~.errors.H11Protocol` answers unparsable
 requests in JSON). The listening socket is bound by :meth:`RestGateway.start`
 itself, so a taken port raises ``OSError`` there and port 0 is known at once.
+
+Given a ``console`` (``emulator/console/``), paths under ``/console`` go to the web
+console instead, behind the same guard (2-4 above; its errors are HTML pages).
 """
 
 from __future__ import annotations
@@ -68,6 +71,17 @@ def _json(status: int, message: str, headers: dict[str, str] | None = None) -> R
     return Response(body, status, headers={**(headers or {}), "content-type": JSON_CONTENT_TYPE})
 
 
+def guard_middleware(bound_host: str, port: int) -> list[Middleware]:
+    """The guard's layers (2-4 in the module docstring), for REST and the console alike."""
+    return [
+        Middleware(
+            TrustedHostMiddleware, allowed_hosts=guard.allowed_hosts(bound_host), www_redirect=False
+        ),
+        Middleware(guard.RequestGuard, bound_host=bound_host, port=port),
+        Middleware(RequestBodyLimitMiddleware, max_body_size=guard.MAX_BODY_BYTES),
+    ]
+
+
 def build_app(transcoder: Transcoder, bound_host: str, port: int) -> Starlette:
     """The ASGI application serving ``transcoder`` under the rules of ``guard.py``."""
 
@@ -113,13 +127,7 @@ def build_app(transcoder: Transcoder, bound_host: str, port: int) -> Starlette:
     app = Starlette(
         middleware=[
             Middleware(GoogleErrors, describe=describe),
-            Middleware(
-                TrustedHostMiddleware,
-                allowed_hosts=guard.allowed_hosts(bound_host),
-                www_redirect=False,
-            ),
-            Middleware(guard.RequestGuard, bound_host=bound_host, port=port),
-            Middleware(RequestBodyLimitMiddleware, max_body_size=guard.MAX_BODY_BYTES),
+            *guard_middleware(bound_host, port),
         ],
         exception_handlers={HTTPException: http_error, Exception: internal_error},
     )
@@ -146,6 +154,7 @@ class RestGateway:
             :data:`PERSISTENT_RESOURCE_BINDINGS` with methods named as the RPCs in snake_case.
         extra_services: ``(key, servicer, bindings)`` triples: bindings a room defines
             (``hyperparameter_tuning_jobs/routes.py``) whose ``service`` is ``key``.
+        console: a ``console.Sources``: serve the web console under ``/console/``.
     """
 
     def __init__(
@@ -157,8 +166,10 @@ class RestGateway:
         *,
         persistent_resource_servicer: Any = None,
         extra_services: Sequence[tuple[str, Any, Sequence[Binding]]] = (),
+        console: Any = None,
     ) -> None:
         self.host = host
+        self._console = console
         self._requested_port = port
         servicers = {"jobs": job_servicer, "operations": operations_servicer}
         bindings = [*JOB_BINDINGS, *OPERATION_BINDINGS]
@@ -196,8 +207,13 @@ class RestGateway:
             return
         sock = _listen(self.host, self._requested_port)
         port = int(sock.getsockname()[1])
+        app: Any = build_app(Transcoder(self.routes), self.host, port)
+        if self._console is not None:
+            from pulumi_vertex_training.emulator import console
+
+            app = console.mount(app, self._console, guard_middleware(self.host, port))
         config = uvicorn.Config(
-            build_app(Transcoder(self.routes), self.host, port),
+            app,
             http=H11Protocol,
             loop="asyncio",
             ws="none",

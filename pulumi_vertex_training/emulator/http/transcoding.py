@@ -7,7 +7,13 @@ as names, or as integers when the client asks with ``$alt=json;enum-encoding=int
 Unknown fields in a body or unknown query parameters are refused with 400
 INVALID_ARGUMENT, as the real service does. Errors are Google's JSON error body
 (:func:`error_body`) with the HTTP status of the
-:class:`~pulumi_vertex_training.emulator.exceptions.EmulatorError`.
+:class:`~pulumi_vertex_training.emulator.exceptions.EmulatorError`, and its
+details (a ``google.rpc.BadRequest`` with the field violations of an
+INVALID_ARGUMENT) in ``details``.
+
+A request no route serves is answered by the HTTP rules of every RPC the emulator
+knows (``api_surface.py``): one of those rules matches, 501 UNIMPLEMENTED naming
+the RPC; none does, 404 NOT_FOUND.
 
 Pure and blocking: no sockets here (``gateway.py`` serves it, ``guard.py`` decides
 which requests get this far).
@@ -23,11 +29,17 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from google.protobuf import empty_pb2, json_format
+from google.protobuf import any_pb2, empty_pb2, json_format
 from google.protobuf.message import Message
 
-from pulumi_vertex_training.emulator.exceptions import EmulatorError, InvalidArgument, NotFound
-from pulumi_vertex_training.emulator.http.bindings import Route
+from pulumi_vertex_training.emulator import api_surface
+from pulumi_vertex_training.emulator.exceptions import (
+    EmulatorError,
+    InvalidArgument,
+    NotFound,
+    Unimplemented,
+)
+from pulumi_vertex_training.emulator.http.bindings import Route, template_regex
 
 _log = logging.getLogger(__name__)
 
@@ -48,18 +60,31 @@ class Reply:
     body: bytes
 
 
-def error_body(http_status: int, status: str, message: str) -> bytes:
-    """Google's JSON error body: ``{"error": {"code", "message", "status"}}``.
+def error_body(
+    http_status: int, status: str, message: str, details: Sequence[Message] = ()
+) -> bytes:
+    """Google's JSON error body: ``{"error": {"code", "message", "status"}}``, and
+    ``"details"`` when there are any (each message in its JSON form for an ``Any``:
+    ``{"@type": "type.googleapis.com/google.rpc.BadRequest", "fieldViolations": [...]}``).
 
     ``status`` is the google.rpc.Code name (``INVALID_ARGUMENT``), as Vertex writes it.
     """
-    payload = {"error": {"code": http_status, "message": message, "status": status}}
-    return json.dumps(payload).encode()
+    error: dict[str, Any] = {"code": http_status, "message": message, "status": status}
+    if details:
+        error["details"] = [_any_json(detail) for detail in details]
+    return json.dumps({"error": error}).encode()
+
+
+def _any_json(detail: Message) -> Any:
+    holder = any_pb2.Any()
+    holder.Pack(detail)
+    return json_format.MessageToDict(holder)
 
 
 def error_reply(error: EmulatorError) -> Reply:
     """The reply for an EmulatorError: its HTTP status and Google's error body."""
-    return Reply(error.http_status, error_body(error.http_status, error.code.name, error.message))
+    body = error_body(error.http_status, error.code.name, error.message, error.details())
+    return Reply(error.http_status, body)
 
 
 def _nest(target: dict[str, Any], dotted: str, value: Any) -> None:
@@ -84,10 +109,19 @@ def _parse_into(data: Any, message: Message, where: str) -> None:
 
 
 class Transcoder:
-    """Turns one HTTP request into a request message for a route, and the answer into JSON."""
+    """Turns one HTTP request into a request message for a route, and the answer into JSON.
 
-    def __init__(self, routes: Sequence[Route]) -> None:
+    ``known`` are the HTTP rules of the RPCs a request may name besides the routes
+    (default: every rule of ``api_surface``); a request matching one of them, and no
+    route, is answered UNIMPLEMENTED.
+    """
+
+    def __init__(
+        self, routes: Sequence[Route], known: Sequence[api_surface.HttpRule] | None = None
+    ) -> None:
         self.routes = routes
+        rules = api_surface.http_rules() if known is None else known
+        self.known = [(rule, template_regex(rule.template)) for rule in rules]
 
     def handle(self, method: str, target: str, body: bytes) -> Reply:
         """Answers ``method target`` (the raw request target: path and query, still
@@ -109,7 +143,7 @@ class Transcoder:
             if match is not None:
                 break
         else:
-            raise NotFound(f"No REST binding for {method} {url.path} in the Vertex AI emulator.")
+            raise self._unserved(method, url.path)
         enum_ints = False
         flat: dict[str, list[str]] = {}
         for key, value in parse_qsl(url.query, keep_blank_values=True):
@@ -130,6 +164,14 @@ class Transcoder:
         raw = empty_pb2.Empty() if answer is None else _raw(answer)
         text = json_format.MessageToJson(raw, use_integers_for_enums=enum_ints, indent=None)
         return Reply(200, text.encode())
+
+    def _unserved(self, method: str, path: str) -> EmulatorError:
+        """UNIMPLEMENTED for a known RPC's rule, NOT_FOUND for a path no RPC has."""
+        for rule, pattern in self.known:
+            if rule.http_method == method and pattern.fullmatch(path):
+                via = f"{method} {rule.template}"
+                return Unimplemented(api_surface.not_implemented(rule.service, rule.rpc, via))
+        return NotFound(f"No REST binding for {method} {path} in the Vertex AI emulator.")
 
     @staticmethod
     def _request(route: Route, match: re.Match[str], fields: dict[str, Any], body: bytes) -> Any:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from google.cloud import aiplatform_v1
 from google.longrunning import operations_pb2
 
+from pulumi_vertex_training.emulator import masks
 from pulumi_vertex_training.emulator.hyperparameter_tuning_jobs.backend import TuningBackend
 
 
@@ -39,12 +40,13 @@ class TuningServicer:
     def list_hyperparameter_tuning_jobs(
         self, request: aiplatform_v1.ListHyperparameterTuningJobsRequest
     ) -> aiplatform_v1.ListHyperparameterTuningJobsResponse:
-        """ListHyperparameterTuningJobs. Ignores ``read_mask`` (every field is returned)."""
+        """ListHyperparameterTuningJobs; with a ``read_mask``, only its fields (``masks.py``)."""
+        mask = masks.read_mask(request.read_mask, aiplatform_v1.HyperparameterTuningJob)
         jobs, next_page_token = self.backend.list_hyperparameter_tuning_jobs(
             request.parent, request.filter, request.page_size, request.page_token
         )
         return aiplatform_v1.ListHyperparameterTuningJobsResponse(
-            hyperparameter_tuning_jobs=jobs, next_page_token=next_page_token
+            hyperparameter_tuning_jobs=[mask(job) for job in jobs], next_page_token=next_page_token
         )
 
     def cancel_hyperparameter_tuning_job(

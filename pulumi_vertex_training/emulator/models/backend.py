@@ -28,7 +28,12 @@ from google.longrunning import operations_pb2
 from google.protobuf import empty_pb2
 
 from pulumi_vertex_training.emulator import common_validation, filters, records
-from pulumi_vertex_training.emulator.exceptions import AlreadyExists, InvalidArgument, NotFound
+from pulumi_vertex_training.emulator.exceptions import (
+    AlreadyExists,
+    InvalidArgument,
+    NotFound,
+    Violation,
+)
 from pulumi_vertex_training.emulator.models import validation
 from pulumi_vertex_training.emulator.models.registry import ModelRecord
 from pulumi_vertex_training.emulator.store import Store
@@ -66,6 +71,9 @@ class ModelBackend:
     Args:
         store: where models and their operations live.
     """
+
+    operation_kind = OPERATION_KIND
+    """The store kind of its long-running operations (``operations.py`` looks there)."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -134,7 +142,9 @@ class ModelBackend:
         """One page of a model's versions, named ``.../models/{id}@{version_id}``."""
         _, _, ref = validation.parse_model_name(name)
         if ref is not None:
-            raise InvalidArgument(f"name: {name!r} must name a model, without @{ref}")
+            raise InvalidArgument(
+                violations=[("name", f"name: {name!r} must name a model, without @{ref}")]
+            )
         matches = filters.compile_filter(filter, VERSION_FIELDS)
         with self._lock:
             record = self._record(name)
@@ -149,14 +159,14 @@ class ModelBackend:
         _, _, ref = validation.parse_model_name(model.name, "model.name")
         versioned = ref not in (None, "-")
         validation.check_update_mask(paths, versioned)
-        errors: list[str] = []
+        errors: list[Violation] = []
         if "display_name" in paths:
             shown = Model.pb()(display_name=model.display_name)
             validation.check_model(shown, "model", errors)
         if "labels" in paths:
             common_validation.check_labels(dict(model.labels), "model.labels", errors)
         if errors:
-            raise InvalidArgument("; ".join(errors))
+            raise InvalidArgument(violations=errors)
         with self._lock:
             record = self._record(model.name)
             version = record.resolve(ref)
@@ -172,7 +182,9 @@ class ModelBackend:
         remove them with a ``-`` prefix; ``default`` can move but not be removed."""
         _, _, ref = validation.parse_model_name(name)
         if ref is None or ref == "-":
-            raise InvalidArgument(f"name: {name!r} must name a version: .../models/{{model}}@1")
+            raise InvalidArgument(
+                violations=[("name", f"name: {name!r} must name a version: .../models/{{model}}@1")]
+            )
         add, remove = validation.parse_merge_aliases(list(version_aliases))
         with self._lock:
             record = self._record(name)
@@ -186,8 +198,13 @@ class ModelBackend:
         _, _, ref = validation.parse_model_name(name)
         if ref is not None:
             raise InvalidArgument(
-                f"name: {name!r} names a version; DeleteModel takes the model name "
-                "(DeleteModelVersion deletes one version)"
+                violations=[
+                    (
+                        "name",
+                        f"name: {name!r} names a version; DeleteModel takes the model name "
+                        "(DeleteModelVersion deletes one version)",
+                    )
+                ]
             )
         with self._lock:
             record = self._record(name)
@@ -199,7 +216,9 @@ class ModelBackend:
         """DeleteModelVersion: never the only version, nor the default one."""
         _, _, ref = validation.parse_model_name(name)
         if ref is None or ref == "-":
-            raise InvalidArgument(f"name: {name!r} must name a version: .../models/{{model}}@1")
+            raise InvalidArgument(
+                violations=[("name", f"name: {name!r} must name a version: .../models/{{model}}@1")]
+            )
         with self._lock:
             record = self._record(name)
             record.delete_version(record.resolve(ref))
@@ -227,17 +246,20 @@ class ModelBackend:
         ``version_id``. ``field`` prefixes error paths (``training_pipeline.model_to_upload``)."""
         common_validation.parse_parent(parent)
         raw = Model.pb(model) if hasattr(type(model), "pb") else model
-        errors: list[str] = []
+        errors: list[Violation] = []
         validation.check_model(raw, field, errors)
         validation.check_model_id(model_id, "model_id", errors)
         validation.check_parent_model(parent_model, parent, "parent_model", errors)
         if parent_model and model_id and parent_model.rsplit("/", 1)[1] != model_id:
             errors.append(
-                f"model_id: {model_id!r} differs from the id of parent_model {parent_model!r}; "
-                "give one of them"
+                (
+                    "model_id",
+                    f"model_id: {model_id!r} differs from the id of parent_model {parent_model!r}; "
+                    "give one of them",
+                )
             )
         if errors:
-            raise InvalidArgument("; ".join(errors))
+            raise InvalidArgument(violations=errors)
         with self._lock:
             if parent_model:
                 record = self._record(parent_model, "parent_model")
@@ -314,8 +336,13 @@ def _ordered(
         field = _snake(words[0])
         if field not in allowed or len(words) > 2 or words[1:] not in ([], ["asc"], ["desc"]):
             raise InvalidArgument(
-                f"order_by: {part!r} is not supported; fields: {', '.join(allowed)}, "
-                "each optionally followed by desc"
+                violations=[
+                    (
+                        "order_by",
+                        f"order_by: {part!r} is not supported; fields: {', '.join(allowed)}, "
+                        "each optionally followed by desc",
+                    )
+                ]
             )
         terms.append((field, words[1:] == ["desc"]))
     if not terms:
@@ -338,12 +365,18 @@ def _snake(field: str) -> str:
 
 def _page(items: list[Model], page_size: int, page_token: str) -> tuple[list[Model], str]:
     if page_size < 0:
-        raise InvalidArgument(f"page_size: {page_size} must not be negative")
+        raise InvalidArgument(
+            violations=[("page_size", f"page_size: {page_size} must not be negative")]
+        )
     size = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
     after = records.decode_page_token(page_token)
     start = int(after) if after.isdigit() else 0
     if after and not after.isdigit():
-        raise InvalidArgument(f"page_token: {page_token!r} is not a token this service returned")
+        raise InvalidArgument(
+            violations=[
+                ("page_token", f"page_token: {page_token!r} is not a token this service returned")
+            ]
+        )
     page = items[start : start + size]
     more = start + size < len(items)
     return page, records.encode_page_token(str(start + size)) if more else ""

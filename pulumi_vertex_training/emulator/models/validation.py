@@ -13,7 +13,11 @@ import re
 from typing import Any
 
 from pulumi_vertex_training.emulator import common_validation as common
-from pulumi_vertex_training.emulator.exceptions import FailedPrecondition, InvalidArgument
+from pulumi_vertex_training.emulator.exceptions import (
+    FailedPrecondition,
+    InvalidArgument,
+    Violation,
+)
 
 # Every pattern here is used with fullmatch (``$`` would let a trailing newline through).
 # A model id in a name: a service-made number or a user's model_id; after '@' a version
@@ -52,8 +56,14 @@ def parse_model_name(name: str, field: str = "name") -> tuple[str, str, str | No
     m = MODEL_NAME_RE.fullmatch(name)
     if not m:
         raise InvalidArgument(
-            f"{field}: {name!r} is not a valid Model name; expected "
-            "projects/{project}/locations/{location}/models/{model}[@{version_id or alias}]"
+            violations=[
+                (
+                    field,
+                    f"{field}: {name!r} is not a valid Model name; expected "
+                    "projects/{project}/locations/{location}/models/{model}"
+                    "[@{version_id or alias}]",
+                )
+            ]
         )
     return m["parent"], m["id"], m["version"]
 
@@ -62,38 +72,54 @@ def check_model_operation_name(name: str) -> None:
     """INVALID_ARGUMENT unless ``name`` is ``.../models/{id}/operations/{number}``."""
     if not MODEL_OPERATION_RE.fullmatch(name):
         raise InvalidArgument(
-            f"name: {name!r} is not a valid operation name; expected "
-            "projects/{project}/locations/{location}/models/{model}/operations/{id}"
+            violations=[
+                (
+                    "name",
+                    f"name: {name!r} is not a valid operation name; expected "
+                    "projects/{project}/locations/{location}/models/{model}/operations/{id}",
+                )
+            ]
         )
 
 
-def check_model_id(model_id: str, field: str, errors: list[str]) -> None:
+def check_model_id(model_id: str, field: str, errors: list[Violation]) -> None:
     """UploadModelRequest.model_id / TrainingPipeline.model_id, when given."""
     if model_id and not MODEL_ID_RE.fullmatch(model_id):
         errors.append(
-            f"{field}: {model_id!r} is not a valid model id (up to 63 characters of "
-            "[a-z0-9_-], not starting with a number or hyphen)"
+            (
+                field,
+                f"{field}: {model_id!r} is not a valid model id (up to 63 characters of "
+                "[a-z0-9_-], not starting with a number or hyphen)",
+            )
         )
 
 
-def check_parent_model(parent_model: str, parent: str, field: str, errors: list[str]) -> None:
+def check_parent_model(parent_model: str, parent: str, field: str, errors: list[Violation]) -> None:
     """A ``parent_model``, when given: an unversioned model name under ``parent``."""
     if not parent_model:
         return
     m = MODEL_NAME_RE.fullmatch(parent_model)
     if not m or m["version"] is not None:
         errors.append(
-            f"{field}: {parent_model!r} must be a model name without a version, "
-            "projects/{project}/locations/{location}/models/{model}"
+            (
+                field,
+                f"{field}: {parent_model!r} must be a model name without a version, "
+                "projects/{project}/locations/{location}/models/{model}",
+            )
         )
     elif m["parent"] != parent:
         errors.append(
-            f"{field}: {parent_model!r} is not in {parent!r}; a new version is uploaded "
-            "into the project and location of its model"
+            (
+                field,
+                f"{field}: {parent_model!r} is not in {parent!r}; a new version is uploaded "
+                "into the project and location of its model",
+            )
         )
 
 
-def check_model(model: Any, f: str, errors: list[str], *, require_container: bool = False) -> None:
+def check_model(
+    model: Any, f: str, errors: list[Violation], *, require_container: bool = False
+) -> None:
     """The input fields of a Model (a raw protobuf message) being uploaded.
 
     Output-only fields (name, version_id, times, deployed_models, ...) are ignored.
@@ -102,7 +128,9 @@ def check_model(model: Any, f: str, errors: list[str], *, require_container: boo
     common.check_display_name(model.display_name, f"{f}.display_name", errors, required=True)
     uri = model.artifact_uri
     if uri and (not uri.startswith("gs://") or len(uri) <= len("gs://")):
-        errors.append(f"{f}.artifact_uri: {uri!r} must be a gs://bucket/path URI")
+        errors.append(
+            (f"{f}.artifact_uri", f"{f}.artifact_uri: {uri!r} must be a gs://bucket/path URI")
+        )
     if model.HasField("container_spec") or require_container:
         _check_container(model.container_spec, f"{f}.container_spec", errors)
     check_aliases(list(model.version_aliases), f"{f}.version_aliases", errors)
@@ -110,42 +138,58 @@ def check_model(model: Any, f: str, errors: list[str], *, require_container: boo
     kms = model.encryption_spec.kms_key_name
     if model.HasField("encryption_spec") and not common.KMS_KEY_RE.match(kms):
         errors.append(
-            f"{f}.encryption_spec.kms_key_name: {kms!r} must be projects/{{p}}/locations/{{l}}"
-            "/keyRings/{kr}/cryptoKeys/{k}"
+            (
+                f"{f}.encryption_spec.kms_key_name",
+                f"{f}.encryption_spec.kms_key_name: {kms!r} must be projects/{{p}}/locations/{{l}}"
+                "/keyRings/{kr}/cryptoKeys/{k}",
+            )
         )
 
 
-def _check_container(spec: Any, f: str, errors: list[str]) -> None:
+def _check_container(spec: Any, f: str, errors: list[Violation]) -> None:
     if not spec.image_uri:
-        errors.append(f"{f}.image_uri is required (the serving container's image)")
+        errors.append(
+            (f"{f}.image_uri", f"{f}.image_uri is required (the serving container's image)")
+        )
     for j, var in enumerate(spec.env):
         if not ENV_NAME_RE.fullmatch(var.name):
             errors.append(
-                f"{f}.env[{j}].name: {var.name!r} is not a valid environment variable name"
+                (
+                    f"{f}.env[{j}].name",
+                    f"{f}.env[{j}].name: {var.name!r} is not a valid environment variable name",
+                )
             )
     for name in ("ports", "grpc_ports"):
         for j, port in enumerate(getattr(spec, name)):
             if not 1 <= port.container_port <= 65535:
                 errors.append(
-                    f"{f}.{name}[{j}].container_port: {port.container_port} is not in 1..65535"
+                    (
+                        f"{f}.{name}[{j}].container_port",
+                        f"{f}.{name}[{j}].container_port: {port.container_port} is not in 1..65535",
+                    )
                 )
     for name in ("predict_route", "health_route"):
         route = getattr(spec, name)
         if route and not route.startswith("/"):
-            errors.append(f"{f}.{name}: {route!r} must be an HTTP path starting with /")
+            errors.append(
+                (f"{f}.{name}", f"{f}.{name}: {route!r} must be an HTTP path starting with /")
+            )
 
 
-def check_aliases(aliases: list[str], f: str, errors: list[str]) -> None:
+def check_aliases(aliases: list[str], f: str, errors: list[Violation]) -> None:
     """Model.version_aliases as uploaded: the documented format, each at most once."""
     seen: set[str] = set()
     for j, alias in enumerate(aliases):
         if not ALIAS_RE.fullmatch(alias):
             errors.append(
-                f"{f}[{j}]: {alias!r} is not a valid version alias "
-                "([a-z][a-zA-Z0-9-]{0,126}[a-z0-9]: starts with a lowercase letter)"
+                (
+                    f"{f}[{j}]",
+                    f"{f}[{j}]: {alias!r} is not a valid version alias "
+                    "([a-z][a-zA-Z0-9-]{0,126}[a-z0-9]: starts with a lowercase letter)",
+                )
             )
         elif alias in seen:
-            errors.append(f"{f}[{j}]: {alias!r} is given twice")
+            errors.append((f"{f}[{j}]", f"{f}[{j}]: {alias!r} is given twice"))
         seen.add(alias)
 
 
@@ -154,27 +198,33 @@ def parse_merge_aliases(
 ) -> tuple[set[str], set[str]]:
     """MergeVersionAliases' list -> ``(to add, to remove)``; an alias both added and removed
     cancels out, as the field doc says. Raises InvalidArgument (every bad entry at once)."""
-    errors: list[str] = []
+    errors: list[Violation] = []
     if not aliases:
-        errors.append(f"{f} is required: the aliases to add, or to remove with a '-' prefix")
+        errors.append((f, f"{f} is required: the aliases to add, or to remove with a '-' prefix"))
     add: set[str] = set()
     remove: set[str] = set()
     for j, entry in enumerate(aliases):
         alias = entry[1:] if entry.startswith("-") else entry
         if not MERGE_ALIAS_RE.fullmatch(alias):
             errors.append(
-                f"{f}[{j}]: {entry!r} is not a valid version alias "
-                "([a-z][a-zA-Z0-9-]{0,126}[a-z-0-9], '-' prefix to remove)"
+                (
+                    f"{f}[{j}]",
+                    f"{f}[{j}]: {entry!r} is not a valid version alias "
+                    "([a-z][a-zA-Z0-9-]{0,126}[a-z-0-9], '-' prefix to remove)",
+                )
             )
             continue
         (remove if entry.startswith("-") else add).add(alias)
     if DEFAULT_ALIAS in remove - add:
         errors.append(
-            f"{f}: the {DEFAULT_ALIAS!r} alias cannot be removed (a model has exactly one "
-            "default version); add it to another version instead"
+            (
+                f,
+                f"{f}: the {DEFAULT_ALIAS!r} alias cannot be removed (a model has exactly one "
+                "default version); add it to another version instead",
+            )
         )
     if errors:
-        raise InvalidArgument("; ".join(errors))
+        raise InvalidArgument(violations=errors)
     both = add & remove
     return add - both, remove - both
 
@@ -184,17 +234,28 @@ def check_update_mask(paths: list[str], versioned: bool) -> None:
     versioned one (rule 5 of the RPC doc: a mismatch is a precondition error)."""
     if not paths:
         raise InvalidArgument(
-            "update_mask is required: display_name, description, labels (model) or "
-            "version_description, labels (a version: name ending in @{version})"
+            violations=[
+                (
+                    "update_mask",
+                    "update_mask is required: display_name, description, labels (model) or "
+                    "version_description, labels (a version: name ending in @{version})",
+                )
+            ]
         )
     allowed = VERSION_UPDATE_PATHS if versioned else MODEL_UPDATE_PATHS
     other = MODEL_UPDATE_PATHS if versioned else VERSION_UPDATE_PATHS
     unknown = [p for p in paths if p not in MODEL_UPDATE_PATHS + VERSION_UPDATE_PATHS]
     if unknown:
         raise InvalidArgument(
-            f"update_mask: {', '.join(unknown)} cannot be updated; updatable are "
-            f"{', '.join(MODEL_UPDATE_PATHS)} (model) and {', '.join(VERSION_UPDATE_PATHS)} "
-            "(version); aliases change through MergeVersionAliases"
+            violations=[
+                (
+                    "update_mask",
+                    f"update_mask: {', '.join(unknown)} cannot be updated; updatable are "
+                    f"{', '.join(MODEL_UPDATE_PATHS)} (model) and "
+                    f"{', '.join(VERSION_UPDATE_PATHS)} (version); aliases change through "
+                    "MergeVersionAliases",
+                )
+            ]
         )
     mismatched = [p for p in paths if p not in allowed and p in other]
     if mismatched:

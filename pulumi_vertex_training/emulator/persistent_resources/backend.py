@@ -36,6 +36,7 @@ from pulumi_vertex_training.emulator.exceptions import (
     FailedPrecondition,
     InvalidArgument,
     NotFound,
+    Violation,
 )
 from pulumi_vertex_training.emulator.persistent_resources import operations, states
 from pulumi_vertex_training.emulator.persistent_resources import validation as prv
@@ -185,7 +186,7 @@ class PersistentResourceBackend:
         """One page of the resources under ``parent`` (by name) and the next page token."""
         common_validation.parse_parent(parent)
         if page_size < 0:
-            raise InvalidArgument(f"page_size: {page_size} must not be negative")
+            raise InvalidArgument.of("page_size", f"{page_size} must not be negative")
         size = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
         after = records.decode_page_token(page_token)
         prefix = f"{parent}/persistentResources/"
@@ -213,19 +214,19 @@ class PersistentResourceBackend:
             self._require_running(record, "update")
             updated = _copy(record.resource)
             by_id = {p.id: p for p in updated.resource_pools}
-            errors: list[str] = []
+            errors: list[Violation] = []
             for i, given in enumerate(request.resource_pools):
                 f = f"persistent_resource.resource_pools[{i}]"
                 target = by_id.get(given.id) if given.id else _at(updated.resource_pools, i)
                 if target is None:
                     errors.append(
-                        f"{f}.id: {given.id!r} names no pool; pool ids: {', '.join(by_id)}"
+                        (f"{f}.id", f"{given.id!r} names no pool; pool ids: {', '.join(by_id)}")
                     )
                     continue
                 prv.apply_update_mask(given, target, paths)
                 prv.check_counts(target, f"{f}", 0 if prv.has_ray(updated) else 1, errors)
             if errors:
-                raise InvalidArgument("; ".join(errors))
+                raise InvalidArgument(violations=errors)
             for pool in updated.resource_pools:
                 used = self._scheduler.used(record, pool.id)
                 if prv.capacity(pool) < used:

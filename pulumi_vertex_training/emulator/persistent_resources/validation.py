@@ -23,7 +23,7 @@ from google.cloud.aiplatform_v1 import AcceleratorType
 
 from pulumi_vertex_training.emulator import common_validation as common
 from pulumi_vertex_training.emulator import machines
-from pulumi_vertex_training.emulator.exceptions import InvalidArgument
+from pulumi_vertex_training.emulator.exceptions import InvalidArgument, Violation
 
 RESOURCE_ID_RE = re.compile(r"[a-z]([a-z0-9-]{0,61}[a-z0-9])?")
 """A persistent resource (or pool) id; matched with ``fullmatch``."""
@@ -48,18 +48,19 @@ _ID_RULE = (
 def check_resource_id(resource_id: str, field: str = "persistent_resource_id") -> None:
     """INVALID_ARGUMENT unless ``resource_id`` matches ``^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$``."""
     if not resource_id:
-        raise InvalidArgument(f"{field} is required ({_ID_RULE})")
+        raise InvalidArgument.of(field, f"{field} is required ({_ID_RULE})")
     if not RESOURCE_ID_RE.fullmatch(resource_id):
-        raise InvalidArgument(f"{field}: {resource_id!r} must be {_ID_RULE}")
+        raise InvalidArgument.of(field, f"{resource_id!r} must be {_ID_RULE}")
 
 
 def check_name(name: str, field: str = "name") -> None:
     """INVALID_ARGUMENT unless ``name`` is ``projects/{p}/locations/{l}/persistentResources/{id}``
     with a valid id."""
     if not PERSISTENT_RESOURCE_NAME_RE.fullmatch(name):
-        raise InvalidArgument(
-            f"{field}: {name!r} is not a valid PersistentResource name; expected "
-            "projects/{project}/locations/{location}/persistentResources/{id}"
+        raise InvalidArgument.of(
+            field,
+            f"{name!r} is not a valid PersistentResource name; expected "
+            "projects/{project}/locations/{location}/persistentResources/{id}",
         )
 
 
@@ -77,7 +78,7 @@ def prepare_resource(resource: Any, field: str = "persistent_resource") -> None:
     Fills in what Vertex fills in (pool ids, replica counts) and raises one
     InvalidArgument listing every rule broken.
     """
-    errors: list[str] = []
+    errors: list[Violation] = []
     common.check_display_name(
         resource.display_name, f"{field}.display_name", errors, required=False
     )
@@ -85,31 +86,48 @@ def prepare_resource(resource: Any, field: str = "persistent_resource") -> None:
     kms = resource.encryption_spec.kms_key_name
     if resource.HasField("encryption_spec") and not common.KMS_KEY_RE.match(kms):
         errors.append(
-            f"{field}.encryption_spec.kms_key_name: {kms!r} must be projects/{{p}}/locations/"
-            "{l}/keyRings/{kr}/cryptoKeys/{k}"
+            (
+                f"{field}.encryption_spec.kms_key_name",
+                f"{kms!r} must be projects/{{p}}/locations/{{l}}/keyRings/{{kr}}/cryptoKeys/{{k}}",
+            )
         )
     network = resource.network
     if network and not common.NETWORK_RE.match(network):
         errors.append(
-            f"{field}.network: {network!r} must be projects/{{project_number}}/global/networks/"
-            "{network_name} (a numeric project number, not a project id)"
+            (
+                f"{field}.network",
+                f"{network!r} must be projects/{{project_number}}/global/networks/"
+                "{network_name} (a numeric project number, not a project id)",
+            )
         )
     if network and resource.psc_interface_config.network_attachment:
         errors.append(
-            f"{field}.psc_interface_config: give either network (VPC peering) or "
-            "psc_interface_config, not both"
+            (
+                f"{field}.psc_interface_config",
+                "give either network (VPC peering) or psc_interface_config, not both",
+            )
         )
     if resource.reserved_ip_ranges and not network:
-        errors.append(f"{field}.reserved_ip_ranges needs {field}.network (VPC peering)")
+        errors.append(
+            (
+                f"{field}.reserved_ip_ranges",
+                f"{field}.reserved_ip_ranges needs {field}.network (VPC peering)",
+            )
+        )
     pools = list(resource.resource_pools)
     if not pools:
-        errors.append(f"{field}.resource_pools must contain at least one resource pool")
+        errors.append(
+            (
+                f"{field}.resource_pools",
+                f"{field}.resource_pools must contain at least one resource pool",
+            )
+        )
     floor = 0 if has_ray(resource) else 1
     seen: dict[str, int] = {}
     for i, pool in enumerate(pools):
         _check_pool(pool, f"{field}.resource_pools[{i}]", floor, i, seen, errors)
     if errors:
-        raise InvalidArgument("; ".join(errors))
+        raise InvalidArgument(violations=errors)
     taken = {p.id for p in pools if p.id}
     for i, pool in enumerate(pools):
         if not pool.id:
@@ -125,23 +143,31 @@ def prepare_resource(resource: Any, field: str = "persistent_resource") -> None:
 
 
 def _check_pool(
-    pool: Any, f: str, floor: int, i: int, seen: dict[str, int], errors: list[str]
+    pool: Any, f: str, floor: int, i: int, seen: dict[str, int], errors: list[Violation]
 ) -> None:
     if pool.id:
         if not RESOURCE_ID_RE.fullmatch(pool.id):
-            errors.append(f"{f}.id: {pool.id!r} must be {_ID_RULE}")
+            errors.append((f"{f}.id", f"{pool.id!r} must be {_ID_RULE}"))
         elif pool.id in seen:
             errors.append(
-                f"{f}.id: {pool.id!r} is already the id of resource_pools[{seen[pool.id]}]; "
-                "pool ids must be unique"
+                (
+                    f"{f}.id",
+                    f"{pool.id!r} is already the id of resource_pools[{seen[pool.id]}]; "
+                    "pool ids must be unique",
+                )
             )
         seen.setdefault(pool.id, i)
     if not pool.HasField("machine_spec") or not pool.machine_spec.machine_type:
-        errors.append(f"{f}.machine_spec.machine_type is required")
+        errors.append(
+            (f"{f}.machine_spec.machine_type", f"{f}.machine_spec.machine_type is required")
+        )
     elif not common.MACHINE_TYPE_RE.match(pool.machine_spec.machine_type):
         errors.append(
-            f"{f}.machine_spec.machine_type: {pool.machine_spec.machine_type!r} is not a machine "
-            "type (expected a Compute Engine name like n1-standard-4)"
+            (
+                f"{f}.machine_spec.machine_type",
+                f"{pool.machine_spec.machine_type!r} is not a machine "
+                "type (expected a Compute Engine name like n1-standard-4)",
+            )
         )
     common.check_accelerator(pool.machine_spec, f"{f}.machine_spec", errors)
     machines.check_machine(pool, f, errors)
@@ -161,7 +187,7 @@ def autoscaling_bounds(pool: Any) -> tuple[int | None, int | None] | None:
     return None if low is None and high is None else (low, high)
 
 
-def check_counts(pool: Any, f: str, floor: int, errors: list[str]) -> None:
+def check_counts(pool: Any, f: str, floor: int, errors: list[Violation]) -> None:
     """replica_count and autoscaling bounds, rules C1 and A1-A4 of COVERAGE.md.
 
     ``floor`` is 0 for a Ray cluster, else 1. Each error names the field at fault:
@@ -170,7 +196,7 @@ def check_counts(pool: Any, f: str, floor: int, errors: list[str]) -> None:
     """
     count = pool.replica_count if pool.HasField("replica_count") else None
     if count is not None and count < floor:
-        errors.append(f"{f}.replica_count: {count} must be {floor} or more")
+        errors.append((f"{f}.replica_count", f"{count} must be {floor} or more"))
     bounds = autoscaling_bounds(pool)
     if bounds is None:
         return
@@ -179,32 +205,38 @@ def check_counts(pool: Any, f: str, floor: int, errors: list[str]) -> None:
     for name, bound in (("min_replica_count", low), ("max_replica_count", high)):
         if bound is None:
             errors.append(
-                f"{s}.{name} is required with autoscaling (give both min_replica_count "
-                "and max_replica_count)"
+                (
+                    f"{s}.{name}",
+                    f"{s}.{name} is required with autoscaling (give both min_replica_count "
+                    "and max_replica_count)",
+                )
             )
     if low is not None and low < floor:
         ray = "" if floor == 0 else " (0 is allowed only for Ray clusters)"
-        errors.append(f"{s}.min_replica_count: {low} must be {floor} or more{ray}")
+        errors.append((f"{s}.min_replica_count", f"{low} must be {floor} or more{ray}"))
     if low is not None and high is not None and high <= low:
-        errors.append(f"{s}.max_replica_count: {high} must be more than min_replica_count ({low})")
+        errors.append(
+            (f"{s}.max_replica_count", f"{high} must be more than min_replica_count ({low})")
+        )
     if count is not None and low is not None and count < low:
-        errors.append(f"{f}.replica_count: {count} must be at least min_replica_count ({low})")
+        errors.append((f"{f}.replica_count", f"{count} must be at least min_replica_count ({low})"))
     if count is not None and high is not None and count > high:
-        errors.append(f"{f}.replica_count: {count} must be at most max_replica_count ({high})")
+        errors.append((f"{f}.replica_count", f"{count} must be at most max_replica_count ({high})"))
 
 
 def check_update_mask(paths: list[str]) -> None:
     """INVALID_ARGUMENT naming each path UpdatePersistentResource does not update."""
+    updatable = ", ".join(sorted(UPDATABLE_PATHS))
     if not paths:
-        raise InvalidArgument(
-            "update_mask is required; updatable paths: " + ", ".join(sorted(UPDATABLE_PATHS))
+        raise InvalidArgument.of(
+            "update_mask", f"update_mask is required; updatable paths: {updatable}"
         )
     bad = [p for p in paths if p not in UPDATABLE_PATHS]
     if bad:
+        rule = f"updatable paths: {updatable} (create a new resource to change anything else)"
         raise InvalidArgument(
-            f"update_mask: {', '.join(repr(p) for p in bad)} cannot be updated; updatable "
-            f"paths: {', '.join(sorted(UPDATABLE_PATHS))} (create a new resource to change "
-            "anything else)"
+            f"update_mask: {', '.join(repr(p) for p in bad)} cannot be updated; {rule}",
+            [("update_mask", f"{p!r} cannot be updated; {rule}") for p in bad],
         )
 
 
@@ -250,7 +282,7 @@ def place_job(job: Any, resource: Any) -> dict[str, int]:
     pools = list(resource.resource_pools)
     rid = resource.name.rsplit("/", 1)[-1]
     placement: dict[str, int] = {}
-    errors: list[str] = []
+    errors: list[Violation] = []
     for i, wps in enumerate(job.job_spec.worker_pool_specs):
         if wps.ByteSize() == 0:
             continue
@@ -260,8 +292,11 @@ def place_job(job: Any, resource: Any) -> dict[str, int]:
         if not matches:
             offered = "; ".join(f"{p.id}: {describe(machine_key(p.machine_spec))}" for p in pools)
             errors.append(
-                f"{f}.machine_spec: no resource pool of persistent resource {rid!r} has "
-                f"{describe(key)}; its pools: {offered}"
+                (
+                    f"{f}.machine_spec",
+                    f"no resource pool of persistent resource {rid!r} has "
+                    f"{describe(key)}; its pools: {offered}",
+                )
             )
             continue
         want = max(int(wps.replica_count), 1)
@@ -269,11 +304,14 @@ def place_job(job: Any, resource: Any) -> dict[str, int]:
         room = capacity(target) - placement.get(target.id, 0)
         if want > room:
             errors.append(
-                f"{f}.replica_count: {want} replicas do not fit resource pool {target.id!r} of "
-                f"persistent resource {rid!r} (room for {room} of {capacity(target)})"
+                (
+                    f"{f}.replica_count",
+                    f"{want} replicas do not fit resource pool {target.id!r} of "
+                    f"persistent resource {rid!r} (room for {room} of {capacity(target)})",
+                )
             )
             continue
         placement[target.id] = placement.get(target.id, 0) + want
     if errors:
-        raise InvalidArgument("; ".join(errors))
+        raise InvalidArgument(violations=errors)
     return placement

@@ -46,9 +46,10 @@ class ArtifactRegistryServicer:
     def get_repository(self, request: artifactregistry_v1.GetRepositoryRequest) -> Repository:
         """GetRepository. Raises InvalidArgument for a malformed name, NotFound."""
         if not _NAME.match(request.name):
-            raise InvalidArgument(
-                f"name: {request.name!r} is not a repository name; expected "
-                "projects/{project}/locations/{location}/repositories/{repository}"
+            raise InvalidArgument.of(
+                "name",
+                f"{request.name!r} is not a repository name; expected "
+                "projects/{project}/locations/{location}/repositories/{repository}",
             )
         data = self.store.get(REPOSITORY_KIND, request.name)
         if data is None:
@@ -65,16 +66,17 @@ class ArtifactRegistryServicer:
         """
         parent = _PARENT.match(request.parent)
         if parent is None:
-            raise InvalidArgument(
-                f"parent: {request.parent!r} is not projects/{{project}}/locations/{{location}}"
+            raise InvalidArgument.of(
+                "parent", f"{request.parent!r} is not projects/{{project}}/locations/{{location}}"
             )
         if not _REPOSITORY_ID.match(request.repository_id):
-            raise InvalidArgument(
-                f"repository_id: {request.repository_id!r} must be 1-63 lowercase letters, "
-                "digits or hyphens, starting with a letter and ending with a letter or digit"
+            raise InvalidArgument.of(
+                "repository_id",
+                f"{request.repository_id!r} must be 1-63 lowercase letters, "
+                "digits or hyphens, starting with a letter and ending with a letter or digit",
             )
         if request.repository.format_ == Repository.Format.FORMAT_UNSPECIFIED:
-            raise InvalidArgument("repository.format: a format is required (e.g. DOCKER)")
+            raise InvalidArgument.of("repository.format", "a format is required (e.g. DOCKER)")
         name = f"{request.parent}/repositories/{request.repository_id}"
         if self.store.get(REPOSITORY_KIND, name) is not None:
             raise AlreadyExists(f"the repository already exists: {name}")

@@ -104,6 +104,9 @@ class PipelineBackend:
         poll_interval: seconds between two looks at the jobs.
     """
 
+    operation_kind = OPERATION_KIND
+    """The store kind of its long-running operations (``operations.py`` looks there)."""
+
     def __init__(
         self,
         store: Store,
@@ -187,11 +190,17 @@ class PipelineBackend:
         common_validation.parse_parent(parent)
         matches = filters.compile_filter(filter, PIPELINE_FIELDS)
         if page_size < 0:
-            raise InvalidArgument(f"page_size: {page_size} must not be negative")
+            raise InvalidArgument(
+                violations=[("page_size", f"page_size: {page_size} must not be negative")]
+            )
         size = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
         after = records.decode_page_token(page_token)
         if after and not after.isdigit():
-            raise InvalidArgument(f"page_token: {page_token!r} is not a token this service gave")
+            raise InvalidArgument(
+                violations=[
+                    ("page_token", f"page_token: {page_token!r} is not a token this service gave")
+                ]
+            )
         with self._lock:
             found = [
                 TrainingPipeline.wrap(_copy(p))

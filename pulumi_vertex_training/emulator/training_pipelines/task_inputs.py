@@ -25,6 +25,8 @@ from typing import Any
 from google.cloud.aiplatform_v1 import CustomJobSpec
 from google.protobuf import descriptor, json_format, struct_pb2
 
+from pulumi_vertex_training.emulator.exceptions import Violation
+
 _FD = descriptor.FieldDescriptor
 FieldDescriptor = Any  # protobuf's descriptor types are not usable as annotations
 _INTEGERS = {
@@ -35,16 +37,16 @@ _FLOATS = {_FD.TYPE_DOUBLE, _FD.TYPE_FLOAT}
 _PASS_THROUGH = {"google.protobuf.Timestamp", "google.protobuf.FieldMask"}
 
 
-def to_custom_job_spec(value: struct_pb2.Value, field: str) -> tuple[Any, list[str]]:
+def to_custom_job_spec(value: struct_pb2.Value, field: str) -> tuple[Any, list[Violation]]:
     """``(CustomJobSpec protobuf, errors)`` from a ``training_task_inputs`` Value.
 
     ``field`` is the path errors start with. The spec is empty when there are errors.
     """
-    errors: list[str] = []
+    errors: list[Violation] = []
     spec = CustomJobSpec.pb()()
     if value.WhichOneof("kind") != "struct_value":
         kind = value.WhichOneof("kind") or "nothing"
-        errors.append(f"{field} must be an object (the CustomJobSpec), not {kind}")
+        errors.append((field, f"{field} must be an object (the CustomJobSpec), not {kind}"))
         return spec, errors
     data = json_format.MessageToDict(value.struct_value)
     normalized = _message(data, spec.DESCRIPTOR, field, errors)
@@ -53,13 +55,13 @@ def to_custom_job_spec(value: struct_pb2.Value, field: str) -> tuple[Any, list[s
     try:
         json_format.ParseDict(normalized, spec)
     except json_format.ParseError as err:
-        errors.append(f"{field}: {err}")
+        errors.append((field, f"{field}: {err}"))
     return spec, errors
 
 
-def _message(data: Any, desc: descriptor.Descriptor, path: str, errors: list[str]) -> Any:
+def _message(data: Any, desc: descriptor.Descriptor, path: str, errors: list[Violation]) -> Any:
     if not isinstance(data, dict):
-        errors.append(f"{path} must be an object ({desc.name}), not {_kind(data)}")
+        errors.append((path, f"{path} must be an object ({desc.name}), not {_kind(data)}"))
         return {}
     fields = {**{f.json_name: f for f in desc.fields}, **{f.name: f for f in desc.fields}}
     out: dict[str, Any] = {}
@@ -67,11 +69,13 @@ def _message(data: Any, desc: descriptor.Descriptor, path: str, errors: list[str
         fd = fields.get(key)
         if fd is None:
             known = ", ".join(sorted(f.name for f in desc.fields))
-            errors.append(f"{path}.{key}: unknown field of {desc.name} (known: {known})")
+            errors.append(
+                (f"{path}.{key}", f"{path}.{key}: unknown field of {desc.name} (known: {known})")
+            )
             continue
         where = f"{path}.{fd.name}"
         if fd.name in out:
-            errors.append(f"{where} is given twice (as {fd.name} and {fd.json_name})")
+            errors.append((where, f"{where} is given twice (as {fd.name} and {fd.json_name})"))
             continue
         if item is None:
             continue
@@ -79,7 +83,7 @@ def _message(data: Any, desc: descriptor.Descriptor, path: str, errors: list[str
             out[fd.name] = _map(item, fd, where, errors)
         elif fd.label == _FD.LABEL_REPEATED:
             if not isinstance(item, list):
-                errors.append(f"{where} must be a list, not {_kind(item)}")
+                errors.append((where, f"{where} must be a list, not {_kind(item)}"))
                 continue
             out[fd.name] = [_single(x, fd, f"{where}[{i}]", errors) for i, x in enumerate(item)]
         else:
@@ -91,15 +95,15 @@ def _is_map(fd: FieldDescriptor) -> bool:
     return fd.type == _FD.TYPE_MESSAGE and fd.message_type.GetOptions().map_entry
 
 
-def _map(item: Any, fd: FieldDescriptor, path: str, errors: list[str]) -> Any:
+def _map(item: Any, fd: FieldDescriptor, path: str, errors: list[Violation]) -> Any:
     if not isinstance(item, dict):
-        errors.append(f"{path} must be an object (a map), not {_kind(item)}")
+        errors.append((path, f"{path} must be an object (a map), not {_kind(item)}"))
         return {}
     value_fd = fd.message_type.fields_by_name["value"]
     return {k: _single(v, value_fd, f"{path}[{k!r}]", errors) for k, v in item.items()}
 
 
-def _single(item: Any, fd: FieldDescriptor, path: str, errors: list[str]) -> Any:
+def _single(item: Any, fd: FieldDescriptor, path: str, errors: list[Violation]) -> Any:
     kind = fd.type
     if kind == _FD.TYPE_MESSAGE:
         full = fd.message_type.full_name
@@ -114,26 +118,26 @@ def _single(item: Any, fd: FieldDescriptor, path: str, errors: list[str]) -> Any
             return item
         if _is_number(item):
             return str(int(item)) if float(item).is_integer() else repr(float(item))
-        errors.append(f"{path} must be a string, not {_kind(item)}")
+        errors.append((path, f"{path} must be a string, not {_kind(item)}"))
         return ""
     if kind in _INTEGERS or kind == _FD.TYPE_ENUM:
         if _is_number(item):
             if float(item).is_integer():
                 return int(item)
-            errors.append(f"{path}: {item!r} must be a whole number")
+            errors.append((path, f"{path}: {item!r} must be a whole number"))
             return 0
         if isinstance(item, str):
             return item  # int64 as a JSON string, or an enum name: ParseDict judges it
-        errors.append(f"{path} must be a number, not {_kind(item)}")
+        errors.append((path, f"{path} must be a number, not {_kind(item)}"))
         return 0
     if kind == _FD.TYPE_BOOL:
         if isinstance(item, bool):
             return item
-        errors.append(f"{path} must be true or false, not {_kind(item)}")
+        errors.append((path, f"{path} must be true or false, not {_kind(item)}"))
         return False
     if kind in _FLOATS and (_is_number(item) or isinstance(item, str)):
         return item
-    errors.append(f"{path}: {item!r} is not a valid {fd.name}")
+    errors.append((path, f"{path}: {item!r} is not a valid {fd.name}"))
     return None
 
 

@@ -18,7 +18,7 @@ from google.cloud.aiplatform_v1 import CustomJob
 
 from pulumi_vertex_training.emulator import common_validation as common
 from pulumi_vertex_training.emulator.custom_jobs import validation as job_validation
-from pulumi_vertex_training.emulator.exceptions import InvalidArgument, Unimplemented
+from pulumi_vertex_training.emulator.exceptions import InvalidArgument, Unimplemented, Violation
 from pulumi_vertex_training.emulator.models import validation as model_validation
 from pulumi_vertex_training.emulator.training_pipelines import task_inputs
 
@@ -35,8 +35,13 @@ def check_training_pipeline_name(name: str, field: str = "name") -> None:
     """INVALID_ARGUMENT unless ``name`` is ``projects/{p}/locations/{l}/trainingPipelines/{n}``."""
     if not PIPELINE_NAME_RE.fullmatch(name):
         raise InvalidArgument(
-            f"{field}: {name!r} is not a valid TrainingPipeline name; expected "
-            "projects/{project}/locations/{location}/trainingPipelines/{numeric id}"
+            violations=[
+                (
+                    field,
+                    f"{field}: {name!r} is not a valid TrainingPipeline name; expected "
+                    "projects/{project}/locations/{location}/trainingPipelines/{numeric id}",
+                )
+            ]
         )
 
 
@@ -55,7 +60,13 @@ def validate_training_pipeline(pipeline: Any, parent: str) -> Any:
     definition = pipeline.training_task_definition
     if not definition:
         raise InvalidArgument(
-            f"{FIELD}.training_task_definition is required (for custom training: {CUSTOM_TASK})"
+            violations=[
+                (
+                    f"{FIELD}.training_task_definition",
+                    f"{FIELD}.training_task_definition is required "
+                    f"(for custom training: {CUSTOM_TASK})",
+                )
+            ]
         )
     if definition != CUSTOM_TASK:
         raise Unimplemented(
@@ -67,18 +78,21 @@ def validate_training_pipeline(pipeline: Any, parent: str) -> Any:
             f"{FIELD}.input_data_config: Vertex AI managed datasets are not emulated; "
             "read the data from Cloud Storage in the trainer instead"
         )
-    errors: list[str] = []
+    errors: list[Violation] = []
     common.check_display_name(pipeline.display_name, f"{FIELD}.display_name", errors, required=True)
     common.check_labels(dict(pipeline.labels), f"{FIELD}.labels", errors)
     kms = pipeline.encryption_spec.kms_key_name
     if pipeline.HasField("encryption_spec") and not common.KMS_KEY_RE.match(kms):
         errors.append(
-            f"{FIELD}.encryption_spec.kms_key_name: {kms!r} must be projects/{{p}}/locations/"
-            "{l}/keyRings/{kr}/cryptoKeys/{k}"
+            (
+                f"{FIELD}.encryption_spec.kms_key_name",
+                f"{FIELD}.encryption_spec.kms_key_name: {kms!r} must be projects/{{p}}/locations/"
+                "{l}/keyRings/{kr}/cryptoKeys/{k}",
+            )
         )
     if not pipeline.HasField("training_task_inputs"):
-        errors.append(f"{INPUTS} is required: the CustomJobSpec to run")
-        spec, spec_errors = None, ["missing"]
+        errors.append((INPUTS, f"{INPUTS} is required: the CustomJobSpec to run"))
+        spec, spec_errors = None, [(INPUTS, "missing")]
     else:
         spec, spec_errors = task_inputs.to_custom_job_spec(pipeline.training_task_inputs, INPUTS)
         errors += spec_errors
@@ -88,26 +102,31 @@ def validate_training_pipeline(pipeline: Any, parent: str) -> Any:
         errors += _job_spec_errors(spec)
     _check_model_to_upload(pipeline, parent, spec, errors)
     if errors:
-        raise InvalidArgument("; ".join(errors))
+        raise InvalidArgument(violations=errors)
     return spec
 
 
-def _job_spec_errors(spec: Any) -> list[str]:
+def _job_spec_errors(spec: Any) -> list[Violation]:
     job = CustomJob.pb()(display_name="training-pipeline")
     job.job_spec.CopyFrom(spec)
     try:
         job_validation.validate_custom_job(job)
     except InvalidArgument as err:
-        return [repath(err.message)]
+        return [(repath(field), repath(description)) for field, description in err.violations]
     return []
 
 
-def _check_model_to_upload(pipeline: Any, parent: str, spec: Any, errors: list[str]) -> None:
+def _check_model_to_upload(pipeline: Any, parent: str, spec: Any, errors: list[Violation]) -> None:
     model_id, parent_model = pipeline.model_id, pipeline.parent_model
     if not pipeline.HasField("model_to_upload"):
         for field, value in (("model_id", model_id), ("parent_model", parent_model)):
             if value:
-                errors.append(f"{FIELD}.{field}: {value!r} is only allowed with model_to_upload")
+                errors.append(
+                    (
+                        f"{FIELD}.{field}",
+                        f"{FIELD}.{field}: {value!r} is only allowed with model_to_upload",
+                    )
+                )
         return
     model = pipeline.model_to_upload
     model_validation.check_model(model, f"{FIELD}.model_to_upload", errors, require_container=True)
@@ -115,13 +134,19 @@ def _check_model_to_upload(pipeline: Any, parent: str, spec: Any, errors: list[s
     model_validation.check_parent_model(parent_model, parent, f"{FIELD}.parent_model", errors)
     if parent_model and model_id and parent_model.rsplit("/", 1)[1] != model_id:
         errors.append(
-            f"{FIELD}.model_id: {model_id!r} differs from the id of parent_model "
-            f"{parent_model!r}; give one of them"
+            (
+                f"{FIELD}.model_id",
+                f"{FIELD}.model_id: {model_id!r} differs from the id of parent_model "
+                f"{parent_model!r}; give one of them",
+            )
         )
     has_output = spec is not None and bool(spec.base_output_directory.output_uri_prefix)
     if spec is not None and not model.artifact_uri and not has_output:
         errors.append(
-            f"{INPUTS}.base_output_directory is required with model_to_upload: the model is "
-            "uploaded from its model/ folder (AIP_MODEL_DIR), unless "
-            "model_to_upload.artifact_uri names another folder"
+            (
+                f"{INPUTS}.base_output_directory",
+                f"{INPUTS}.base_output_directory is required with model_to_upload: the model is "
+                "uploaded from its model/ folder (AIP_MODEL_DIR), unless "
+                "model_to_upload.artifact_uri names another folder",
+            )
         )

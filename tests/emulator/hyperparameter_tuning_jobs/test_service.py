@@ -197,7 +197,7 @@ def test_crashing_trials_are_infeasible_and_stop_the_study_at_max_failed(
         Trial.State.INFEASIBLE,
         Trial.State.INFEASIBLE,
     ]
-    assert "exited with code 1" in job.trials[1].infeasible_reason
+    assert "exited with a non-zero status of 1" in job.trials[1].infeasible_reason
     assert "final_measurement" not in job.trials[1]
     for trial in job.trials:
         child = job_client.get_custom_job(name=trial.custom_job)

@@ -137,7 +137,7 @@ def test_failing_trainer_fails_the_pipeline_with_the_jobs_error(
     assert job.state == JobState.JOB_STATE_FAILED
     assert done.error.code == job.error.code
     assert done.error.message == job.error.message
-    assert "exited with code 3" in done.error.message
+    assert "exited with a non-zero status of 3" in done.error.message
     assert not done.model_to_upload.name
 
 

@@ -97,7 +97,7 @@ def test_failed_training_raises_with_the_jobs_error(sdk: None) -> None:
         command=["python", "-c", "import sys; sys.exit(4)"],
         model_serving_container_image_uri="serve:latest",
     )
-    with pytest.raises(RuntimeError, match="exited with code 4"):
+    with pytest.raises(RuntimeError, match="exited with a non-zero status of 4"):
         job.run(replica_count=1, machine_type="n1-standard-4")
     assert job.state.name == "PIPELINE_STATE_FAILED"
 

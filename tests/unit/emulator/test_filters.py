@@ -82,6 +82,13 @@ def _names(text: str) -> str:
         ("-state=JOB_STATE_SUCCEEDED", "bc"),
         ("-(labels.team:* OR display_name=eval)", "d"),
         ("NOT labels.team:* AND NOT display_name=eval", "d"),
+        # camelCase field names, as the SDK documents them; label keys stay as written
+        ('displayName="eval"', "c"),
+        ('displayName:"train-*" AND state=JOB_STATE_FAILED', "b"),
+        ('createTime>"2024-01-01T00:00:00Z"', "bcd"),
+        ('createTime>"2024-01-01T00:00:00Z" AND display_name!=eval', "bd"),
+        ("labels.myKey:*", ""),
+        ("labels.my-key:*", "d"),
     ],
 )
 def test_filter_selects_jobs_when_valid(text: str, expected: str) -> None:
@@ -134,6 +141,27 @@ def test_filter_raises_invalid_argument_when_malformed(text: str, fragments: lis
     for fragment in fragments:
         assert fragment in info.value.message
     assert repr(text) in info.value.message
+
+
+@pytest.mark.parametrize("text", ["colour=red", 'display_name="a', "x" * 9000])
+def test_filter_error_carries_one_filter_violation_with_the_message(text: str) -> None:
+    with pytest.raises(InvalidArgument) as info:
+        compile_filter(text)
+    assert info.value.violations == (("filter", info.value.message),)
+    assert info.value.message.startswith("Invalid filter")
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("labelsMyKey=1", "unknown field 'labelsMyKey'"),
+        ("displayName.x=1", "unknown field 'displayName.x'"),
+        ("DisplayNames=1", "unknown field 'DisplayNames'"),
+    ],
+)
+def test_filter_refuses_camel_case_names_of_no_field(text: str, fragment: str) -> None:
+    with pytest.raises(InvalidArgument, match=fragment):
+        compile_filter(text)
 
 
 def test_filter_uses_given_field_table_when_filtering_other_resources() -> None:

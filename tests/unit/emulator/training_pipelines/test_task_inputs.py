@@ -90,20 +90,24 @@ def test_enum_numbers_and_int64_strings_are_read() -> None:
 )  # fmt: skip
 def test_what_does_not_fit_is_an_error_naming_its_path(inputs: dict[str, Any], path: str) -> None:
     _, errors = to_custom_job_spec(value(inputs), F)
-    assert any(path in e for e in errors), errors
+    assert any(path in text for _, text in errors), errors
 
 
 def test_key_given_in_both_spellings_is_an_error() -> None:
     _, errors = to_custom_job_spec(value({"enable_web_access": True, "enableWebAccess": True}), F)
     assert errors == [
-        f"{F}.enable_web_access is given twice (as enable_web_access and enableWebAccess)"
+        (
+            f"{F}.enable_web_access",
+            f"{F}.enable_web_access is given twice (as enable_web_access and enableWebAccess)",
+        )
     ]
 
 
 @pytest.mark.parametrize("data", [[1.0], "spec", 3.0])
 def test_inputs_must_be_an_object(data: Any) -> None:
     _, errors = to_custom_job_spec(value(data), F)
-    assert errors and errors[0].startswith(f"{F} must be an object")
+    assert errors and errors[0] == (F, errors[0][1])
+    assert errors[0][1].startswith(f"{F} must be an object")
 
 
 _JSON = st.recursive(
@@ -141,6 +145,6 @@ _JSON = st.recursive(
 @given(_JSON)
 def test_any_json_yields_a_spec_or_errors_never_an_exception(data: Any) -> None:
     spec, errors = to_custom_job_spec(value(data), F)
-    assert all(isinstance(e, str) and e.startswith(F) for e in errors)
+    assert all(field.startswith(F) and text.startswith(F) for field, text in errors)
     if not errors:
         assert spec.ByteSize() >= 0
