@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from pulumi.output import Unknown
 
+from pulumi_vertex_training import client
 from pulumi_vertex_training.provider import progress
 from pulumi_vertex_training.provider.hyperparameter_tuning_job import (
     HyperparameterTuningJobProvider,
@@ -274,3 +275,25 @@ def test_update_of_lifecycle_inputs_keeps_every_output_and_calls_nothing() -> No
     assert outs["wait"] == "completed"
     assert outs["state"] == "JOB_STATE_SUCCEEDED" and outs["job_id"] == "7"
     assert outs["best_trial"] == best and outs["trials"] == [best]
+
+
+# -- console URL -------------------------------------------------------------------
+
+NAME = "projects/p/locations/us-central1/hyperparameterTuningJobs/7"
+
+
+def test_the_console_url_is_the_cloud_consoles_training_page(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(client.EMULATOR_HOST_ENV, raising=False)
+    assert client.console_url(NAME) == (
+        "https://console.cloud.google.com/vertex-ai/locations/us-central1/training/7?project=p"
+    )
+
+
+def test_the_console_url_is_the_emulators_tuning_page_when_it_runs_locally(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(client.EMULATOR_HOST_ENV, "127.0.0.1:8470")
+    monkeypatch.delenv(client.EMULATOR_CONSOLE_ENV, raising=False)
+    assert client.console_url(NAME) == f"http://127.0.0.1:8471/console/{NAME}"

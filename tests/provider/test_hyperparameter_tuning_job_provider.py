@@ -6,6 +6,7 @@ Trials run tests/emulator/hyperparameter_tuning_jobs/hpt_trainer.py, which score
 
 from __future__ import annotations
 
+import urllib.request
 from typing import Any
 
 import pytest
@@ -41,7 +42,7 @@ def _labelled(props: dict[str, Any]) -> list[str]:
     return [job.name for job in listed]
 
 
-def test_a_completed_study_outputs_its_trials_and_the_best_one_by_the_goal() -> None:
+def test_a_completed_study_outputs_its_trials_and_the_best_one_by_the_goal(emulator: Any) -> None:
     # score (x - 2)^2 over x in 1..3, MINIMIZE: trial x=2 scores 0 and is the best
     result = provider.create(checked(tuning_props(wait="completed")))
     outs = result.outs
@@ -51,10 +52,10 @@ def test_a_completed_study_outputs_its_trials_and_the_best_one_by_the_goal() -> 
         )
         assert outs["state"] == "JOB_STATE_SUCCEEDED" and outs["error"] is None
         assert outs["job_id"] == result.id.rsplit("/", 1)[1]
-        assert outs["console_url"] == (
-            "https://console.cloud.google.com/vertex-ai/locations/us-central1/training/"
-            f"{outs['job_id']}?project=test-project"
-        )
+        # against the emulator, the console URL is the emulator's own console page
+        assert outs["console_url"] == f"http://{emulator.rest_address}/console/{result.id}"
+        with urllib.request.urlopen(outs["console_url"]) as page:  # the console's tuning page
+            assert page.status == 200 and outs["display_name"] in page.read().decode()
         assert len(outs["spec_hash"]) == 32
         assert outs["start_time"] and outs["end_time"] and outs["create_time"]
         by_x = {t["parameters"]["x"]: t for t in outs["trials"]}
@@ -96,7 +97,7 @@ def test_create_adopts_the_study_a_crashed_run_submitted(emulator: Any) -> None:
         provider.delete(first.id, first.outs)
 
 
-def test_a_study_whose_trials_all_crash_fails_saying_why() -> None:
+def test_a_study_whose_trials_all_crash_fails_saying_why(emulator: Any) -> None:
     props = tuning_props(
         "x",
         wait="completed",
@@ -125,7 +126,9 @@ def test_a_study_whose_trials_all_crash_fails_saying_why() -> None:
     assert "Replica workerpool0-0 exited with status 1." in message
     assert "failing on purpose {'x': 2}" in message
     assert "All logs: vertex-local logs " in message
-    assert "/training/" in message  # the tuning job's console page
+    console = f"http://{emulator.rest_address}/console/projects/test-project/locations/"
+    assert f"Console: {console}us-central1/hyperparameterTuningJobs/" in message
+    assert f"    Console: {console}us-central1/customJobs/" in message  # the trial's
     for job in _labelled(checked(props)):  # the failed study stays in Vertex AI until destroy
         provider.delete(job, {})
 
