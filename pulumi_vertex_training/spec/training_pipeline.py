@@ -68,6 +68,7 @@ def normalize_training_pipeline(
         NormalizedTrainingPipeline with the canonical value and all failures (never raises).
     """
     failures: list[SpecFailure] = []
+    warnings: list[SpecFailure] = []
     plain = to_plain(raw)
     if not isinstance(plain, Mapping):
         coerce_message(plain, "TrainingPipelineInput", "", failures)
@@ -82,16 +83,19 @@ def normalize_training_pipeline(
     check_display_name(coerced.get("display_name"), "display_name", failures)
     check_labels(coerced.get("labels"), "labels", failures)
     check_encryption_spec(coerced.get("encryption_spec"), "encryption_spec", location, failures)
-    spec = _inputs(inputs, location, failures)
+    spec = _inputs(inputs, location, failures, warnings)
     _check_model_to_upload(coerced, spec, location, failures)
     value = prune(coerced, "TrainingPipelineInput")
     if spec is not None:
         value[_INPUTS] = spec
-    return NormalizedTrainingPipeline(value, without_redundant(failures))
+    return NormalizedTrainingPipeline(value, without_redundant(failures), warnings)
 
 
-def _inputs(inputs: Any, location: str | None, failures: list[SpecFailure]) -> Any:
-    """The canonical CustomJobSpec of ``training_task_inputs``, or None when absent."""
+def _inputs(
+    inputs: Any, location: str | None, failures: list[SpecFailure], warnings: list[SpecFailure]
+) -> Any:
+    """The canonical CustomJobSpec of ``training_task_inputs``, or None when absent; its
+    failures and warnings (uncertain machine facts) re-pathed under it."""
     if inputs is None:
         failures.append(missing(_INPUTS, "required: the CustomJobSpec the pipeline runs"))
         return None
@@ -102,6 +106,8 @@ def _inputs(inputs: Any, location: str | None, failures: list[SpecFailure]) -> A
     )
     for failure in job.failures:
         failures.append(dataclasses.replace(failure, path=_repath(failure.path)))
+    for warning in job.warnings:
+        warnings.append(dataclasses.replace(warning, path=_repath(warning.path)))
     return job.value.get("job_spec")
 
 

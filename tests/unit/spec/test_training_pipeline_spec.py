@@ -193,3 +193,13 @@ def test_check_and_the_emulator_refuse_at_the_same_field(path: str, value: Any, 
     # The canonical value keeps the refused values: it is what would be sent without check().
     message = _emulator_verdict(result.value)
     assert f"training_pipeline.{field}" in message, message
+
+
+def test_the_job_specs_warnings_come_back_under_training_task_inputs() -> None:
+    raw = make_pipeline()
+    raw["training_task_inputs"]["worker_pool_specs"][0]["machine_spec"] = {
+        "machine_type": "zz-fake-9"
+    }
+    normalized = normalize_training_pipeline(raw)
+    assert not normalized.failures
+    assert [w.path for w in normalized.warnings] == [f"{POOL0}.machine_spec.machine_type"]
