@@ -11,6 +11,10 @@
 - ``vt.PythonPackage``: local training code as an sdist on Cloud Storage, for
   ``python_package_spec`` jobs on Vertex's prebuilt executor images;
 - ``vt.TrainingJob``: an image and a job at once, with flat gcloud-like worker pools;
+- ``vt.TrainingPipeline``: a CustomJob run whose trained model is uploaded to the
+  Model Registry (the console's "Train new model");
+- ``vt.Model``: a model (or a version of one) in the Model Registry, uploaded from an
+  artifact folder with its serving container; new content is a new version;
 - ``vt.TrainingEnvironment``: service account, staging bucket, Docker repository
   and VPC peering for jobs, as pulumi-gcp resources (the ``gcp`` extra:
   ``pip install pulumi-vertex-training[gcp]``; imported on first use);
@@ -26,7 +30,12 @@ from typing import TYPE_CHECKING, Any
 from pulumi_vertex_training.components.python_package import PythonPackage
 from pulumi_vertex_training.components.training_image import TrainingImage
 from pulumi_vertex_training.components.training_job import TrainingJob, WorkerPoolArgs
-from pulumi_vertex_training.provider.resources import CustomJob, PersistentResource
+from pulumi_vertex_training.provider.resources import (
+    CustomJob,
+    Model,
+    PersistentResource,
+    TrainingPipeline,
+)
 from pulumi_vertex_training.spec.args import (
     AutoscalingSpecArgs,
     ContainerSpecArgs,
@@ -50,6 +59,12 @@ from pulumi_vertex_training.spec.args import (
     SchedulingArgs,
     ServiceAccountSpecArgs,
     WorkerPoolSpecArgs,
+)
+from pulumi_vertex_training.spec.model_args import (
+    ModelArgs,
+    ModelContainerSpecArgs,
+    PortArgs,
+    PredictSchemataArgs,
 )
 
 if TYPE_CHECKING:
@@ -86,8 +101,13 @@ __all__ = [
     "GcsDestinationArgs",
     "LustreMountArgs",
     "MachineSpecArgs",
+    "Model",
+    "ModelArgs",
+    "ModelContainerSpecArgs",
     "NfsMountArgs",
     "PersistentResource",
+    "PortArgs",
+    "PredictSchemataArgs",
     "PscInterfaceConfigArgs",
     "PythonPackage",
     "PythonPackageSpecArgs",
@@ -101,6 +121,7 @@ __all__ = [
     "ServiceAccountSpecArgs",
     "TrainingImage",
     "TrainingJob",
+    "TrainingPipeline",
     "WorkerPoolArgs",
     "WorkerPoolSpecArgs",
 ]

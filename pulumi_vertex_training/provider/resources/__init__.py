@@ -9,7 +9,16 @@ camelCase (so a request body from the Vertex AI docs pastes in).
 
 from pulumi_vertex_training.provider.resources.custom_job import CustomJob
 from pulumi_vertex_training.provider.resources.image import Image
+from pulumi_vertex_training.provider.resources.model import Model
 from pulumi_vertex_training.provider.resources.persistent_resource import PersistentResource
 from pulumi_vertex_training.provider.resources.python_package import PythonPackageUpload
+from pulumi_vertex_training.provider.resources.training_pipeline import TrainingPipeline
 
-__all__ = ["CustomJob", "Image", "PersistentResource", "PythonPackageUpload"]
+__all__ = [
+    "CustomJob",
+    "Image",
+    "Model",
+    "PersistentResource",
+    "PythonPackageUpload",
+    "TrainingPipeline",
+]
