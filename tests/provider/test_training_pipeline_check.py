@@ -6,8 +6,6 @@ included) reports at ``job_spec.…``, never at the API's ``training_task_inputs
 
 from __future__ import annotations
 
-import itertools
-import uuid
 from typing import Any
 
 import pytest
@@ -16,34 +14,7 @@ from pulumi.output import Unknown
 from pulumi_vertex_training.provider.training_pipeline import TrainingPipelineProvider
 from pulumi_vertex_training.spec import CUSTOM_TASK_DEFINITION
 from tests.provider.conftest import python_job_spec
-
-SERVING = "us-docker.pkg.dev/vertex-ai/prediction/sklearn-cpu.1-3:latest"
-_counter = itertools.count()
-
-
-def pipeline_props(code: str = "print('hello')", **overrides: Any) -> dict[str, Any]:
-    """Raw props as the TrainingPipeline resource sends them (before check)."""
-    props: dict[str, Any] = {
-        "project": "test-project",
-        "location": "us-central1",
-        "display_name": f"pipeline-{next(_counter)}",
-        "job_spec": python_job_spec(
-            code, base_output_directory={"output_uri_prefix": "gs://pl-bucket/run"}
-        ),
-        "model_to_upload": {"display_name": "model", "container_spec": {"image_uri": SERVING}},
-        "model_id": None,
-        "parent_model": None,
-        "labels": None,
-        "encryption_spec": None,
-        "wait": "none",
-        "on_delete": "cancel",
-        "wait_timeout": None,
-        "logs": None,
-        "triggers": None,
-        "resource_key": f"tests/dev/{uuid.uuid4().hex}",
-    }
-    props.update(overrides)
-    return props
+from tests.provider.pipeline_support import SERVING, pipeline_props
 
 
 @pytest.fixture
@@ -82,7 +53,7 @@ BAD_INPUTS = [
         "machine catalog: a size N1 lacks",
         {"job_spec": {"worker_pool_specs": [_pool(machine_spec={"machine_type": "n1-highmem-3"})]}},
         "job_spec.worker_pool_specs[0].machine_spec.machine_type",
-        "n1-standard-4",
+        "n1-highmem-4",
     ),
     (
         "machine catalog: accelerator count",
