@@ -130,8 +130,9 @@ class Model(pulumi.dynamic.Resource, module="vertex", name="Model"):
             "triggers": triggers,
             "on_delete": on_delete,
             "resource_key": resource_key(resource_name),
-            **{key: None for key in OUTPUT_KEYS},
         }
+        # the outputs, registered unknown until create; version_aliases is an input too
+        props.update({key: None for key in OUTPUT_KEYS if key not in props})
         props[SECRETS_KEY] = secret_paths(props)
         super().__init__(ModelProvider(), resource_name, props, opts)
 
