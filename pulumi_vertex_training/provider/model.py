@@ -99,7 +99,10 @@ class ModelProvider(RegionalProvider):
         self.check_place(values, inputs, failures)
         check_choice(values, inputs, "on_delete", ON_DELETE, "delete", failures)
         location = inputs["location"] if isinstance(inputs["location"], str) else None
-        normalized = normalize_model({k: values.get(k) for k in INPUT_FIELDS}, location=location)
+        project = inputs["project"] if isinstance(inputs["project"], str) else None
+        normalized = normalize_model(
+            {k: values.get(k) for k in INPUT_FIELDS}, location=location, project=project
+        )
         failures.extend(normalized.failures)
         for warning in normalized.warnings:
             progress.warn(str(warning))
@@ -148,7 +151,9 @@ class ModelProvider(RegionalProvider):
         hash the stack-qualified resource name.
         """
         normalized = normalize_model(
-            {k: props.get(k) for k in INPUT_FIELDS}, location=props.get("location")
+            {k: props.get(k) for k in INPUT_FIELDS},
+            location=props.get("location"),
+            project=props.get("project"),
         )
         if normalized.failures:  # check() ran first; only a bug gets here (paths, no values)
             paths = ", ".join(f.path for f in normalized.failures)

@@ -117,7 +117,10 @@ class TrainingPipelineProvider(JobProvider):
         ``job_spec`` standing for ``training_task_inputs`` in values and paths."""
         raw = {k: values.get(k) for k in PIPELINE_FIELDS if k != "job_spec"}
         raw[_API_INPUTS] = values.get("job_spec")
-        normalized = normalize_training_pipeline(raw, location=location)
+        project = values.get("project") or self.default_project
+        normalized = normalize_training_pipeline(
+            raw, location=location, project=project if isinstance(project, str) else None
+        )
         value = dict(normalized.value)
         if _API_INPUTS in value:
             value["job_spec"] = value.pop(_API_INPUTS)

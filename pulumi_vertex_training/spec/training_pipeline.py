@@ -53,7 +53,7 @@ class NormalizedTrainingPipeline(Normalized):
 
 
 def normalize_training_pipeline(
-    raw: Mapping[str, Any], *, location: str | None = None
+    raw: Mapping[str, Any], *, location: str | None = None, project: str | None = None
 ) -> NormalizedTrainingPipeline:
     """Normalize and validate TrainingPipeline inputs (``TrainingPipelineArgs`` or dicts,
     snake_case or camelCase; any value may be UNKNOWN).
@@ -63,6 +63,7 @@ def normalize_training_pipeline(
             labels, encryption_spec.
         location: the pipeline's region, when known (CMEK keys and ``parent_model`` must
             be in it).
+        project: the pipeline's project, when known (``parent_model`` must be in it).
 
     Returns:
         NormalizedTrainingPipeline with the canonical value and all failures (never raises).
@@ -84,7 +85,7 @@ def normalize_training_pipeline(
     check_labels(coerced.get("labels"), "labels", failures)
     check_encryption_spec(coerced.get("encryption_spec"), "encryption_spec", location, failures)
     spec = _inputs(inputs, location, failures, warnings)
-    _check_model_to_upload(coerced, spec, location, failures)
+    _check_model_to_upload(coerced, spec, location, project, failures)
     value = prune(coerced, "TrainingPipelineInput")
     if spec is not None:
         value[_INPUTS] = spec
@@ -116,7 +117,11 @@ def _repath(path: str) -> str:
 
 
 def _check_model_to_upload(
-    pipeline: dict[str, Any], spec: Any, location: str | None, failures: list[SpecFailure]
+    pipeline: dict[str, Any],
+    spec: Any,
+    location: str | None,
+    project: str | None,
+    failures: list[SpecFailure],
 ) -> None:
     model = pipeline.get("model_to_upload")
     model_id, parent_model = pipeline.get("model_id"), pipeline.get("parent_model")
@@ -125,12 +130,12 @@ def _check_model_to_upload(
             if value not in (None, ""):
                 failures.append(SpecFailure(field, "only allowed with model_to_upload", value))
         return
-    check_upload_target(model_id, parent_model, "", location, failures)
+    check_upload_target(model_id, parent_model, "", location, failures, project=project)
     if not isinstance(model, dict):
         return
     check_model(model, "model_to_upload", location, failures, require_container=True)
-    if model.get("artifact_uri") is not None or not isinstance(spec, dict):
-        return
+    if model.get("artifact_uri") not in (None, "") or not isinstance(spec, dict):
+        return  # "" is no artifact_uri on the wire (proto3): the model dir is needed then
     base = spec.get("base_output_directory")
     if base is None:
         failures.append(

@@ -74,6 +74,12 @@ BAD_INPUTS = [
     ("model_id", {"model_id": "-m"}, "model_id", "model id"),
     ("parent_model", {"parent_model": MODEL + "@2"}, "parent_model", "without @version"),
     (
+        "parent_model in another project",
+        {"parent_model": "projects/other/locations/us-central1/models/1"},
+        "parent_model",
+        "project 'other'",
+    ),
+    (
         "ids disagree",
         {"parent_model": MODEL, "model_id": "churn"},
         "model_id",

@@ -113,9 +113,15 @@ BAD_INPUTS = [
     ("parent_model form", {"parent_model": "models/1"}, "parent_model", "projects/"),
     (
         "parent_model elsewhere",
-        {"parent_model": "projects/p/locations/europe-west4/models/1"},
+        {"parent_model": "projects/test-project/locations/europe-west4/models/1"},
         "parent_model",
         "region",
+    ),
+    (
+        "parent_model in another project",
+        {"parent_model": "projects/other-project/locations/us-central1/models/1"},
+        "parent_model",
+        "project 'other-project'",
     ),
     ("model_id without a model", {"model_to_upload": None, "model_id": "m"}, "model_id", "only"),
     ("labels", {"labels": {"Bad Key": "x"}}, "labels", ""),

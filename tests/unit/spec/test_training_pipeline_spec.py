@@ -203,3 +203,11 @@ def test_the_job_specs_warnings_come_back_under_training_task_inputs() -> None:
     normalized = normalize_training_pipeline(raw)
     assert not normalized.failures
     assert [w.path for w in normalized.warnings] == [f"{POOL0}.machine_spec.machine_type"]
+
+
+def test_an_empty_artifact_uri_is_none_and_needs_the_output_directory() -> None:
+    raw = make_pipeline()
+    del raw["training_task_inputs"]["base_output_directory"]
+    raw["model_to_upload"]["artifact_uri"] = ""
+    paths = [f.path for f in normalize_training_pipeline(raw).failures]
+    assert paths == ["training_task_inputs.base_output_directory"]
