@@ -96,7 +96,7 @@ class Model(pulumi.dynamic.Resource, module="vertex", name="Model"):
         self,
         resource_name: str,
         *,
-        artifact_uri: pulumi.Input[str] | None = None,
+        artifact_uri: pulumi.Input[str | None] | None = None,
         container_spec: pulumi.Input[ModelContainerSpecArgs | Mapping[str, Any]] | None = None,
         display_name: pulumi.Input[str] | None = None,
         description: pulumi.Input[str] | None = None,
