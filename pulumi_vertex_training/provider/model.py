@@ -86,7 +86,14 @@ OUTPUT_KEYS = (
 
 
 class ModelProvider(RegionalProvider):
-    """Dynamic provider for ``vt.Model``. Holds no clients or credentials."""
+    """Dynamic provider for ``vt.Model``. Holds no clients or credentials.
+
+    Example:
+        >>> checked = ModelProvider().check({}, {"project": "p", "location": "us-central1",
+        ...     "display_name": "m", "artifact_uri": "s3://b/m", "version_aliases": ["Prod"]})
+        >>> sorted(f.property for f in checked.failures)
+        ['artifact_uri', 'version_aliases[0]']
+    """
 
     # -- check / diff ----------------------------------------------------------
 

@@ -86,7 +86,15 @@ def _to_resource_path(path: str) -> str:
 
 
 class TrainingPipelineProvider(JobProvider):
-    """Dynamic provider for ``vt.TrainingPipeline``. Holds no clients or credentials."""
+    """Dynamic provider for ``vt.TrainingPipeline``. Holds no clients or credentials.
+
+    Example:
+        >>> provider = TrainingPipelineProvider()
+        >>> checked = provider.check({}, {"project": "p", "location": "us-central1",
+        ...     "display_name": "train", "job_spec": {"worker_pool_specs": []}})
+        >>> [f.property for f in checked.failures]
+        ['job_spec.worker_pool_specs']
+    """
 
     api = TRAINING_PIPELINES
     title = "TrainingPipeline"
@@ -209,7 +217,12 @@ class TrainingPipelineProvider(JobProvider):
 
 class BackingJobLogs:
     """Shows the backing CustomJob's logs (``job_logs.LogStream``) once Vertex AI names
-    the job in the pipeline's metadata; until then each poll looks for it."""
+    the job in the pipeline's metadata; until then each poll looks for it.
+
+    Example:
+        >>> logs = BackingJobLogs("projects/p/locations/l/trainingPipelines/1", "train", "p")
+        >>> logs.poll()  # doctest: +SKIP
+    """
 
     def __init__(self, pipeline: str, label: str, project: str | None) -> None:
         self.pipeline = pipeline
