@@ -13,6 +13,10 @@
 - ``vt.TrainingJob``: an image and a job at once, with flat gcloud-like worker pools;
 - ``vt.HyperparameterTuningJob``: a study whose trials run as CustomJobs, its best
   trial an output; ``vt.HyperparameterTuning``: that and its image from local code;
+- ``vt.TrainingPipeline``: a CustomJob run whose trained model is uploaded to the
+  Model Registry (the console's "Train new model");
+- ``vt.Model``: a model (or a version of one) in the Model Registry, uploaded from an
+  artifact folder with its serving container; new content is a new version;
 - ``vt.TrainingEnvironment``: service account, staging bucket, Docker repository
   and VPC peering for jobs, as pulumi-gcp resources (the ``gcp`` extra:
   ``pip install pulumi-vertex-training[gcp]``; imported on first use);
@@ -32,7 +36,9 @@ from pulumi_vertex_training.components.training_job import TrainingJob, WorkerPo
 from pulumi_vertex_training.provider.resources import (
     CustomJob,
     HyperparameterTuningJob,
+    Model,
     PersistentResource,
+    TrainingPipeline,
 )
 from pulumi_vertex_training.spec.args import (
     AutoscalingSpecArgs,
@@ -57,6 +63,12 @@ from pulumi_vertex_training.spec.args import (
     SchedulingArgs,
     ServiceAccountSpecArgs,
     WorkerPoolSpecArgs,
+)
+from pulumi_vertex_training.spec.model_args import (
+    ModelArgs,
+    ModelContainerSpecArgs,
+    PortArgs,
+    PredictSchemataArgs,
 )
 from pulumi_vertex_training.spec.tuning_args import (
     CategoricalValueConditionArgs,
@@ -126,9 +138,14 @@ __all__ = [
     "MachineSpecArgs",
     "MedianAutomatedStoppingSpecArgs",
     "MetricSpecArgs",
+    "Model",
+    "ModelArgs",
+    "ModelContainerSpecArgs",
     "NfsMountArgs",
     "ParameterSpecArgs",
     "PersistentResource",
+    "PortArgs",
+    "PredictSchemataArgs",
     "PscInterfaceConfigArgs",
     "PythonPackage",
     "PythonPackageSpecArgs",
@@ -146,6 +163,7 @@ __all__ = [
     "StudyTimeConstraintArgs",
     "TrainingImage",
     "TrainingJob",
+    "TrainingPipeline",
     "WorkerPoolArgs",
     "WorkerPoolSpecArgs",
 ]

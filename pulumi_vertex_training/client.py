@@ -26,7 +26,12 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # heavy imports stay lazy: the provider host imports this module at start
     import grpc
     from google.api_core.operation import Operation
-    from google.cloud.aiplatform_v1 import JobServiceClient, PersistentResourceServiceClient
+    from google.cloud.aiplatform_v1 import (
+        JobServiceClient,
+        ModelServiceClient,
+        PersistentResourceServiceClient,
+        PipelineServiceClient,
+    )
     from google.cloud.artifactregistry_v1 import ArtifactRegistryClient
     from google.cloud.logging_v2.services.logging_service_v2 import LoggingServiceV2Client
     from google.cloud.storage import Client as StorageClient
@@ -109,6 +114,38 @@ def persistent_resource_client(location: str) -> PersistentResourceServiceClient
     return aiplatform_v1.PersistentResourceServiceClient(
         client_options={"api_endpoint": api_endpoint(location)}
     )
+
+
+def pipeline_service_client(location: str) -> PipelineServiceClient:
+    """A ``PipelineServiceClient`` (TrainingPipelines) for ``location`` (or the emulator)."""
+    from google.cloud import aiplatform_v1
+    from google.cloud.aiplatform_v1.services.pipeline_service.transports import (
+        PipelineServiceGrpcTransport,
+    )
+
+    host = emulator_host()
+    if host:
+        return aiplatform_v1.PipelineServiceClient(
+            transport=PipelineServiceGrpcTransport(channel=_emulator_channel(host), host=host)
+        )
+    return aiplatform_v1.PipelineServiceClient(
+        client_options={"api_endpoint": api_endpoint(location)}
+    )
+
+
+def model_service_client(location: str) -> ModelServiceClient:
+    """A ``ModelServiceClient`` (the Model Registry) for ``location`` (or the emulator)."""
+    from google.cloud import aiplatform_v1
+    from google.cloud.aiplatform_v1.services.model_service.transports import (
+        ModelServiceGrpcTransport,
+    )
+
+    host = emulator_host()
+    if host:
+        return aiplatform_v1.ModelServiceClient(
+            transport=ModelServiceGrpcTransport(channel=_emulator_channel(host), host=host)
+        )
+    return aiplatform_v1.ModelServiceClient(client_options={"api_endpoint": api_endpoint(location)})
 
 
 def artifact_registry_client() -> ArtifactRegistryClient:
@@ -229,25 +266,46 @@ def emulator_console() -> str | None:
     return f"http://{name}:{int(port) + 1}/console"
 
 
+_LOCAL_CONSOLE_KINDS = ("customJobs", "hyperparameterTuningJobs", "persistentResources")
+_CONSOLE_KINDS = (*_LOCAL_CONSOLE_KINDS, "trainingPipelines", "models")
+
+
 def console_url(resource_name: str) -> str:
-    """The console page of a CustomJob, HyperparameterTuningJob or PersistentResource: the
-    Cloud console's, or the local emulator's (:func:`emulator_console`) when
-    ``VERTEX_AI_EMULATOR_HOST`` is set.
+    """The console page of a CustomJob, HyperparameterTuningJob, PersistentResource,
+    TrainingPipeline or Model (a model name may end in ``@{version}``; without one, its
+    default version): the Cloud console's, or the local emulator's
+    (:func:`emulator_console`) when ``VERTEX_AI_EMULATOR_HOST`` is set. The local console
+    has no pages for pipelines and models yet: for them, locally, the answer is ``""``.
 
     >>> console_url("projects/p/locations/us-central1/customJobs/123")
     'https://console.cloud.google.com/vertex-ai/locations/us-central1/training/123/cpu?project=p'
     >>> console_url("projects/p/locations/us-central1/hyperparameterTuningJobs/7")
     'https://console.cloud.google.com/vertex-ai/locations/us-central1/training/7?project=p'
+    >>> console_url("projects/p/locations/us-central1/trainingPipelines/7")
+    'https://console.cloud.google.com/vertex-ai/locations/us-central1/training/7?project=p'
+    >>> console_url("projects/p/locations/us-central1/models/42@2")
+    'https://console.cloud.google.com/vertex-ai/models/locations/us-central1/models/42/versions/2?project=p'
     """
     parts = resource_name.split("/")
     if len(parts) != 6 or parts[0] != "projects" or parts[2] != "locations":
         return ""
     project, location, kind, ident = parts[1], parts[3], parts[4], parts[5]
-    if kind not in ("customJobs", "hyperparameterTuningJobs", "persistentResources"):
+    if kind not in _CONSOLE_KINDS:
         return ""
     if emulator_host() is not None:
         local = emulator_console()
-        return f"{local}/{resource_name}" if local else ""
+        return f"{local}/{resource_name}" if local and kind in _LOCAL_CONSOLE_KINDS else ""
+    if kind == "trainingPipelines":
+        return (
+            f"https://console.cloud.google.com/vertex-ai/locations/{location}"
+            f"/training/{ident}?project={project}"
+        )
+    if kind == "models":
+        model_id, _, version = ident.partition("@")
+        return (
+            f"https://console.cloud.google.com/vertex-ai/models/locations/{location}"
+            f"/models/{model_id}/versions/{version or 'default'}?project={project}"
+        )
     if kind == "customJobs":
         return (
             f"https://console.cloud.google.com/vertex-ai/locations/{location}"

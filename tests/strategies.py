@@ -312,3 +312,50 @@ trees = st.recursive(
     max_leaves=20,
 )
 """Anything JSON-ish, with real field names as keys and UNKNOWN among the leaves."""
+
+
+# -- TrainingPipelines (custom task) and the Model they upload --------------------------
+
+EXAMPLES.update(
+    {
+        "artifact_uri": ["gs://models-bkt/m", "gs://models-bkt", "gs://b/m", "s3://b/m", ""],
+        "version_aliases": [["prod"], ["default"], ["Prod"], ["prod", "prod"], ["a"], ["a-"],
+                            ["x" * 128], ["x" * 129], []],
+        "predict_route": ["/predict", "predict", ""],
+        "health_route": ["/health", "health"],
+        "container_port": [0, 1, 8080, 65535, 65536],
+        "instance_schema_uri": ["gs://models-bkt/i.yaml", "http://x/i.yaml"],
+        "model_id": ["churn", "churn_2", "9lives", "-m", "Churn", "a" * 63, "a" * 64, ""],
+        "parent_model": ["projects/p/locations/us-central1/models/1",
+                         "projects/p/locations/us-central1/models/1@2",
+                         "projects/p/locations/europe-west4/models/1", "models/1", ""],
+    }
+)  # fmt: skip
+"""Values at the Model rules' edges (aliases, routes, ports, ids, parent model forms)."""
+
+
+@st.composite
+def training_pipelines(draw: st.DrawFn) -> dict[str, Any]:
+    """vt.TrainingPipeline inputs: ``job_spec`` a generated CustomJobSpec (as for
+    :func:`custom_jobs`), often a ``model_to_upload`` with a serving container, and
+    sometimes ``model_id``/``parent_model`` (with or without a model), labels, CMEK."""
+    job = draw(custom_jobs())
+    pipeline: dict[str, Any] = {"display_name": job["display_name"], "job_spec": job["job_spec"]}
+    if draw(st.integers(0, 3)):
+        container = message(
+            "ModelContainerSpec",
+            required={"image_uri": st.sampled_from(EXAMPLES["image_uri"][:2] * 3 + [""])},
+        )
+        required: dict[str, Any] = {"display_name": st.sampled_from(["model"] * 3 + ["", _LONG])}
+        if draw(st.integers(0, 5)):
+            required["container_spec"] = container
+        pipeline["model_to_upload"] = draw(message("Model", required=required, depth=1))
+    extra = message("TrainingPipelineInput", depth=1).map(
+        lambda fields: {
+            k: v
+            for k, v in fields.items()
+            if k in ("model_id", "parent_model", "labels", "encryption_spec")
+        }
+    )
+    pipeline.update(draw(extra))
+    return pipeline

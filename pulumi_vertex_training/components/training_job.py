@@ -11,8 +11,11 @@ from typing import Any
 import pulumi
 
 from pulumi_vertex_training.components.training_image import TrainingImage
-from pulumi_vertex_training.provider.resources import CustomJob
+from pulumi_vertex_training.provider.resources import CustomJob, Model
 from pulumi_vertex_training.spec.args import to_plain
+from pulumi_vertex_training.spec.model import MODEL_FIELDS
+from pulumi_vertex_training.spec.model_args import ModelArgs
+from pulumi_vertex_training.spec.names import snake_case
 
 
 @dataclass(kw_only=True)
@@ -114,6 +117,11 @@ class TrainingJob(pulumi.ComponentResource):
             CustomJobSpec fields.
         base_output_directory: ``gs://...``; sets AIP_MODEL_DIR and friends.
         labels, display_name, wait, wait_timeout, on_delete, logs: as for ``CustomJob``.
+        model: register what the trainer saved in ``AIP_MODEL_DIR`` in the Model Registry
+            (``vt.ModelArgs`` or a dict: display name, serving ``container_spec``, ...):
+            a child ``vt.Model`` ``{name}-model`` uploaded from the job's ``model_dir``
+            once it has succeeded, a new version of it after each new run. Needs
+            ``base_output_directory`` and ``wait="completed"``.
     """
 
     image_uri: pulumi.Output[str]
@@ -151,6 +159,7 @@ class TrainingJob(pulumi.ComponentResource):
         wait_timeout: pulumi.Input[str | int | float] | datetime.timedelta | None = None,
         on_delete: pulumi.Input[str] = "cancel",
         logs: pulumi.Input[str] = "failures",
+        model: ModelArgs | Mapping[str, Any] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         if not worker_pools:
@@ -198,6 +207,28 @@ class TrainingJob(pulumi.ComponentResource):
             logs=logs,
             opts=child,
         )
+        self.model: Model | None = None
+        if model is not None:
+            # The folder keeps its name across runs: each new job (its id) is a new version.
+            fields = {snake_case(str(k)): v for k, v in dict(to_plain(model)).items()}
+            unknown = set(fields) - set(MODEL_FIELDS)
+            if unknown:
+                raise ValueError(f"model: not Model fields: {', '.join(sorted(unknown))}")
+            if isinstance(wait, str) and wait != "completed":
+                raise ValueError("model: the model is uploaded once the job has succeeded, so "
+                                 "the job must be waited for: pass wait='completed'")  # fmt: skip
+            if base_output_directory is None and not fields.get("artifact_uri"):
+                raise ValueError("model: give base_output_directory (the trainer saves the "
+                                 "model in its model/ folder, AIP_MODEL_DIR)")  # fmt: skip
+            self.model = Model(
+                f"{resource_name}-model",
+                **{k: v for k, v in fields.items() if k != "artifact_uri"},
+                artifact_uri=fields.get("artifact_uri") or self.job.model_dir,
+                project=project,
+                location=location,
+                triggers=[self.job.id],
+                opts=child,
+            )
         self.image_uri = self.image.image_uri
         self.job_name = self.job.id
         self.state = self.job.state

@@ -18,7 +18,8 @@ on its own in ``emulator/models/validation.py``):
   model's default (the Vertex SDK sends it on every upload unless told not to);
 - ``model_id``: up to 63 of ``[a-z0-9_-]``, not starting with a digit or hyphen;
 - ``parent_model``: ``projects/{p}/locations/{l}/models/{id}``, no ``@version``, in the
-  model's own location; with ``model_id`` too, the ids must agree;
+  model's own location and project (the project when both are ids: a number may be the
+  same project); with ``model_id`` too, the ids must agree;
 - ``labels``: the Google Cloud label rules; ``encryption_spec``: a key in the region.
 """
 
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
 ALIAS = re.compile(r"^[a-z][a-zA-Z0-9-]{0,126}[a-z0-9]\Z")
 MODEL_ID = re.compile(r"^[a-z_][a-z0-9_-]{0,62}\Z")
 MODEL_NAME = re.compile(
-    r"^projects/[^/\s]+/locations/(?P<location>[^/\s]+)/models/(?P<id>[^/@\s]+)\Z"
+    r"^projects/(?P<project>[^/\s]+)/locations/(?P<location>[^/\s]+)/models/(?P<id>[^/@\s]+)\Z"
 )
 DEFAULT_ALIAS = "default"
 MAX_PORT = 65535
@@ -58,13 +59,16 @@ class NormalizedModel(Normalized):
     """The canonical Model inputs (and ``parent_model``/``model_id``) and every problem."""
 
 
-def normalize_model(raw: Mapping[str, Any], *, location: str | None = None) -> NormalizedModel:
+def normalize_model(
+    raw: Mapping[str, Any], *, location: str | None = None, project: str | None = None
+) -> NormalizedModel:
     """Normalize and validate a Model to upload: its fields plus ``parent_model``, ``model_id``.
 
     Args:
         raw: snake_case or camelCase, ``ModelArgs`` or dicts; any value may be UNKNOWN.
         location: the model's region, when known (``parent_model`` and the CMEK key must
             be in it).
+        project: the model's project, when known (``parent_model`` must be in it).
 
     Returns:
         NormalizedModel with the canonical value and all failures (never raises).
@@ -75,7 +79,7 @@ def normalize_model(raw: Mapping[str, Any], *, location: str | None = None) -> N
         return NormalizedModel({}, failures)
     check_model(coerced, "", location, failures)
     model_id, parent_model = coerced.get("model_id"), coerced.get("parent_model")
-    check_upload_target(model_id, parent_model, "", location, failures)
+    check_upload_target(model_id, parent_model, "", location, failures, project=project)
     return NormalizedModel(prune(coerced, "ModelInput"), without_redundant(failures))
 
 
@@ -150,8 +154,8 @@ def _check_container(spec: dict[str, Any], path: str, failures: list[SpecFailure
             continue
         for i, port in enumerate(ports):
             number = port.get("container_port") if isinstance(port, dict) else None
+            p_path = names.join(names.index(names.join(path, field), i), "container_port")
             if isinstance(number, int) and not 1 <= number <= MAX_PORT:
-                p_path = names.join(names.index(names.join(path, field), i), "container_port")
                 failures.append(SpecFailure(p_path, f"must be a port, 1 to {MAX_PORT}", number))
     for field in ("predict_route", "health_route", "invoke_route_prefix"):
         route = spec.get(field)
@@ -198,9 +202,19 @@ def check_aliases(aliases: Any, path: str, failures: list[SpecFailure]) -> None:
 
 
 def check_upload_target(
-    model_id: Any, parent_model: Any, path: str, location: str | None, failures: list[SpecFailure]
+    model_id: Any,
+    parent_model: Any,
+    path: str,
+    location: str | None,
+    failures: list[SpecFailure],
+    *,
+    project: str | None = None,
 ) -> None:
-    """``model_id`` and ``parent_model`` forms, and that they agree when both are given."""
+    """``model_id`` and ``parent_model`` forms, and that they agree when both are given.
+
+    ``parent_model`` must be in ``project`` when both name it by id: a project number
+    (how Vertex AI names models) cannot be told from another project's id here.
+    """
     check_pattern(
         model_id,
         MODEL_ID,
@@ -211,6 +225,15 @@ def check_upload_target(
     p_path = names.join(path, "parent_model")
     if not isinstance(parent_model, str) or not parent_model:
         return
+    their_id = parent_model.rsplit("/", 1)[-1]  # what follows models/, even in a bad name
+    if isinstance(model_id, str) and model_id and model_id != their_id:
+        failures.append(
+            SpecFailure(
+                names.join(path, "model_id"),
+                f"differs from the id of parent_model ({their_id!r}); give one of them",
+                model_id,
+            )
+        )
     match = MODEL_NAME.match(parent_model)
     if match is None:
         failures.append(
@@ -230,12 +253,14 @@ def check_upload_target(
                 parent_model,
             )
         )
-    if isinstance(model_id, str) and model_id and model_id != match["id"]:
+    theirs = match["project"]
+    if project and theirs != project and not (project.isdigit() or theirs.isdigit()):
         failures.append(
             SpecFailure(
-                names.join(path, "model_id"),
-                f"differs from the id of parent_model ({match['id']!r}); give one of them",
-                model_id,
+                p_path,
+                f"a new version is uploaded into a model of this resource's project: the "
+                f"model is in project {theirs!r}, this resource in {project!r}",
+                parent_model,
             )
         )
 

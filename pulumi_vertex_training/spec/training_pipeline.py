@@ -53,7 +53,7 @@ class NormalizedTrainingPipeline(Normalized):
 
 
 def normalize_training_pipeline(
-    raw: Mapping[str, Any], *, location: str | None = None
+    raw: Mapping[str, Any], *, location: str | None = None, project: str | None = None
 ) -> NormalizedTrainingPipeline:
     """Normalize and validate TrainingPipeline inputs (``TrainingPipelineArgs`` or dicts,
     snake_case or camelCase; any value may be UNKNOWN).
@@ -63,11 +63,13 @@ def normalize_training_pipeline(
             labels, encryption_spec.
         location: the pipeline's region, when known (CMEK keys and ``parent_model`` must
             be in it).
+        project: the pipeline's project, when known (``parent_model`` must be in it).
 
     Returns:
         NormalizedTrainingPipeline with the canonical value and all failures (never raises).
     """
     failures: list[SpecFailure] = []
+    warnings: list[SpecFailure] = []
     plain = to_plain(raw)
     if not isinstance(plain, Mapping):
         coerce_message(plain, "TrainingPipelineInput", "", failures)
@@ -82,16 +84,19 @@ def normalize_training_pipeline(
     check_display_name(coerced.get("display_name"), "display_name", failures)
     check_labels(coerced.get("labels"), "labels", failures)
     check_encryption_spec(coerced.get("encryption_spec"), "encryption_spec", location, failures)
-    spec = _inputs(inputs, location, failures)
-    _check_model_to_upload(coerced, spec, location, failures)
+    spec = _inputs(inputs, location, failures, warnings)
+    _check_model_to_upload(coerced, spec, location, project, failures)
     value = prune(coerced, "TrainingPipelineInput")
     if spec is not None:
         value[_INPUTS] = spec
-    return NormalizedTrainingPipeline(value, without_redundant(failures))
+    return NormalizedTrainingPipeline(value, without_redundant(failures), warnings)
 
 
-def _inputs(inputs: Any, location: str | None, failures: list[SpecFailure]) -> Any:
-    """The canonical CustomJobSpec of ``training_task_inputs``, or None when absent."""
+def _inputs(
+    inputs: Any, location: str | None, failures: list[SpecFailure], warnings: list[SpecFailure]
+) -> Any:
+    """The canonical CustomJobSpec of ``training_task_inputs``, or None when absent; its
+    failures and warnings (uncertain machine facts) re-pathed under it."""
     if inputs is None:
         failures.append(missing(_INPUTS, "required: the CustomJobSpec the pipeline runs"))
         return None
@@ -102,6 +107,8 @@ def _inputs(inputs: Any, location: str | None, failures: list[SpecFailure]) -> A
     )
     for failure in job.failures:
         failures.append(dataclasses.replace(failure, path=_repath(failure.path)))
+    for warning in job.warnings:
+        warnings.append(dataclasses.replace(warning, path=_repath(warning.path)))
     return job.value.get("job_spec")
 
 
@@ -110,7 +117,11 @@ def _repath(path: str) -> str:
 
 
 def _check_model_to_upload(
-    pipeline: dict[str, Any], spec: Any, location: str | None, failures: list[SpecFailure]
+    pipeline: dict[str, Any],
+    spec: Any,
+    location: str | None,
+    project: str | None,
+    failures: list[SpecFailure],
 ) -> None:
     model = pipeline.get("model_to_upload")
     model_id, parent_model = pipeline.get("model_id"), pipeline.get("parent_model")
@@ -119,12 +130,12 @@ def _check_model_to_upload(
             if value not in (None, ""):
                 failures.append(SpecFailure(field, "only allowed with model_to_upload", value))
         return
-    check_upload_target(model_id, parent_model, "", location, failures)
+    check_upload_target(model_id, parent_model, "", location, failures, project=project)
     if not isinstance(model, dict):
         return
     check_model(model, "model_to_upload", location, failures, require_container=True)
-    if model.get("artifact_uri") is not None or not isinstance(spec, dict):
-        return
+    if model.get("artifact_uri") not in (None, "") or not isinstance(spec, dict):
+        return  # "" is no artifact_uri on the wire (proto3): the model dir is needed then
     base = spec.get("base_output_directory")
     if base is None:
         failures.append(

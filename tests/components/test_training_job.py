@@ -164,3 +164,56 @@ def test_logs_reaches_the_job_and_is_checked_there(trainer: Path) -> None:
         ProgramRunner(program("loud"), config=CONFIG).preview()
     assert [path for path, _ in raised.value.failures] == ["logs"]
     assert ("create", "train") in ProgramRunner(program("stream"), config=CONFIG).preview().ops()
+
+
+def _with_model(trainer: Path, **job: Any) -> Callable[[], None]:
+    def program() -> None:
+        trained = vt.TrainingJob(
+            "train",
+            source_dir=str(trainer),
+            python_module="trainer.task",
+            base_image="local/python:3.11",
+            repository="127.0.0.1:5000/tests-model",
+            worker_pools=[WorkerPoolArgs(machine_type="n1-standard-4")],
+            model=vt.ModelArgs(
+                display_name="trained",
+                container_spec=vt.ModelContainerSpecArgs(image_uri="local/python:3.11"),
+            ),
+            **job,
+        )
+        assert trained.model is not None
+        pulumi.export("model", trained.model.name)
+        pulumi.export("version", trained.model.version_id)
+        pulumi.export("artifact_uri", trained.model.artifact_uri)
+
+    return program
+
+
+@pytest.mark.parametrize(
+    ("job", "message"),
+    [
+        ({"base_output_directory": "gs://components/run"}, "wait='completed'"),
+        ({"wait": "completed"}, "base_output_directory"),
+    ],
+)
+def test_model_needs_the_job_completed_and_an_output_directory(
+    trainer: Path, job: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        ProgramRunner(_with_model(trainer, **job), config=CONFIG).preview()
+
+
+@pytest.mark.docker
+def test_model_registers_what_the_job_saved(emulator: Any, trainer: Path) -> None:
+    output = f"gs://components-{uuid.uuid4().hex[:8]}/run"
+    stack = ProgramRunner(
+        _with_model(trainer, base_output_directory=output, wait="completed"), config=CONFIG
+    )
+    assert ("create", "train-model") in stack.preview().ops()
+    result = stack.up()
+    assert result.outputs["version"] == "1"
+    assert result.outputs["artifact_uri"] == f"{output}/model/"
+    model = stack.resources("vertex:Model")["train-model"]
+    assert model["inputs"]["triggers"] == [stack.resources("vertex:CustomJob")["train"]["id"]]
+    assert all(s.op == "same" for s in stack.up().steps)
+    stack.destroy()

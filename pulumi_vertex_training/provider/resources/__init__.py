@@ -12,13 +12,17 @@ from pulumi_vertex_training.provider.resources.hyperparameter_tuning_job import 
     HyperparameterTuningJob,
 )
 from pulumi_vertex_training.provider.resources.image import Image
+from pulumi_vertex_training.provider.resources.model import Model
 from pulumi_vertex_training.provider.resources.persistent_resource import PersistentResource
 from pulumi_vertex_training.provider.resources.python_package import PythonPackageUpload
+from pulumi_vertex_training.provider.resources.training_pipeline import TrainingPipeline
 
 __all__ = [
     "CustomJob",
     "HyperparameterTuningJob",
     "Image",
+    "Model",
     "PersistentResource",
     "PythonPackageUpload",
+    "TrainingPipeline",
 ]

@@ -185,3 +185,19 @@ def test_schema_tables_match_the_generated_messages() -> None:
     assert set(MESSAGES["ModelInput"]) - set(MESSAGES["Model"]) <= request
     pipeline = fields(aiplatform_v1.TrainingPipeline)
     assert set(MESSAGES["TrainingPipelineInput"]) <= pipeline
+
+
+@pytest.mark.parametrize(
+    ("parent_project", "project", "refused"),
+    [("other", "mine", True), ("mine", "mine", False), ("123", "mine", False),
+     ("other", "456", False), ("other", None, False)],
+)  # fmt: skip
+def test_parent_model_in_another_project_is_refused_when_both_are_ids(
+    parent_project: str, project: str | None, refused: bool
+) -> None:
+    raw = {
+        "display_name": "m",
+        "parent_model": f"projects/{parent_project}/locations/us-central1/models/1",
+    }
+    paths = [f.path for f in normalize_model(raw, location="us-central1", project=project).failures]
+    assert paths == (["parent_model"] if refused else [])

@@ -193,3 +193,21 @@ def test_check_and_the_emulator_refuse_at_the_same_field(path: str, value: Any, 
     # The canonical value keeps the refused values: it is what would be sent without check().
     message = _emulator_verdict(result.value)
     assert f"training_pipeline.{field}" in message, message
+
+
+def test_the_job_specs_warnings_come_back_under_training_task_inputs() -> None:
+    raw = make_pipeline()
+    raw["training_task_inputs"]["worker_pool_specs"][0]["machine_spec"] = {
+        "machine_type": "zz-fake-9"
+    }
+    normalized = normalize_training_pipeline(raw)
+    assert not normalized.failures
+    assert [w.path for w in normalized.warnings] == [f"{POOL0}.machine_spec.machine_type"]
+
+
+def test_an_empty_artifact_uri_is_none_and_needs_the_output_directory() -> None:
+    raw = make_pipeline()
+    del raw["training_task_inputs"]["base_output_directory"]
+    raw["model_to_upload"]["artifact_uri"] = ""
+    paths = [f.path for f in normalize_training_pipeline(raw).failures]
+    assert paths == ["training_task_inputs.base_output_directory"]
