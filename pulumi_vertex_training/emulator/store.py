@@ -9,10 +9,12 @@ RPC already answered for.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import pathlib
 import sqlite3
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 _SCHEMA = """
@@ -28,6 +30,7 @@ CREATE TABLE IF NOT EXISTS counters (
     value INTEGER NOT NULL
 );
 """
+_SEQ_COUNTER = "resources.seq"  # insertion order of the documents (not a resource kind)
 
 
 class Store:
@@ -60,17 +63,26 @@ class Store:
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA busy_timeout=5000")
             self._db.executescript(_SCHEMA)
+            # The insertion order is a counter, so a write never scans the table for it;
+            # a state file from before the counter starts it after its highest seq.
+            self._db.execute(
+                "INSERT OR IGNORE INTO counters (name, value) "
+                "SELECT ?, COALESCE(MAX(seq), 0) FROM resources",
+                (_SEQ_COUNTER,),
+            )
 
     def put(self, kind: str, name: str, data: dict[str, Any]) -> None:
         """Insert or replace the document ``name`` of ``kind``; keeps its first insertion order."""
         text = json.dumps(data, sort_keys=True)
-        with self._lock:
-            self._db.execute(
-                "INSERT INTO resources (kind, name, seq, data) VALUES (?, ?, "
-                "(SELECT COALESCE(MAX(seq), 0) + 1 FROM resources), ?) "
-                "ON CONFLICT (kind, name) DO UPDATE SET data = excluded.data",
-                (kind, name, text),
-            )
+        with self._lock, self._transaction():
+            updated = self._db.execute(
+                "UPDATE resources SET data = ? WHERE kind = ? AND name = ?", (text, kind, name)
+            ).rowcount
+            if not updated:
+                self._db.execute(
+                    "INSERT INTO resources (kind, name, seq, data) VALUES (?, ?, ?, ?)",
+                    (kind, name, self._bump(_SEQ_COUNTER), text),
+                )
 
     def get(self, kind: str, name: str) -> dict[str, Any] | None:
         """The document ``name`` of ``kind``, or None."""
@@ -95,22 +107,27 @@ class Store:
 
     def next_id(self, counter: str, start: int = 1) -> int:
         """The next value of a durable counter (``start`` first); never repeats across restarts."""
-        with self._lock:
-            # No UPSERT ... RETURNING: it needs SQLite 3.35, older than some Python 3.10 builds.
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._db.execute(
-                    "INSERT OR IGNORE INTO counters (name, value) VALUES (?, ?)",
-                    (counter, start - 1),
-                )
-                self._db.execute("UPDATE counters SET value = value + 1 WHERE name = ?", (counter,))
-                row = self._db.execute(
-                    "SELECT value FROM counters WHERE name = ?", (counter,)
-                ).fetchone()
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._lock, self._transaction():
+            self._db.execute(
+                "INSERT OR IGNORE INTO counters (name, value) VALUES (?, ?)", (counter, start - 1)
+            )
+            return self._bump(counter)
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One commit for the statements inside (the caller holds ``_lock``)."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def _bump(self, counter: str) -> int:
+        # No UPSERT ... RETURNING: it needs SQLite 3.35, older than some Python 3.10 builds.
+        self._db.execute("UPDATE counters SET value = value + 1 WHERE name = ?", (counter,))
+        row = self._db.execute("SELECT value FROM counters WHERE name = ?", (counter,)).fetchone()
         return int(row[0])
 
     def close(self) -> None:
