@@ -14,6 +14,7 @@ hold back and release jobs; the backend calls it at create and at each transitio
 
 from __future__ import annotations
 
+import bisect
 import logging
 import pathlib
 import threading
@@ -103,9 +104,14 @@ class JobBackend:
         self.instance_id = instance_id
         self._lock = threading.RLock()
         self._jobs: dict[str, Any] = {}  # name -> CustomJob protobuf message
+        # (id, name) of every job, ascending: ListCustomJobs walks it newest first from
+        # its page token, and copies only the jobs it returns.
+        self._order: list[tuple[int, str]] = []
         for data in store.list(JOB_KIND):
             job = json_format.ParseDict(data, CustomJob.pb()(), ignore_unknown_fields=True)
             self._jobs[job.name] = job
+            self._order.append((_job_id(job), job.name))
+        self._order.sort()
         self.monitor = JobMonitor(
             self,
             runner,
@@ -163,6 +169,7 @@ class JobBackend:
         job.update_time.CopyFrom(now)
         with self._lock:
             self._jobs[job.name] = job
+            bisect.insort(self._order, (job_id, job.name))
             self._save(job)
             created = _copy(job)
         self.monitor.start_job(job.name)
@@ -188,24 +195,19 @@ class JobBackend:
             raise InvalidArgument(f"page_size: {page_size} must not be negative")
         size = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
         after = int(token) if (token := records.decode_page_token(page_token)) else None
-        with self._lock:
-            jobs = sorted(self._jobs.values(), key=_job_id, reverse=True)
-            jobs = [
-                _copy(j)
-                for j in jobs
-                if _in_parent(j.name, project, location) and (after is None or _job_id(j) < after)
-            ]
-        page: list[CustomJob] = []
+        page: list[Any] = []
         next_token = ""
-        for job in jobs:
-            wrapped = CustomJob.wrap(job)
-            if not matches(wrapped):
-                continue
-            if len(page) == size:
-                next_token = records.encode_page_token(str(_job_id(CustomJob.pb(page[-1]))))
-                break
-            page.append(wrapped)
-        return page, next_token
+        with self._lock:
+            end = len(self._order) if after is None else bisect.bisect_left(self._order, (after,))
+            for index in range(end - 1, -1, -1):
+                job = self._jobs[self._order[index][1]]
+                if not _in_parent(job.name, project, location) or not matches(job):
+                    continue
+                if len(page) == size:
+                    next_token = records.encode_page_token(str(_job_id(page[-1])))
+                    break
+                page.append(_copy(job))
+        return [CustomJob.wrap(job) for job in page], next_token
 
     def cancel_custom_job(self, name: str) -> None:
         """Ask a job to stop: CANCELLING now, CANCELLED once its containers are stopped.
@@ -238,6 +240,7 @@ class JobBackend:
                     "JOB_STATE_CANCELLED (or for it to finish) first."
                 )
             del self._jobs[name]
+            del self._order[bisect.bisect_left(self._order, (_job_id_of(name), name))]
             self.store.delete(JOB_KIND, name)
         now = records.now()
         op = operations_pb2.Operation(
@@ -342,7 +345,11 @@ def _copy(job: Any) -> Any:
 
 
 def _job_id(job: Any) -> int:
-    return int(job.name.rsplit("/", 1)[1])
+    return _job_id_of(job.name)
+
+
+def _job_id_of(name: str) -> int:
+    return int(name.rsplit("/", 1)[1])
 
 
 def _in_parent(name: str, project: str, location: str) -> bool:
@@ -367,7 +374,7 @@ def _web_access_uris(job: Any) -> dict[str, str]:
     return uris
 
 
-def _compile_filter(text: str) -> Callable[[CustomJob], bool]:
+def _compile_filter(text: str) -> Callable[[Any], bool]:
     if not text.strip():
         return lambda job: True
     return filters.compile_filter(text)
