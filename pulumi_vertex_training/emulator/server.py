@@ -17,7 +17,6 @@ from __future__ import annotations
 import functools
 import logging
 import pathlib
-import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent import futures
@@ -39,25 +38,16 @@ from pulumi_vertex_training.emulator.persistent_resources.service import (
     PersistentResourceServicer,
 )
 from pulumi_vertex_training.emulator.storage.artifact_registry import ArtifactRegistryServicer
-from pulumi_vertex_training.emulator.store import Store
+from pulumi_vertex_training.emulator.store import STATE_FILE, Store, instance_id
 
 log = logging.getLogger(__name__)
 
-STATE_FILE = "state.db"
+__all__ = ["STATE_FILE", "EmulatorServer", "FaultHook", "instance_id"]
 
 FaultHook = Callable[[str, str, Any], None]
 """``hook(phase, method, request)``, called with phase ``"before"`` and ``"after"`` each RPC
 (``method`` is the snake_case servicer method). Raising an ``EmulatorError`` from it answers
 the RPC with that error: the seam for fault injection. None (the default) means no faults."""
-
-
-def instance_id(store: Store) -> str:
-    """The data dir's stable id (created on first use); it labels the containers."""
-    data = store.get("meta", "instance")
-    if data is None:
-        data = {"instance_id": uuid.uuid4().hex[:12]}
-        store.put("meta", "instance", data)
-    return str(data["instance_id"])
 
 
 class _Hooked:

@@ -14,6 +14,7 @@ import json
 import pathlib
 import sqlite3
 import threading
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -30,6 +31,9 @@ CREATE TABLE IF NOT EXISTS counters (
     value INTEGER NOT NULL
 );
 """
+STATE_FILE = "state.db"
+"""The store's file name in the data dir."""
+
 _SEQ_COUNTER = "resources.seq"  # insertion order of the documents (not a resource kind)
 
 
@@ -134,3 +138,12 @@ class Store:
         """Close the database; the store must not be used afterwards."""
         with self._lock:
             self._db.close()
+
+
+def instance_id(store: Store) -> str:
+    """The data dir's stable id (created on first use); it labels the containers."""
+    data = store.get("meta", "instance")
+    if data is None:
+        data = {"instance_id": uuid.uuid4().hex[:12]}
+        store.put("meta", "instance", data)
+    return str(data["instance_id"])
