@@ -15,7 +15,7 @@ import pathlib
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 _SCHEMA = """
@@ -77,16 +77,26 @@ class Store:
 
     def put(self, kind: str, name: str, data: dict[str, Any]) -> None:
         """Insert or replace the document ``name`` of ``kind``; keeps its first insertion order."""
-        text = json.dumps(data, sort_keys=True)
+        self.write([(kind, name, data)])
+
+    def write(self, changes: Sequence[tuple[str, str, dict[str, Any] | None]]) -> None:
+        """Apply ``(kind, name, document or None to delete)`` changes in order, in one commit."""
+        texts = [
+            (k, n, None if d is None else json.dumps(d, sort_keys=True)) for k, n, d in changes
+        ]
         with self._lock, self._transaction():
-            updated = self._db.execute(
-                "UPDATE resources SET data = ? WHERE kind = ? AND name = ?", (text, kind, name)
-            ).rowcount
-            if not updated:
-                self._db.execute(
-                    "INSERT INTO resources (kind, name, seq, data) VALUES (?, ?, ?, ?)",
-                    (kind, name, self._bump(_SEQ_COUNTER), text),
-                )
+            for kind, name, text in texts:
+                if text is None:
+                    self._db.execute(
+                        "DELETE FROM resources WHERE kind = ? AND name = ?", (kind, name)
+                    )
+                elif not self._db.execute(
+                    "UPDATE resources SET data = ? WHERE kind = ? AND name = ?", (text, kind, name)
+                ).rowcount:
+                    self._db.execute(
+                        "INSERT INTO resources (kind, name, seq, data) VALUES (?, ?, ?, ?)",
+                        (kind, name, self._bump(_SEQ_COUNTER), text),
+                    )
 
     def get(self, kind: str, name: str) -> dict[str, Any] | None:
         """The document ``name`` of ``kind``, or None."""
@@ -138,6 +148,47 @@ class Store:
         """Close the database; the store must not be used afterwards."""
         with self._lock:
             self._db.close()
+
+
+class WriteBehindLock:
+    """A re-entrant lock over in-memory state whose store writes wait for its release.
+
+    A backend changes its records under the lock and hands each store write to
+    :meth:`defer`; when the outermost holder releases the lock, the writes it
+    deferred are applied (``apply``, one commit) *after* the lock is released, so
+    readers of the state never wait for a disk flush. A second lock keeps the
+    writes in the order the state changed (it is taken before the state lock is
+    let go), and the holder returns only once its writes are durable.
+    """
+
+    def __init__(self, apply: Callable[[list[Any]], None]) -> None:
+        self._state = threading.RLock()
+        self._order = threading.Lock()
+        self._apply = apply
+        self._depth = 0  # only the owning thread touches it
+        self._deferred: list[Any] = []
+
+    def defer(self, change: Any) -> None:
+        """Queue a change for ``apply`` (call with the lock held)."""
+        self._deferred.append(change)
+
+    def __enter__(self) -> WriteBehindLock:
+        self._state.acquire()
+        self._depth += 1
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._depth -= 1
+        if self._depth or not self._deferred:
+            self._state.release()
+            return
+        changes, self._deferred = self._deferred, []
+        self._order.acquire()
+        self._state.release()
+        try:
+            self._apply(changes)
+        finally:
+            self._order.release()
 
 
 def instance_id(store: Store) -> str:

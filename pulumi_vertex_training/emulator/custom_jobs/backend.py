@@ -1,7 +1,8 @@
 """The emulator's state and API meaning for CustomJobs (moto-style backend).
 
 Method names are the RPC names in snake_case. The backend owns every job record
-(kept in memory, written through to the :class:`~.emulator.store.Store` on each change),
+(kept in memory, written through to the :class:`~.emulator.store.Store` on each change,
+after the lock is released: ``store.WriteBehindLock``),
 validates requests (``validation.py``) and moves jobs through the state machine in
 ``states.py``; :meth:`JobBackend.transition` is the one way a job's state changes.
 
@@ -17,7 +18,6 @@ from __future__ import annotations
 import bisect
 import logging
 import pathlib
-import threading
 from collections.abc import Callable, Collection
 from typing import Any, Protocol
 
@@ -40,7 +40,7 @@ from pulumi_vertex_training.emulator.exceptions import (
     NotFound,
 )
 from pulumi_vertex_training.emulator.execution.types import JobRun, Runner
-from pulumi_vertex_training.emulator.store import Store
+from pulumi_vertex_training.emulator.store import Store, WriteBehindLock
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,9 @@ class JobBackend:
         self.runner = runner
         self.data_dir = pathlib.Path(data_dir)
         self.instance_id = instance_id
-        self._lock = threading.RLock()
+        # Changes are made under the lock; their store writes go out after it is
+        # released (GetCustomJob never waits for a disk flush), in order.
+        self._lock = WriteBehindLock(self._write)
         self._jobs: dict[str, Any] = {}  # name -> CustomJob protobuf message
         # (id, name) of every job, ascending: ListCustomJobs walks it newest first from
         # its page token, and copies only the jobs it returns.
@@ -241,7 +243,7 @@ class JobBackend:
                 )
             del self._jobs[name]
             del self._order[bisect.bisect_left(self._order, (_job_id_of(name), name))]
-            self.store.delete(JOB_KIND, name)
+            self._lock.defer((name, None))
         now = records.now()
         op = operations_pb2.Operation(
             name=f"{name}/operations/{self.store.next_id('operation')}", done=True
@@ -335,7 +337,13 @@ class JobBackend:
         log.info("%s -> %s", name, JobState(new).name)
 
     def _save(self, job: Any) -> None:
-        self.store.put(JOB_KIND, job.name, json_format.MessageToDict(job))
+        self._lock.defer((job.name, _copy(job)))
+
+    def _write(self, changes: list[tuple[str, Any]]) -> None:
+        # Outside the lock: JSON conversion and the commit do not hold up readers.
+        self.store.write(
+            [(JOB_KIND, n, None if j is None else json_format.MessageToDict(j)) for n, j in changes]
+        )
 
 
 def _copy(job: Any) -> Any:
