@@ -44,6 +44,10 @@ log = logging.getLogger(__name__)
 
 __all__ = ["STATE_FILE", "EmulatorServer", "FaultHook", "instance_id"]
 
+GRPC_WORKERS = 16
+"""Threads serving RPCs. Every RPC is short (memory, or one commit); more threads only
+contend for the interpreter's lock: further RPCs wait in gRPC's queue instead."""
+
 FaultHook = Callable[[str, str, Any], None]
 """``hook(phase, method, request)``, called with phase ``"before"`` and ``"after"`` each RPC
 (``method`` is the snake_case servicer method). Raising an ``EmulatorError`` from it answers
@@ -223,7 +227,9 @@ class EmulatorServer:
     def _start_grpc(self, jobs: Any, operations: Any) -> None:
         # so_reuseport off: with it, a second emulator could bind the same port silently.
         server = grpc.server(
-            futures.ThreadPoolExecutor(max_workers=64, thread_name_prefix="vertex-local-grpc"),
+            futures.ThreadPoolExecutor(
+                max_workers=GRPC_WORKERS, thread_name_prefix="vertex-local-grpc"
+            ),
             options=[("grpc.so_reuseport", 0)],
         )
         assert self.store is not None  # opened by start()
