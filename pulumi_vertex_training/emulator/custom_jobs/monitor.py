@@ -11,8 +11,9 @@ the job since the poll began) is simply refused.
 - A worker task moves a QUEUED job to PENDING (once the scheduler claims room for
   it), starts its containers and looks at them at once (RUNNING without waiting
   for the next poll).
-- The monitor thread polls the runner every ``poll_interval`` seconds, once for
-  all active jobs (``statuses``, when the runner has it): RUNNING once every
+- The monitor thread polls the runner every ``poll_interval`` seconds, and at once
+  when the runner says a container started or ended (``watch``, when it has it),
+  once for all active jobs (``statuses``, when the runner has it): RUNNING once every
   replica runs, SUCCEEDED / FAILED when they end, FAILED when
   ``job_spec.scheduling.timeout`` passes, CANCELLED after a cancel. Every
   ``sweep_interval`` seconds it also cleans up containers left to finished jobs.
@@ -103,19 +104,27 @@ class JobMonitor:
         self._lock = threading.Lock()  # guards _busy only; job state has the backend's lock
         self._busy: set[str] = set()  # jobs with a start/stop/cleanup task in flight
         self._stopping = threading.Event()
+        self._wake = threading.Event()  # set: poll now, not at the next interval
+        self._unwatch: Callable[[], None] | None = None
         self._thread: threading.Thread | None = None
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="vertex-local-job")
 
     # ---- lifecycle -------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start the monitor thread."""
+        """Start the monitor thread (woken early by the runner's ``watch``, when it has one)."""
+        watch = getattr(self._runner, "watch", None)
+        if watch is not None:
+            self._unwatch = watch(self._wake.set)
         self._thread = threading.Thread(target=self._loop, name="vertex-local-monitor", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
         """Stop monitoring and the task pool. Running containers are left alone."""
         self._stopping.set()
+        self._wake.set()
+        if self._unwatch is not None:
+            self._unwatch()
         if self._thread is not None:
             self._thread.join(timeout=10)
         self._pool.shutdown(wait=True, cancel_futures=True)
@@ -176,7 +185,11 @@ class JobMonitor:
     # ---- the monitor -----------------------------------------------------------------
 
     def _loop(self) -> None:
-        while not self._stopping.wait(self._poll_interval):
+        while True:
+            self._wake.wait(self._poll_interval)
+            self._wake.clear()
+            if self._stopping.is_set():
+                return
             try:
                 self.poll_once()
             except Exception:  # keep monitoring: one bad poll must not strand every job

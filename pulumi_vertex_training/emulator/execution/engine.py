@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -124,6 +125,36 @@ class Engine:
         except (docker.errors.DockerException, *TRANSIENT):
             return "(log not available)"
         return tail.decode("utf-8", "replace").rstrip()
+
+    def follow(self, filters: dict[str, Any], changed: Callable[[], None]) -> Callable[[], None]:
+        """Call ``changed()`` for each engine event matching ``filters``, until stopped.
+
+        On a thread of its own, reconnecting a second after the stream breaks;
+        returns the function that stops it.
+        """
+        stopping = threading.Event()
+        current: list[Any] = []
+
+        def run() -> None:
+            while not stopping.is_set():
+                try:
+                    stream = self.api.events(decode=True, filters=filters)  # no read timeout
+                    current[:] = [stream]
+                    if stopping.is_set():
+                        stream.close()
+                    for _ in stream:
+                        changed()
+                except Exception as err:  # whoever listens polls anyway
+                    log.debug("docker events stream broke: %s", err)
+                stopping.wait(1.0)
+
+        def stop() -> None:
+            stopping.set()
+            for stream in current:
+                stream.close()
+
+        threading.Thread(target=run, name="vertex-local-events", daemon=True).start()
+        return stop
 
     def log_stream(self, container_id: str, follow: bool) -> Iterator[bytes]:
         stream: Iterator[bytes] = self.api.logs(container_id, stream=True, follow=follow)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -40,12 +40,7 @@ from pulumi_vertex_training.emulator.execution.names import (
     label_filters,
     replica_order,
 )
-from pulumi_vertex_training.emulator.execution.outcome import (
-    failed_replica,
-    failure_message,
-    finished_key,
-    outcome,
-)
+from pulumi_vertex_training.emulator.execution.outcome import ListedReplica, judge
 from pulumi_vertex_training.emulator.execution.types import (
     JobRun,
     ReplicaSpec,
@@ -297,30 +292,17 @@ class DockerRunner:
         return known
 
     def _judge(self, job_name: str, containers: list[dict[str, Any]]) -> RunStatus:
-        exit_codes: dict[str, int] = {}
-        finished: dict[str, str] = {}
-        states: dict[str, str] = {}
-        oom: dict[str, bool] = {}
-        ids: dict[str, str] = {}
-        for c in containers:
-            name = _replica(c)
-            if c.get("State") in _EXITED:
-                details = self._exit(c["Id"])
-                if details is None:
-                    continue  # removed since the listing (a concurrent cleanup)
-                exit_codes[name], ended, oom[name] = details
-                finished[name] = finished_key(ended)
-            states[name], ids[name] = str(c.get("State", "")), c["Id"]
-        if not states:
-            return RunStatus(RunPhase.MISSING, f"no containers of {job_name} are left")
-        failed = failed_replica(exit_codes, finished)
-        if failed is not None:
-            tail = self.engine.log_tail(ids[failed], LOG_TAIL_LINES)
-            message = failure_message(failed, exit_codes[failed], oom[failed], tail)
-            return RunStatus(RunPhase.FAILED, message, exit_codes)
-        first = next(c for c in containers if _replica(c) in states)
-        expected = int(_labels(first).get(LABEL_REPLICA_COUNT, len(states)))
-        return outcome(job_name, states, exit_codes, finished, len(states), expected)
+        replicas = [
+            ListedReplica(
+                _replica(c),
+                c["Id"],
+                str(c.get("State", "")),
+                int(_labels(c).get(LABEL_REPLICA_COUNT, len(containers))),
+            )
+            for c in containers
+        ]
+        tail = functools.partial(self.engine.log_tail, lines=LOG_TAIL_LINES)
+        return judge(job_name, replicas, self._exit, tail)
 
     def stop(self, job_name: str) -> None:
         """Stop every replica (SIGTERM, SIGKILL after a short grace). Idempotent."""
@@ -381,6 +363,19 @@ class DockerRunner:
         if path.is_file():
             return replica_logs.file_lines(path)
         raise replica_logs.replica_not_found(job_name, replica, map(_replica, containers), saved)
+
+    def watch(self, changed: Callable[[], None]) -> Callable[[], None]:
+        """Call ``changed()`` whenever a container of this instance starts or ends.
+
+        From the engine's event stream (``engine.Engine.follow``); returns the
+        function that stops it. The monitor then polls at once, not at its interval.
+        """
+        filters = {
+            "label": [f"{LABEL_INSTANCE_ID}={self.instance_id}"],
+            "type": ["container"],
+            "event": ["start", "die"],
+        }
+        return self.engine.follow(filters, changed)
 
     def known_jobs(self) -> set[str]:
         """Names of the jobs of this instance that still have containers."""

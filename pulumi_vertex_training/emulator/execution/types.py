@@ -73,9 +73,12 @@ class RunStatus:
 class Runner(Protocol):
     """Runs a job's replicas. Implementations: ``runner.DockerRunner``.
 
-    A runner may also offer ``statuses(job_names) -> dict[str, RunStatus]``: the
-    ``status`` of many jobs from one look at the containers. The monitor polls
-    through it when present (``DockerRunner`` has it), else job by job.
+    A runner may also offer (``DockerRunner`` does; the monitor uses them when present):
+
+    - ``statuses(job_names) -> dict[str, RunStatus]``: the ``status`` of many jobs
+      from one look at the containers (else the monitor asks job by job);
+    - ``watch(changed) -> stop``: call ``changed()`` when a container starts or
+      ends, until ``stop()`` (the monitor then polls at once, not at its interval).
     """
 
     def start(self, run: JobRun) -> None:

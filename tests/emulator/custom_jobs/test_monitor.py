@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pathlib
 import threading
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 
 import pytest
 from google.cloud.aiplatform_v1 import CustomJob, JobState
@@ -149,3 +149,43 @@ def test_poll_cleans_up_containers_left_to_a_finished_job_when_they_reappear(
     finally:
         backend.stop()
         backend.store.close()
+
+
+class WatchedRunner(CountingRunner):
+    """Tells the monitor when a job's containers change (``watch``), as the engine's events do."""
+
+    def __init__(self) -> None:
+        super().__init__(on_start=RunPhase.STARTING)
+        self.changed: list[Callable[[], None]] = []
+        self.unwatched = threading.Event()
+
+    def watch(self, changed: Callable[[], None]) -> Callable[[], None]:
+        self.changed.append(changed)
+        return self.unwatched.set
+
+
+def test_job_ends_when_the_runner_reports_a_change_when_the_next_poll_is_far(
+    tmp_path: pathlib.Path,
+) -> None:
+    runner = WatchedRunner()
+    store = Store(tmp_path / "state.db")
+    backend = JobBackend(store, runner, tmp_path, "t", build_job_run=_build, poll_interval=3600)
+    backend.start()
+    try:
+        name = _create(backend)
+        _idle(backend)
+        assert backend.get_custom_job(name).state == JobState.JOB_STATE_PENDING
+
+        runner.phases[name] = RunPhase.SUCCEEDED  # the container exited ...
+        [changed] = runner.changed
+        changed()  # ... and the engine said so
+        for _ in range(1000):  # a bound only: without the wake-up the next poll is an hour away
+            if backend.get_custom_job(name).state == JobState.JOB_STATE_SUCCEEDED:
+                break
+            threading.Event().wait(0.01)
+
+        assert backend.get_custom_job(name).state == JobState.JOB_STATE_SUCCEEDED
+    finally:
+        backend.stop()
+        store.close()
+    assert runner.unwatched.is_set()

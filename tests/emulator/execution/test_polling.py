@@ -120,3 +120,29 @@ def test_an_exited_replica_is_inspected_once_when_the_job_keeps_running(
     assert api.calls["inspect_container"] <= 1
     assert api.calls["containers"] == 3
     assert backend.get_custom_job(name).state == JobState.JOB_STATE_RUNNING
+
+
+def test_watch_calls_back_when_a_container_of_the_instance_ends(tmp_path: Path) -> None:
+    from pulumi_vertex_training.emulator.execution.cluster import build_job_run
+    from pulumi_vertex_training.emulator.execution.types import RunPhase
+
+    runner = DockerRunner(tmp_path, f"watch-{uuid.uuid4().hex[:8]}")
+    seen = threading.Event()
+    stop = runner.watch(seen.set)
+    job = _job(SERVE)
+    job.name = f"{PARENT}/customJobs/{uuid.uuid4().int % 10**8}"
+    run = build_job_run(job, tmp_path, runner.instance_id)
+    try:
+        runner.start(run)
+        deadline = time.monotonic() + 60  # a bound only
+        while runner.status(run.job_name).phase != RunPhase.RUNNING:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        seen.clear()  # the start may have been seen; the end must be
+
+        runner.stop(run.job_name)
+
+        assert seen.wait(60)
+    finally:
+        stop()
+        runner.cleanup(run.job_name)
