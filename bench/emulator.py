@@ -24,6 +24,7 @@ The emulator code measured is the one on ``PYTHONPATH``.
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import subprocess
 import sys
@@ -34,10 +35,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-if len(sys.argv) == 3 and sys.argv[1] == "--serve-fake":  # the child of EmulatorProcess.fake
-    from emulator_support import serve_fake
+if len(sys.argv) == 3 and sys.argv[1] in ("--serve-fake", "--serve-noop"):  # EmulatorProcess
+    import emulator_support
 
-    serve_fake(Path(sys.argv[2]))
+    fake = sys.argv[1] == "--serve-fake"
+    (emulator_support.serve_fake if fake else emulator_support.serve_noop)(Path(sys.argv[2]))
     sys.exit(0)
 
 from emulator_support import (
@@ -52,6 +54,7 @@ from emulator_support import (
     median,
     ms,
     open_fds,
+    paced_loops,
     percentile,
     pid_of,
     remove_own,
@@ -143,12 +146,30 @@ def job_latencies(client: Any, runs: int, pools: int) -> None:
         print(f"  {label:<20} {ms(m)}  ({(m - b) * 1000:+.0f} ms vs baseline, x{m / b:.2f})")
 
 
-def get_latency(address: str, name: str, clients: int, seconds: float) -> None:
-    lat, errors = timed_loops(
-        clients, seconds, lambda _: RawJobs(address), lambda c, _: c.get(name)
+def get_latency(root: Path, address: str, name: str, sizes: Sizes) -> None:
+    clients, seconds = sizes.clients, sizes.get_seconds
+    spec = job(SLEEPER)["job_spec"]
+    (root / "noop").mkdir(exist_ok=True)
+    (root / "noop" / "job.json").write_text(json.dumps(spec))
+    noop = EmulatorProcess.noop(root / "noop")
+    try:
+        figures = {}
+        for who, where in (("vertex-local", address), ("no-op gRPC server", noop.grpc_address)):
+            figures[who] = timed_loops(
+                clients, seconds, lambda _, a=where: RawJobs(a), lambda c, _: c.get(name)
+            )
+    finally:
+        noop.stop()
+    print(f"  GetCustomJob, {clients} clients (own channels) back to back for {seconds:g}s:")
+    for who, (lat, errors) in figures.items():
+        print(f"    {who:<18} {len(lat) / seconds:6.0f}/s, p50 {ms(percentile(lat, 0.5))}, "
+              f"p99 {ms(percentile(lat, 0.99))}, errors {errors}")  # fmt: skip
+    every = 0.05
+    lat, errors = paced_loops(
+        clients, seconds, every, lambda _: RawJobs(address), lambda c, _: c.get(name)
     )
-    print(f"  GetCustomJob, {clients} clients (own channels) for {seconds:g}s: {len(lat)} calls "
-          f"({len(lat) / seconds:.0f}/s), p50 {ms(percentile(lat, 0.5))}, "
+    print(f"  GetCustomJob, {clients} clients each every {every * 1000:g} ms "
+          f"({clients / every:.0f}/s offered): p50 {ms(percentile(lat, 0.5))}, "
           f"p99 {ms(percentile(lat, 0.99))}, errors {errors}")  # fmt: skip
 
 
@@ -166,7 +187,7 @@ def running_jobs(em: EmulatorProcess, client: Any, sizes: Sizes) -> None:
           f"{sizes.running_jobs} running jobs:")  # fmt: skip
     for who in busy:
         print(f"    {who:<9} {idle[who]:6.1f}% -> {busy[who]:6.1f}%")
-    get_latency(em.grpc_address, names[0], sizes.clients, sizes.get_seconds)
+    get_latency(em.data_dir.parent, em.grpc_address, names[0], sizes)
     for name in names:
         client.cancel_custom_job(name=name)
     for name in names:

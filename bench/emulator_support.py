@@ -119,6 +119,14 @@ class EmulatorProcess:
                    str(data_dir)]  # fmt: skip
         return cls(command, data_dir, data_dir.parent / f"{data_dir.name}.log").wait_ready()
 
+    @classmethod
+    def noop(cls, data_dir: Path) -> EmulatorProcess:
+        """``emulator.py --serve-noop``: a gRPC server answering GetCustomJob with fixed bytes."""
+        data_dir.mkdir(parents=True, exist_ok=True)
+        command = [sys.executable, str(Path(__file__).with_name("emulator.py")), "--serve-noop",
+                   str(data_dir)]  # fmt: skip
+        return cls(command, data_dir, data_dir.parent / f"{data_dir.name}.log").wait_ready()
+
     @property
     def pid(self) -> int:
         return self.process.pid
@@ -199,6 +207,32 @@ def serve_fake(data_dir: Path) -> None:
     server.stop()
 
 
+def serve_noop(data_dir: Path) -> None:
+    """The floor of any Python gRPC server for GetCustomJob: the emulator's kind of server
+    (sync, as many threads), answering every call with one fixed job's bytes."""
+    from concurrent import futures
+
+    from pulumi_vertex_training.emulator import server as emulator_server
+
+    spec = json.loads((data_dir / "job.json").read_text())
+    job = aiplatform_v1.CustomJob(name="projects/p/locations/l/customJobs/1", job_spec=spec)
+    answer = aiplatform_v1.CustomJob.serialize(job)
+    workers = getattr(emulator_server, "GRPC_WORKERS", 64)
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=workers))
+    handler = grpc.unary_unary_rpc_method_handler(lambda request, context: answer)
+    server.add_generic_rpc_handlers(
+        [grpc.method_handlers_generic_handler(JOB_SERVICE[1:-1], {"GetCustomJob": handler})]
+    )
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    info = {"pid": os.getpid(), "grpc_address": f"127.0.0.1:{port}"}
+    (data_dir / "emulator.pid").write_text(json.dumps(info))
+    done.wait()
+    server.stop(0)
+
+
 # ---- clients -----------------------------------------------------------------------------
 
 
@@ -272,6 +306,46 @@ def timed_loops(
         mine, failed, i = [], 0, 0
         stop = time.perf_counter() + seconds
         while (now := time.perf_counter()) < stop:
+            try:
+                call(state, i)
+                mine.append(time.perf_counter() - now)
+            except Exception:
+                failed += 1
+            i += 1
+        with lock:
+            latencies.extend(mine)
+            errors += failed
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return latencies, errors
+
+
+def paced_loops(
+    count: int,
+    seconds: float,
+    every: float,
+    setup: Callable[[int], Any],
+    call: Callable[[Any, int], None],
+) -> tuple[list[float], int]:
+    """Like ``timed_loops``, but each thread calls once every ``every`` seconds (phases spread)."""
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    barrier = threading.Barrier(count)
+
+    def work(index: int) -> None:
+        nonlocal errors
+        state = setup(index)
+        barrier.wait()
+        start = time.perf_counter() + every * index / count
+        mine, failed, i = [], 0, 0
+        while (tick := start + i * every) < start + seconds:
+            time.sleep(max(0.0, tick - time.perf_counter()))
+            now = time.perf_counter()
             try:
                 call(state, i)
                 mine.append(time.perf_counter() - now)
