@@ -49,6 +49,7 @@ from emulator_support import (
     RawJobs,
     cpu_percent,
     docker_run_rm_seconds,
+    docker_runs_rm_seconds,
     instance_id,
     job_client,
     median,
@@ -130,9 +131,11 @@ def finish(client: Any, name: str, cancel: bool) -> None:
 
 
 def job_latencies(client: Any, runs: int, pools: int) -> None:
-    base, running, succeeded = [], [], []
+    base, parallel, running, succeeded = [], [], [], []
     for _ in range(runs):  # interleaved, so each sees the same engine load
         base.append(docker_run_rm_seconds(IMAGE))
+        if pools > 1:
+            parallel.append(docker_runs_rm_seconds(IMAGE, pools))
         seconds, name = submit_until(client, job(SLEEPER, pools), S.JOB_STATE_RUNNING)
         running.append(seconds)
         finish(client, name, cancel=True)
@@ -141,6 +144,8 @@ def job_latencies(client: Any, runs: int, pools: int) -> None:
         finish(client, name, cancel=False)
     b = median(base)
     print(f"  docker run --rm {IMAGE} true: {ms(b)}")
+    if parallel:
+        print(f"  {pools} of them at once:{' ' * 19}{ms(median(parallel))}")
     for label, values in (("submit -> RUNNING", running), ("submit -> SUCCEEDED", succeeded)):
         m = median(values)
         print(f"  {label:<20} {ms(m)}  ({(m - b) * 1000:+.0f} ms vs baseline, x{m / b:.2f})")

@@ -384,6 +384,17 @@ def docker_run_rm_seconds(image: str) -> float:
     return time.perf_counter() - start
 
 
+def docker_runs_rm_seconds(image: str, count: int) -> float:
+    """Wall time of ``count`` concurrent ``docker run --rm IMAGE true``."""
+    start = time.perf_counter()
+    threads = [threading.Thread(target=docker_run_rm_seconds, args=(image,)) for _ in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - start
+
+
 def leftovers(label: str) -> tuple[list[str], list[str]]:
     """Ids of the containers and networks carrying ``label`` (``key=value``)."""
     containers = docker("ps", "-aq", "--filter", f"label={label}").split()

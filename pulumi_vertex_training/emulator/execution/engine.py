@@ -10,13 +10,13 @@ by name or label before anything else happens:
 - a container create is retried under the same name: the engine reserves a name
   when a create begins, so the retry either creates it or answers 409, and then
   the container of that name (ours by its job label) is adopted once it shows up;
-- a network create looks for the job's network by label first, then retries;
+- a network create looks for the job's network by name first, then retries;
 - start, stop and remove are retried until the engine says it is done (a second
   start of a started container is a no-op, a second remove finds it gone).
 
-Each keeps trying for :data:`ENGINE_TIMEOUT_SECONDS` in all; only then does the
-error reach the job. Reads (listings, inspects, log tails) use docker-py's
-default timeout: the monitor simply polls again.
+Each is tried again until :data:`ENGINE_TIMEOUT_SECONDS` have passed since the
+first attempt; only then does the error reach the job. Reads (listings, inspects,
+log tails) use docker-py's default timeout: the monitor simply polls again.
 """
 
 from __future__ import annotations
@@ -191,11 +191,12 @@ class Engine:
         found = self.api.networks(filters={"label": [f"{LABEL_JOB_NAME}={job_name}"]})
         return sorted(found, key=lambda n: str(n.get("Created", "")))
 
-    def ensure_network(self, name: str, job_name: str, labels: dict[str, str]) -> dict[str, Any]:
-        """The job's network (created when missing); its inspect data."""
+    def ensure_network(self, name: str, labels: dict[str, str]) -> dict[str, Any]:
+        """The network ``name`` (created with ``labels`` when missing); its inspect data."""
 
         def attempt() -> dict[str, Any] | None:
-            found = [n for n in self.job_networks(job_name) if n.get("Name") == name]
+            # By name (the filter matches substrings: job 12 would find job 123's).
+            found = [n for n in self.api.networks(names=[name]) if n.get("Name") == name]
             if found:
                 return found[0]
             try:

@@ -204,7 +204,7 @@ class DockerRunner:
 
     def _create_and_start(self, run: JobRun) -> None:
         labels = job_labels(run, self.instance_id)
-        network = self.engine.ensure_network(self._base_name(run.job_id), run.job_name, labels)
+        network = self.engine.ensure_network(self._base_name(run.job_id), labels)
         existing = {_replica(c): c for c in self._listing(run.job_name)}
         todo = [r for r in run.replicas if r.replica_name not in existing]
         with ThreadPoolExecutor(max_workers=_PARALLELISM) as pool:
@@ -251,20 +251,28 @@ class DockerRunner:
 
     def status(self, job_name: str) -> RunStatus:
         """Where the job is, from its containers (by label); never blocks on them."""
-        return self._judge_all([job_name], self._listing(job_name), prune=False)[job_name]
+        listing = functools.partial(self._listing, job_name)
+        return self._judge_all([job_name], listing, prune=False)[job_name]
 
     def statuses(self, job_names: Collection[str]) -> dict[str, RunStatus]:
         """``status`` of each job, from one listing of this instance's containers."""
         if not job_names:
             return {}
-        return self._judge_all(job_names, self._listing(), prune=True)
+        return self._judge_all(job_names, self._listing, prune=True)
 
     def _judge_all(
-        self, job_names: Iterable[str], listing: list[dict[str, Any]], prune: bool
+        self,
+        job_names: Iterable[str],
+        list_containers: Callable[[], list[dict[str, Any]]],
+        prune: bool,
     ) -> dict[str, RunStatus]:
         with self._lock:
-            errors = dict(self._start_errors)
             starting = set(self._starting)
+        listing = list_containers()
+        with self._lock:
+            # A start under way before or during the listing: its containers are half made.
+            starting |= self._starting
+            errors = dict(self._start_errors)
             if prune:  # forget the exits of containers that are gone
                 present = {c["Id"] for c in listing}
                 self._exits = {k: v for k, v in self._exits.items() if k in present}
