@@ -36,10 +36,10 @@ from pathlib import Path
 from typing import Any
 
 if len(sys.argv) == 3 and sys.argv[1] in ("--serve-fake", "--serve-noop"):  # EmulatorProcess
-    import emulator_support
+    import emulator_children
 
     fake = sys.argv[1] == "--serve-fake"
-    (emulator_support.serve_fake if fake else emulator_support.serve_noop)(Path(sys.argv[2]))
+    (emulator_children.serve_fake if fake else emulator_children.serve_noop)(Path(sys.argv[2]))
     sys.exit(0)
 
 from emulator_support import (
