@@ -3,14 +3,18 @@
 The emulator runs in a process of its own, as users run it; each figure is printed
 next to a baseline measured in the same run:
 
-1. the engine's storage driver; ``docker run --rm IMAGE true`` (the baseline);
+1. the machine (cores, load average: the figures scale with it) and the engine's
+   storage driver; ``docker run --rm IMAGE true`` (the baseline);
 2. a one-replica job: submit -> RUNNING (a trainer that sleeps and exits on SIGTERM,
    then cancelled) and submit -> SUCCEEDED (``true``), each job finished and its
    containers gone before the next pair starts;
-3. a 4-pool distributed job (one replica per pool), the same way;
+3. a 4-pool distributed job (one replica per pool), the same way, also against 4
+   ``docker run`` at once;
 4. 20 running jobs: idle CPU of the emulator process and of dockerd (against both
-   with no job), then GetCustomJob p50/p99 with 50 concurrent clients;
-5. ``vertex-local jobs`` and ``vertex-local status`` wall time;
+   with no job); GetCustomJob with 50 concurrent clients back to back, p50/p99,
+   against a no-op gRPC server of the same kind (the floor of any Python gRPC
+   server on this machine), and with the 50 clients each calling every 50 ms;
+5. ``vertex-local jobs``, ``status`` and ``--help`` wall time;
 6. ListCustomJobs (first page of 100) at 5,000 jobs, on an emulator whose runner
    runs no containers (``--serve-fake``: the figure is about the API path);
 7. load: 50 concurrent create loops + 50 Get loops for 30 s (loopback, runner
@@ -18,13 +22,15 @@ next to a baseline measured in the same run:
 
 Usage: ``.venv/bin/python bench/emulator.py [--quick]`` (needs the Docker engine and
 ``local/python:3.11``: scripts/services.sh). ``--quick`` runs everything small (< 1 min).
-The emulator code measured is the one on ``PYTHONPATH``.
+The emulator code measured is the one on ``PYTHONPATH`` (the children run from ``/``):
+``PYTHONPATH=/tmp/old-checkout python bench/emulator.py`` measures an older commit.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -45,6 +51,7 @@ if len(sys.argv) == 3 and sys.argv[1] in ("--serve-fake", "--serve-noop"):  # Em
 from emulator_support import (
     LABEL_INSTANCE_ID,
     LABEL_JOB_NAME,
+    NEUTRAL_CWD,
     EmulatorProcess,
     RawJobs,
     cpu_percent,
@@ -84,10 +91,11 @@ class Sizes:
     list_jobs: int
     load_threads: int
     load_seconds: float
+    cli_runs: int
 
 
-FULL = Sizes(5, 3, 20, 10, 50, 5, 5000, 50, 30)
-SMALL = Sizes(2, 1, 4, 2, 10, 1.5, 500, 10, 4)
+FULL = Sizes(5, 3, 20, 10, 50, 5, 5000, 50, 30, 3)
+SMALL = Sizes(2, 1, 4, 1.5, 10, 1.5, 300, 10, 3, 1)
 
 
 def pool(command: list[str]) -> dict[str, Any]:
@@ -208,13 +216,14 @@ def cli_seconds(*args: str, runs: int = 3) -> tuple[float, int]:
             [sys.executable, "-m", "pulumi_vertex_training.emulator", *args],
             capture_output=True,
             text=True,
+            cwd=NEUTRAL_CWD,
         )
         times.append(time.perf_counter() - start)
         lines = len(out.stdout.splitlines())
     return median(times), lines
 
 
-def cli_figures(em: EmulatorProcess, runs: int = 3) -> None:
+def cli_figures(em: EmulatorProcess, runs: int) -> None:
     port = em.grpc_address.rsplit(":", 1)[1]
     jobs, lines = cli_seconds("jobs", "--port", port, runs=runs)
     status, _ = cli_seconds("status", "--data-dir", str(em.data_dir), runs=runs)
@@ -235,7 +244,7 @@ def docker_phases(root: Path, sizes: Sizes) -> None:
         print(f"{sizes.running_jobs} running jobs:")
         running_jobs(em, client, sizes)
         print("CLI:")
-        cli_figures(em)
+        cli_figures(em, sizes.cli_runs)
     finally:
         em.stop()
         wait_gone(f"{LABEL_INSTANCE_ID}={ident}", timeout=10)
@@ -319,6 +328,15 @@ def load_phase(root: Path, sizes: Sizes) -> None:
         em.stop()
 
 
+def emulator_code() -> str:
+    """Where the measured emulator code comes from (the children import it the same way)."""
+    found = subprocess.run(
+        [sys.executable, "-c", "import pulumi_vertex_training as p; print(p.__path__[0])"],
+        capture_output=True, text=True, cwd=NEUTRAL_CWD,
+    )  # fmt: skip
+    return found.stdout.strip() or found.stderr.strip()[-200:]
+
+
 def main() -> None:
     """Run every figure and print it."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -328,6 +346,8 @@ def main() -> None:
     sizes = SMALL if args.quick else FULL
     root = Path(tempfile.mkdtemp(prefix="vertex-bench-"))
     started = time.monotonic()
+    load = "load average {:.1f} {:.1f} {:.1f}".format(*os.getloadavg())
+    print(f"machine: {os.cpu_count()} cores, {load}; emulator code: {emulator_code()}")
     try:
         print(f"storage driver: {storage_driver()}", flush=True)
         docker_phases(root, sizes)
@@ -337,7 +357,8 @@ def main() -> None:
         load_phase(root, sizes)
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    print(f"bench took {time.monotonic() - started:.0f}s")
+    load = "load average {:.1f} {:.1f} {:.1f}".format(*os.getloadavg())
+    print(f"bench took {time.monotonic() - started:.0f}s; {load}")
 
 
 if __name__ == "__main__":

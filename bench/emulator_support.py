@@ -24,6 +24,10 @@ from typing import Any
 import grpc
 from google.cloud import aiplatform_v1
 
+NEUTRAL_CWD = "/"
+"""Where the children run: ``python -m`` puts the working directory first on sys.path,
+so from a checkout it would run that checkout's code, whatever PYTHONPATH says."""
+
 LABEL_INSTANCE_ID = "dev.pulumi-vertex-training.instance-id"
 LABEL_JOB_NAME = "dev.pulumi-vertex-training.job-name"
 JOB_SERVICE = "/google.cloud.aiplatform.v1.JobService/"
@@ -98,7 +102,11 @@ class EmulatorProcess:
         self.data_dir = data_dir
         self._log = log.open("ab")
         self.process = subprocess.Popen(
-            command, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            command,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=NEUTRAL_CWD,
         )
         self.grpc_address = ""
         self.rest_address: str | None = None
