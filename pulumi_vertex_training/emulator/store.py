@@ -79,8 +79,15 @@ class Store:
         """Insert or replace the document ``name`` of ``kind``; keeps its first insertion order."""
         self.write([(kind, name, data)])
 
-    def write(self, changes: Sequence[tuple[str, str, dict[str, Any] | None]]) -> None:
-        """Apply ``(kind, name, document or None to delete)`` changes in order, in one commit."""
+    def write(
+        self,
+        changes: Sequence[tuple[str, str, dict[str, Any] | None]],
+        counters: dict[str, int] | None = None,
+    ) -> None:
+        """Apply ``(kind, name, document or None to delete)`` changes in order, in one commit.
+
+        ``counters``: durable counters raised to at least these values in the same commit.
+        """
         texts = [
             (k, n, None if d is None else json.dumps(d, sort_keys=True)) for k, n, d in changes
         ]
@@ -97,6 +104,20 @@ class Store:
                         "INSERT INTO resources (kind, name, seq, data) VALUES (?, ?, ?, ?)",
                         (kind, name, self._bump(_SEQ_COUNTER), text),
                     )
+            for counter, value in (counters or {}).items():
+                self._db.execute(
+                    "INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT (name) "
+                    "DO UPDATE SET value = MAX(value, excluded.value)",
+                    (counter, value),
+                )
+
+    def counter(self, counter: str) -> int:
+        """The last value ``next_id`` gave for ``counter`` (0 if none)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT value FROM counters WHERE name = ?", (counter,)
+            ).fetchone()
+        return 0 if row is None else int(row[0])
 
     def get(self, kind: str, name: str) -> dict[str, Any] | None:
         """The document ``name`` of ``kind``, or None."""
@@ -154,41 +175,58 @@ class WriteBehindLock:
     """A re-entrant lock over in-memory state whose store writes wait for its release.
 
     A backend changes its records under the lock and hands each store write to
-    :meth:`defer`; when the outermost holder releases the lock, the writes it
-    deferred are applied (``apply``, one commit) *after* the lock is released, so
-    readers of the state never wait for a disk flush. A second lock keeps the
-    writes in the order the state changed (it is taken before the state lock is
-    let go), and the holder returns only once its writes are durable.
+    :meth:`defer`, which queues it in the order the state changed. When the
+    outermost holder that deferred something releases the lock, it waits until
+    its writes are durable, *outside* the lock, so readers of the state never wait
+    for a disk flush: the first writer in line applies everything queued so far
+    (``apply``, one commit) and the writers whose changes that batch held return
+    without a commit of their own (a group commit).
     """
 
     def __init__(self, apply: Callable[[list[Any]], None]) -> None:
         self._state = threading.RLock()
-        self._order = threading.Lock()
+        self._flushing = threading.Lock()  # one batch at a time, in queue order
         self._apply = apply
-        self._depth = 0  # only the owning thread touches it
-        self._deferred: list[Any] = []
+        self._depth = 0  # the owning thread alone touches it
+        self._queue: list[Any] = []
+        self._queued = 0  # changes ever queued
+        self._flushed = 0  # changes ever made durable (under _flushing)
+        self._queued_at_entry = 0
 
     def defer(self, change: Any) -> None:
         """Queue a change for ``apply`` (call with the lock held)."""
-        self._deferred.append(change)
+        self._queue.append(change)
+        self._queued += 1
 
     def __enter__(self) -> WriteBehindLock:
         self._state.acquire()
         self._depth += 1
+        if self._depth == 1:
+            self._queued_at_entry = self._queued
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._depth -= 1
-        if self._depth or not self._deferred:
-            self._state.release()
-            return
-        changes, self._deferred = self._deferred, []
-        self._order.acquire()
+        wrote = not self._depth and self._queued > self._queued_at_entry
+        target = self._queued
         self._state.release()
-        try:
-            self._apply(changes)
-        finally:
-            self._order.release()
+        if wrote:
+            self._flush(target)
+
+    def _flush(self, target: int) -> None:
+        with self._flushing:
+            if self._flushed >= target:
+                return  # a batch flushed by another writer held ours
+            with self._state:
+                batch, self._queue = self._queue, []
+                upto = self._queued
+            try:
+                self._apply(batch)
+            except BaseException:
+                with self._state:
+                    self._queue[:0] = batch  # the next writer tries them again
+                raise
+            self._flushed = upto
 
 
 def instance_id(store: Store) -> str:

@@ -16,6 +16,7 @@ hold back and release jobs; the backend calls it at create and at each transitio
 from __future__ import annotations
 
 import bisect
+import itertools
 import logging
 import pathlib
 from collections.abc import Callable, Collection
@@ -45,6 +46,7 @@ from pulumi_vertex_training.emulator.store import Store, WriteBehindLock
 log = logging.getLogger(__name__)
 
 JOB_KIND = "customJob"
+ID_COUNTER = "customJob"  # the store counter of job ids (as store.next_id named it)
 OPERATION_KIND = "operation"
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
@@ -114,6 +116,10 @@ class JobBackend:
             self._jobs[job.name] = job
             self._order.append((_job_id(job), job.name))
         self._order.sort()
+        # Ids come from memory and are made durable with the job (one commit per create):
+        # one taken by a create that failed before its write is never seen, so may recur.
+        last = max([store.counter(ID_COUNTER), *(job_id for job_id, _ in self._order[-1:])])
+        self._ids = itertools.count(last + 1)
         self.monitor = JobMonitor(
             self,
             runner,
@@ -161,7 +167,7 @@ class JobBackend:
             "web_access_uris",
         ):  # fmt: skip
             job.ClearField(output_only)
-        job_id = self.store.next_id("customJob")
+        job_id = next(self._ids)
         job.name = f"{parent}/customJobs/{job_id}"
         if self.scheduler is not None:
             self.scheduler.admit(CustomJob.wrap(_copy(job)))
@@ -341,8 +347,13 @@ class JobBackend:
 
     def _write(self, changes: list[tuple[str, Any]]) -> None:
         # Outside the lock: JSON conversion and the commit do not hold up readers.
+        ids = [_job_id_of(name) for name, job in changes if job is not None]
         self.store.write(
-            [(JOB_KIND, n, None if j is None else json_format.MessageToDict(j)) for n, j in changes]
+            [
+                (JOB_KIND, n, None if j is None else json_format.MessageToDict(j))
+                for n, j in changes
+            ],
+            counters={ID_COUNTER: max(ids)} if ids else None,
         )
 
 

@@ -30,11 +30,11 @@ class GatedStore(Store):
         self.gate.set()
         self.waiting = threading.Event()
 
-    def write(self, changes: Any) -> None:
+    def write(self, *args: Any, **kwargs: Any) -> None:
         if not self.gate.is_set():
             self.waiting.set()
             assert self.gate.wait(3 * BOUND)  # longer than any join below
-        super().write(changes)
+        super().write(*args, **kwargs)
 
 
 class Idle:
@@ -128,3 +128,50 @@ def test_the_store_holds_the_last_change_when_a_job_is_changed_then_deleted(
         reopened.close()
     assert list(jobs) == [kept]
     assert jobs[kept]["state"] == "JOB_STATE_SUCCEEDED"
+
+
+def test_get_answers_while_two_writers_wait_for_the_disk_and_one_commit_serves_both(
+    backend: JobBackend,
+) -> None:
+    store: GatedStore = backend.store  # type: ignore[assignment]
+    names = [backend.create_custom_job(PARENT, _job()).name for _ in range(3)]
+    for name in names:
+        backend.transition(name, JobState.JOB_STATE_PENDING, only_from=(JobState.JOB_STATE_QUEUED,))
+    _idle(backend)
+    commits = []
+    real_write = Store.write
+
+    def counted(self: Store, *args: Any, **kwargs: Any) -> None:
+        commits.append(args[0])
+        real_write(self, *args, **kwargs)
+
+    store.gate.clear()
+    first, _ = _in_thread(lambda: backend.cancel_custom_job(names[0]))
+    assert store.waiting.wait(BOUND)  # the first cancel's commit waits for the disk
+    Store.write = counted  # type: ignore[method-assign]
+    try:
+        second, _ = _in_thread(lambda: backend.cancel_custom_job(names[1]))
+        third, _ = _in_thread(lambda: backend.cancel_custom_job(names[2]))
+        for n in names[1:]:
+            for _ in range(BOUND * 100):  # until both changed the state and wait to commit
+                if backend.get_custom_job(n).state == JobState.JOB_STATE_CANCELLING:
+                    break
+                threading.Event().wait(0.01)
+        get, got = _in_thread(lambda: backend.get_custom_job(names[2]))
+        get.join(BOUND)
+
+        assert got and got[0].state == JobState.JOB_STATE_CANCELLING
+        assert second.is_alive() and third.is_alive()  # not durable yet: no answer
+        store.gate.set()
+        for thread in (first, second, third):
+            thread.join(BOUND)
+            assert not thread.is_alive()
+    finally:
+        Store.write = real_write  # type: ignore[method-assign]
+    # The second and third cancels went out in one commit, after the first.
+    cancelling = [
+        sorted(n for _, n, doc in batch if doc and doc["state"] == "JOB_STATE_CANCELLING")
+        for batch in commits
+    ]
+    assert [names[0]] in cancelling
+    assert sorted(names[1:]) in cancelling

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pathlib
 import sqlite3
 
-from pulumi_vertex_training.emulator.store import Store
+import pytest
+
+from pulumi_vertex_training.emulator.store import Store, WriteBehindLock
 
 
 def test_insertion_order_continues_after_reopen_when_documents_are_replaced_and_deleted(
@@ -58,3 +60,34 @@ def test_next_id_starts_at_start_and_never_repeats_when_reopened(tmp_path: pathl
     again = Store(tmp_path / "s.db")
     assert again.next_id("op", start=5) == 7
     again.close()
+
+
+def test_a_batch_whose_commit_failed_goes_out_with_the_next_one() -> None:
+    applied: list[list[str]] = []
+    fail = [True]
+
+    def apply(batch: list[str]) -> None:
+        if fail.pop() if fail else False:
+            raise OSError("disk full")
+        applied.append(batch)
+
+    lock = WriteBehindLock(apply)
+    with pytest.raises(OSError, match="disk full"), lock:
+        lock.defer("a")
+    with lock:
+        lock.defer("b")
+    with lock:  # a reader: nothing to write, nothing applied
+        pass
+
+    assert applied == [["a", "b"]]
+
+
+def test_counters_only_grow_when_written_with_documents(tmp_path: pathlib.Path) -> None:
+    store = Store(tmp_path / "s.db")
+    store.write([("k", "a", {"n": 1})], counters={"ids": 7})
+    store.write([("k", "b", {"n": 2})], counters={"ids": 5})
+
+    assert store.counter("ids") == 7
+    assert store.next_id("ids") == 8
+    assert store.counter("absent") == 0
+    store.close()
