@@ -8,8 +8,8 @@ next to a baseline measured in the same run:
 2. a one-replica job: submit -> RUNNING (a trainer that sleeps and exits on SIGTERM,
    then cancelled) and submit -> SUCCEEDED (``true``), each job finished and its
    containers gone before the next pair starts;
-3. a 4-pool distributed job (one replica per pool), the same way, also against 4
-   ``docker run`` at once;
+3. a 4-pool distributed job (one replica per pool), the same way, also against a
+   new network and 4 ``docker run`` at once on it (what such a job asks of the engine);
 4. 20 running jobs: idle CPU of the emulator process and of dockerd (against both
    with no job); GetCustomJob with 50 concurrent clients back to back, p50/p99,
    against a no-op gRPC server of the same kind (the floor of any Python gRPC
@@ -153,7 +153,7 @@ def job_latencies(client: Any, runs: int, pools: int) -> None:
     b = median(base)
     print(f"  docker run --rm {IMAGE} true: {ms(b)}")
     if parallel:
-        print(f"  {pools} of them at once:{' ' * 19}{ms(median(parallel))}")
+        print(f"  a network + {pools} of them at once on it: {ms(median(parallel))}")
     for label, values in (("submit -> RUNNING", running), ("submit -> SUCCEEDED", succeeded)):
         m = median(values)
         print(f"  {label:<20} {ms(m)}  ({(m - b) * 1000:+.0f} ms vs baseline, x{m / b:.2f})")
