@@ -41,6 +41,9 @@ from pulumi_vertex_training.emulator.execution.types import JobRun, Runner, RunP
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT_SECONDS = 7 * 24 * 3600
+QUICK_POLL = 0.025
+"""Seconds between polls for ``QUICK_WINDOW`` seconds after the runner reports a change."""
+QUICK_WINDOW = 1.0
 
 BuildJobRun = Callable[[CustomJob, pathlib.Path, str], JobRun]
 """``execution.cluster.build_job_run``'s signature: the job -> the containers to run."""
@@ -105,6 +108,7 @@ class JobMonitor:
         self._busy: set[str] = set()  # jobs with a start/stop/cleanup task in flight
         self._stopping = threading.Event()
         self._wake = threading.Event()  # set: poll now, not at the next interval
+        self._quick_until = 0.0  # monotonic time until which polls come every QUICK_POLL
         self._unwatch: Callable[[], None] | None = None
         self._thread: threading.Thread | None = None
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="vertex-local-job")
@@ -115,7 +119,7 @@ class JobMonitor:
         """Start the monitor thread (woken early by the runner's ``watch``, when it has one)."""
         watch = getattr(self._runner, "watch", None)
         if watch is not None:
-            self._unwatch = watch(self._wake.set)
+            self._unwatch = watch(self._changed)
         self._thread = threading.Thread(target=self._loop, name="vertex-local-monitor", daemon=True)
         self._thread.start()
 
@@ -186,7 +190,8 @@ class JobMonitor:
 
     def _loop(self) -> None:
         while True:
-            self._wake.wait(self._poll_interval)
+            quick = time.monotonic() < self._quick_until
+            self._wake.wait(min(QUICK_POLL, self._poll_interval) if quick else self._poll_interval)
             self._wake.clear()
             if self._stopping.is_set():
                 return
@@ -194,6 +199,12 @@ class JobMonitor:
                 self.poll_once()
             except Exception:  # keep monitoring: one bad poll must not strand every job
                 log.exception("monitor poll failed")
+
+    def _changed(self) -> None:
+        # A container started or ended: poll now, and briskly for a moment, because the
+        # engine lists a container as exited some time after its "die" event.
+        self._quick_until = time.monotonic() + QUICK_WINDOW
+        self._wake.set()
 
     def poll_once(self) -> None:
         """Look at every active job once: start, advance, time out or finish cancelling it.
@@ -308,6 +319,9 @@ class JobMonitor:
         finally:
             with self._lock:
                 self._busy.discard(name)
+            # A poll woken while the task ran skipped the job (busy): look again now
+            # (a container that exited just after its start is seen at once).
+            self._wake.set()
 
     def _start_job(self, name: str) -> None:
         # claim: no room on the scheduler yet leaves it QUEUED; the monitor retries.

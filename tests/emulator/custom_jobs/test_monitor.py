@@ -189,3 +189,44 @@ def test_job_ends_when_the_runner_reports_a_change_when_the_next_poll_is_far(
         backend.stop()
         store.close()
     assert runner.unwatched.is_set()
+
+
+class LaggingRunner(WatchedRunner):
+    """Like the engine: a container lists as exited a few looks after its "die" event."""
+
+    def __init__(self, lag: int) -> None:
+        super().__init__()
+        self.lag = lag
+
+    def statuses(self, job_names: Collection[str]) -> dict[str, RunStatus]:
+        with self._lock:
+            lagging = self.lag > 0 and any(
+                self.phases.get(n) == RunPhase.SUCCEEDED for n in job_names
+            )
+            self.lag -= lagging
+        if lagging:
+            return {n: RunStatus(RunPhase.RUNNING) for n in job_names}
+        return super().statuses(job_names)
+
+
+def test_job_ends_when_the_engine_lists_the_exit_a_few_looks_after_reporting_it(
+    tmp_path: pathlib.Path,
+) -> None:
+    runner = LaggingRunner(lag=3)
+    store = Store(tmp_path / "state.db")
+    backend = JobBackend(store, runner, tmp_path, "t", build_job_run=_build, poll_interval=3600)
+    backend.start()
+    try:
+        name = _create(backend)
+        _idle(backend)
+        runner.phases[name] = RunPhase.SUCCEEDED
+        runner.changed[0]()  # one report; the next polls still list it running
+        for _ in range(1000):  # a bound only: the interval's poll is an hour away
+            if backend.get_custom_job(name).state == JobState.JOB_STATE_SUCCEEDED:
+                break
+            threading.Event().wait(0.01)
+
+        assert backend.get_custom_job(name).state == JobState.JOB_STATE_SUCCEEDED
+    finally:
+        backend.stop()
+        store.close()
