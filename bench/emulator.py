@@ -7,9 +7,10 @@ next to a baseline measured in the same run:
    storage driver; ``docker run --rm IMAGE true`` (the baseline);
 2. a one-replica job: submit -> RUNNING (a trainer that sleeps and exits on SIGTERM,
    then cancelled) and submit -> SUCCEEDED (``true``), each job finished and its
-   containers gone before the next pair starts;
-3. a 4-pool distributed job (one replica per pool), the same way, also against a
-   new network and 4 ``docker run`` at once on it (what such a job asks of the engine);
+   containers gone before the next pair starts; a second baseline is a new network
+   and ``docker run --rm`` on it (the engine's share of a job: a replica needs both);
+3. a 4-pool distributed job (one replica per pool), the same way (the second
+   baseline: a new network and 4 ``docker run`` at once on it);
 4. 20 running jobs: idle CPU of the emulator process and of dockerd (against both
    with no job); GetCustomJob with 50 concurrent clients back to back, p50/p99,
    against a no-op gRPC server of the same kind (the floor of any Python gRPC
@@ -142,8 +143,7 @@ def job_latencies(client: Any, runs: int, pools: int) -> None:
     base, parallel, running, succeeded = [], [], [], []
     for _ in range(runs):  # interleaved, so each sees the same engine load
         base.append(docker_run_rm_seconds(IMAGE))
-        if pools > 1:
-            parallel.append(docker_runs_rm_seconds(IMAGE, pools))
+        parallel.append(docker_runs_rm_seconds(IMAGE, pools))
         seconds, name = submit_until(client, job(SLEEPER, pools), S.JOB_STATE_RUNNING)
         running.append(seconds)
         finish(client, name, cancel=True)
@@ -152,8 +152,8 @@ def job_latencies(client: Any, runs: int, pools: int) -> None:
         finish(client, name, cancel=False)
     b = median(base)
     print(f"  docker run --rm {IMAGE} true: {ms(b)}")
-    if parallel:
-        print(f"  a network + {pools} of them at once on it: {ms(median(parallel))}")
+    what = "it" if pools == 1 else f"{pools} of them at once"
+    print(f"  a new network and {what} on it: {ms(median(parallel))} (the engine's share of a job)")
     for label, values in (("submit -> RUNNING", running), ("submit -> SUCCEEDED", succeeded)):
         m = median(values)
         print(f"  {label:<20} {ms(m)}  ({(m - b) * 1000:+.0f} ms vs baseline, x{m / b:.2f})")
