@@ -96,7 +96,7 @@ class Sizes:
 
 
 FULL = Sizes(5, 3, 20, 10, 50, 5, 5000, 50, 30, 3)
-SMALL = Sizes(2, 1, 4, 1.5, 10, 1.5, 300, 10, 3, 1)
+SMALL = Sizes(2, 1, 3, 1.0, 10, 1.0, 200, 10, 3, 1)
 
 
 def pool(command: list[str]) -> dict[str, Any]:
@@ -321,7 +321,8 @@ def load_phase(root: Path, sizes: Sizes) -> None:
         print(f"  {sizes.load_threads} create loops + {sizes.load_threads} Get loops for "
               f"{sizes.load_seconds:g}s: {len(created)} jobs created, errors "
               f"{create_errors + get_errors}; create p50 {ms(percentile(created, 0.5))}; "
-              f"Get p50 {ms(percentile(got, 0.5))}, p99 {ms(percentile(got, 0.99))}")  # fmt: skip
+              f"{len(got)} Gets, p50 {ms(percentile(got, 0.5))}, "
+              f"p99 {ms(percentile(got, 0.99))}")  # fmt: skip
         print(f"  emulator RSS {rss:.0f} -> {rss_mib(em.pid):.0f} MiB, open fds {fds} -> "
               f"{open_fds(em.pid)}")  # fmt: skip
     finally:
