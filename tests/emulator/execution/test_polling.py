@@ -94,8 +94,7 @@ def test_one_listing_per_poll_serves_every_running_job_without_inspecting_them(
     running = JobState.JOB_STATE_RUNNING
     _until(backend, lambda: all(backend.get_custom_job(n).state == running for n in names))
     assert [backend.get_custom_job(n).state for n in names] == [running] * 3
-    while backend.monitor.in_flight():
-        time.sleep(0.05)
+    _until(backend, lambda: not backend.monitor.in_flight())
     api.calls.clear()
 
     backend.poll_once()
@@ -112,6 +111,7 @@ def test_an_exited_replica_is_inspected_once_when_the_job_keeps_running(
     name = backend.create_custom_job(PARENT, _job(SERVE, ["true"])).name
     exited = {"label": f"dev.pulumi-vertex-training.job-name={name}", "status": "exited"}
     _until(backend, lambda: bool(api.real.containers(all=True, filters=exited)))
+    _until(backend, lambda: not backend.monitor.in_flight())  # the start task is done
     api.calls.clear()
 
     for _ in range(3):
