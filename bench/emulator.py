@@ -195,6 +195,7 @@ def running_jobs(em: EmulatorProcess, client: Any, sizes: Sizes) -> None:
     ]
     for name in names:
         wait_state(client, name, (S.JOB_STATE_RUNNING,))
+    time.sleep(2)  # idle: past the brisk polls that follow containers starting
     busy = cpu_percent({"emulator": em.pid, "dockerd": dockerd}, sizes.idle_seconds)
     print(f"  CPU over {sizes.idle_seconds:g}s (% of one core), no job -> "
           f"{sizes.running_jobs} running jobs:")  # fmt: skip
