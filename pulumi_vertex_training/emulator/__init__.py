@@ -11,7 +11,7 @@ says what each service implements):
 - ``storage/``: the local Cloud Storage (``gcs.py``, ``GCS.md``) and Artifact
   Registry's repository RPCs;
 - ``execution/``: from a CustomJob to Docker containers, their outcome and logs
-  (``runner.py`` is the only module importing docker);
+  (``runner.py`` and ``engine.py`` are the only modules importing docker);
 - ``server.py`` (gRPC, wiring), ``rest.py`` (HTTP bindings), ``rpcs.py`` (the RPC
   table), ``store.py`` and ``records.py`` (state), ``common_validation.py``,
   ``filters.py``, ``faults.py``, ``exceptions.py``; ``cli.py`` and

@@ -25,7 +25,7 @@ from typing import Any
 
 from pulumi_vertex_training.emulator import lifecycle
 from pulumi_vertex_training.emulator.console import urls as console_urls
-from pulumi_vertex_training.emulator.lifecycle import LIST_PARENT, job_client, print_error
+from pulumi_vertex_training.emulator.lifecycle import LIST_PARENT, print_error
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8470
@@ -115,23 +115,23 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _jobs(args: argparse.Namespace) -> int:
-    from google.api_core import exceptions
+    import grpc
+
+    from pulumi_vertex_training.emulator import wire
 
     address = f"{args.host}:{args.port}"
     try:
-        jobs = list(
-            job_client(address).list_custom_jobs(request={"parent": LIST_PARENT}, timeout=10)
-        )
-    except exceptions.GoogleAPICallError as err:
-        print_error(
-            f"cannot list jobs at {address}: {err.message} (is `vertex-local start` running?)"
-        )
+        # The largest page the API allows: fewer round trips, the same rows.
+        jobs = list(wire.list_custom_jobs(address, LIST_PARENT, page_size=1000, timeout=10))
+    except grpc.RpcError as err:
+        details = err.details() if isinstance(err, grpc.Call) else str(err)
+        print_error(f"cannot list jobs at {address}: {details} (is `vertex-local start` running?)")
         return 1
     now = datetime.datetime.now(datetime.timezone.utc)
     rows = [("NAME", "DISPLAY NAME", "STATE", "AGE")]
     for job in jobs:
         rows.append(
-            (job.name, job.display_name, job.state.name.removeprefix("JOB_STATE_"),
+            (job.name, job.display_name, job.state.removeprefix("JOB_STATE_"),
              _age(now - job.create_time))
         )  # fmt: skip
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
@@ -147,8 +147,7 @@ def _jobs(args: argparse.Namespace) -> int:
 def _logs(args: argparse.Namespace) -> int:
     from pulumi_vertex_training.emulator.exceptions import EmulatorError
     from pulumi_vertex_training.emulator.execution.runner import DockerRunner
-    from pulumi_vertex_training.emulator.server import STATE_FILE, instance_id
-    from pulumi_vertex_training.emulator.store import Store
+    from pulumi_vertex_training.emulator.store import STATE_FILE, Store, instance_id
 
     data_dir: pathlib.Path = args.data_dir.resolve()
     if not (data_dir / STATE_FILE).exists():

@@ -230,18 +230,22 @@ def _alive(pid: int) -> bool:
 
 def _healthy(address: str, timeout: float = 3.0) -> bool:
     """Whether the emulator at ``address`` answers a ListCustomJobs call."""
-    from google.api_core import exceptions
+    import grpc
+
+    from pulumi_vertex_training.emulator import wire
 
     try:
-        client = job_client(address)
-        client.list_custom_jobs(request={"parent": LIST_PARENT, "page_size": 1}, timeout=timeout)
-    except exceptions.GoogleAPICallError:
+        list(wire.list_custom_jobs(address, LIST_PARENT, 1, timeout, all_pages=False))
+    except grpc.RpcError:
         return False
     return True
 
 
 def job_client(address: str) -> Any:
-    """A ``JobServiceClient`` over an insecure channel to the emulator at ``address``."""
+    """A ``JobServiceClient`` over an insecure channel to the emulator at ``address``.
+
+    Imports ``google.cloud.aiplatform_v1`` (seconds): the CLI itself uses ``wire.py``.
+    """
     import grpc
     from google.cloud import aiplatform_v1
     from google.cloud.aiplatform_v1.services.job_service.transports import (

@@ -20,7 +20,6 @@ import functools
 import logging
 import pathlib
 import threading
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent import futures
@@ -51,28 +50,23 @@ from pulumi_vertex_training.emulator.persistent_resources.service import (
     PersistentResourceServicer,
 )
 from pulumi_vertex_training.emulator.storage.artifact_registry import ArtifactRegistryServicer
-from pulumi_vertex_training.emulator.store import Store
+from pulumi_vertex_training.emulator.store import STATE_FILE, Store, instance_id
 from pulumi_vertex_training.emulator.training_pipelines import routes as pipeline_routes
 from pulumi_vertex_training.emulator.training_pipelines.backend import PipelineBackend
 from pulumi_vertex_training.emulator.training_pipelines.service import PipelineServicer
 
 log = logging.getLogger(__name__)
 
-STATE_FILE = "state.db"
+__all__ = ["STATE_FILE", "EmulatorServer", "FaultHook", "instance_id"]
+
+GRPC_WORKERS = 16
+"""Threads serving RPCs. Every RPC is short (memory, or one commit); more threads only
+contend for the interpreter's lock: further RPCs wait in gRPC's queue instead."""
 
 FaultHook = Callable[[str, str, Any], None]
 """``hook(phase, method, request)``, called with phase ``"before"`` and ``"after"`` each RPC
 (``method`` is the snake_case servicer method). Raising an ``EmulatorError`` from it answers
 the RPC with that error: the seam for fault injection. None (the default) means no faults."""
-
-
-def instance_id(store: Store) -> str:
-    """The data dir's stable id (created on first use); it labels the containers."""
-    data = store.get("meta", "instance")
-    if data is None:
-        data = {"instance_id": uuid.uuid4().hex[:12]}
-        store.put("meta", "instance", data)
-    return str(data["instance_id"])
 
 
 class _Hooked:
@@ -287,7 +281,9 @@ class EmulatorServer:
     def _start_grpc(self, jobs: Any, operations: Any) -> None:
         # so_reuseport off: with it, a second emulator could bind the same port silently.
         server = grpc.server(
-            futures.ThreadPoolExecutor(max_workers=64, thread_name_prefix="vertex-local-grpc"),
+            futures.ThreadPoolExecutor(
+                max_workers=GRPC_WORKERS, thread_name_prefix="vertex-local-grpc"
+            ),
             options=[("grpc.so_reuseport", 0)],
         )
         assert self.store is not None  # opened by start()

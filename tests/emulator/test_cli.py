@@ -161,3 +161,53 @@ def test_stop_stops_the_background_emulator_when_one_runs(tmp_path: pathlib.Path
     assert result.returncode == 0
     assert "stopped the emulator" in result.stdout
     assert vertex_local("status", "--data-dir", data_dir).returncode == 3
+
+
+_IMPORTS_AIPLATFORM = """
+import sys
+from pulumi_vertex_training.emulator.cli import main
+try:
+    code = main(sys.argv[1:])
+except SystemExit as exit:
+    code = exit.code
+print("aiplatform imported" if "google.cloud.aiplatform_v1" in sys.modules else "light", code)
+"""
+
+
+@pytest.mark.parametrize("command", ["--help", "status", "stop", "jobs"])
+def test_command_answers_without_importing_the_vertex_client_library(
+    command: str, started: dict[str, Any], data_dir: pathlib.Path, tmp_path: pathlib.Path
+) -> None:
+    args = {
+        "--help": ["--help"],
+        "status": ["status", "--data-dir", str(data_dir)],  # asks the running one over gRPC
+        "stop": ["stop", "--data-dir", str(tmp_path)],  # none runs there
+        "jobs": ["jobs", "--port", started["grpc_address"].rsplit(":", 1)[1]],
+    }[command]
+    result = subprocess.run(
+        [sys.executable, "-c", _IMPORTS_AIPLATFORM, *args], capture_output=True, text=True
+    )
+
+    assert result.stdout.splitlines()[-1] == "light 0", result.stdout + result.stderr
+
+
+def test_jobs_prints_what_the_client_library_lists_when_jobs_exist(
+    started: dict[str, Any], finished_job: Any
+) -> None:
+    address = started["grpc_address"]
+    channel = grpc.insecure_channel(address)
+    client = aiplatform_v1.JobServiceClient(
+        transport=JobServiceGrpcTransport(channel=channel, host=address)
+    )
+    listed = list(client.list_custom_jobs(parent="projects/-/locations/-"))
+    channel.close()
+
+    result = vertex_local("jobs", "--port", address.rsplit(":", 1)[1])
+
+    header, *rows = result.stdout.splitlines()
+    width = header.index("DISPLAY NAME")
+    assert [row[:width].rstrip() for row in rows] == [job.name for job in listed]
+    assert [row.split()[1:3] for row in rows] == [
+        [job.display_name, job.state.name.removeprefix("JOB_STATE_")] for job in listed
+    ]
+    assert all(row.split()[3][-1] in "smhd" for row in rows)

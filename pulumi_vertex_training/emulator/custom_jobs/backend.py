@@ -1,7 +1,8 @@
 """The emulator's state and API meaning for CustomJobs (moto-style backend).
 
 Method names are the RPC names in snake_case. The backend owns every job record
-(kept in memory, written through to the :class:`~.emulator.store.Store` on each change),
+(kept in memory, written through to the :class:`~.emulator.store.Store` on each change,
+after the lock is released: ``store.WriteBehindLock``),
 validates requests (``validation.py``) and moves jobs through the state machine in
 ``states.py``; :meth:`JobBackend.transition` is the one way a job's state changes.
 
@@ -14,9 +15,10 @@ hold back and release jobs; the backend calls it at create and at each transitio
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import logging
 import pathlib
-import threading
 from collections.abc import Callable, Collection
 from typing import Any, Protocol
 
@@ -39,11 +41,12 @@ from pulumi_vertex_training.emulator.exceptions import (
     NotFound,
 )
 from pulumi_vertex_training.emulator.execution.types import JobRun, Runner
-from pulumi_vertex_training.emulator.store import Store
+from pulumi_vertex_training.emulator.store import Store, WriteBehindLock
 
 log = logging.getLogger(__name__)
 
 JOB_KIND = "customJob"
+ID_COUNTER = "customJob"  # the store counter of job ids (as store.next_id named it)
 OPERATION_KIND = "operation"
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
@@ -101,11 +104,22 @@ class JobBackend:
         self.runner = runner
         self.data_dir = pathlib.Path(data_dir)
         self.instance_id = instance_id
-        self._lock = threading.RLock()
+        # Changes are made under the lock; their store writes go out after it is
+        # released (GetCustomJob never waits for a disk flush), in order.
+        self._lock = WriteBehindLock(self._write)
         self._jobs: dict[str, Any] = {}  # name -> CustomJob protobuf message
+        # (id, name) of every job, ascending: ListCustomJobs walks it newest first from
+        # its page token, and copies only the jobs it returns.
+        self._order: list[tuple[int, str]] = []
         for data in store.list(JOB_KIND):
             job = json_format.ParseDict(data, CustomJob.pb()(), ignore_unknown_fields=True)
             self._jobs[job.name] = job
+            self._order.append((_job_id(job), job.name))
+        self._order.sort()
+        # Ids come from memory and are made durable with the job (one commit per create):
+        # one taken by a create that failed before its write is never seen, so may recur.
+        last = max([store.counter(ID_COUNTER), *(job_id for job_id, _ in self._order[-1:])])
+        self._ids = itertools.count(last + 1)
         self.monitor = JobMonitor(
             self,
             runner,
@@ -153,7 +167,7 @@ class JobBackend:
             "web_access_uris",
         ):  # fmt: skip
             job.ClearField(output_only)
-        job_id = self.store.next_id("customJob")
+        job_id = next(self._ids)
         job.name = f"{parent}/customJobs/{job_id}"
         if self.scheduler is not None:
             self.scheduler.admit(CustomJob.wrap(_copy(job)))
@@ -163,6 +177,7 @@ class JobBackend:
         job.update_time.CopyFrom(now)
         with self._lock:
             self._jobs[job.name] = job
+            bisect.insort(self._order, (job_id, job.name))
             self._save(job)
             created = _copy(job)
         self.monitor.start_job(job.name)
@@ -188,24 +203,19 @@ class JobBackend:
             raise InvalidArgument.of("page_size", f"{page_size} must not be negative")
         size = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
         after = int(token) if (token := records.decode_page_token(page_token)) else None
-        with self._lock:
-            jobs = sorted(self._jobs.values(), key=_job_id, reverse=True)
-            jobs = [
-                _copy(j)
-                for j in jobs
-                if _in_parent(j.name, project, location) and (after is None or _job_id(j) < after)
-            ]
-        page: list[CustomJob] = []
+        page: list[Any] = []
         next_token = ""
-        for job in jobs:
-            wrapped = CustomJob.wrap(job)
-            if not matches(wrapped):
-                continue
-            if len(page) == size:
-                next_token = records.encode_page_token(str(_job_id(CustomJob.pb(page[-1]))))
-                break
-            page.append(wrapped)
-        return page, next_token
+        with self._lock:
+            end = len(self._order) if after is None else bisect.bisect_left(self._order, (after,))
+            for index in range(end - 1, -1, -1):
+                job = self._jobs[self._order[index][1]]
+                if not _in_parent(job.name, project, location) or not matches(job):
+                    continue
+                if len(page) == size:
+                    next_token = records.encode_page_token(str(_job_id(page[-1])))
+                    break
+                page.append(_copy(job))
+        return [CustomJob.wrap(job) for job in page], next_token
 
     def cancel_custom_job(self, name: str) -> None:
         """Ask a job to stop: CANCELLING now, CANCELLED once its containers are stopped.
@@ -238,7 +248,8 @@ class JobBackend:
                     "JOB_STATE_CANCELLED (or for it to finish) first."
                 )
             del self._jobs[name]
-            self.store.delete(JOB_KIND, name)
+            del self._order[bisect.bisect_left(self._order, (_job_id_of(name), name))]
+            self._lock.defer((name, None))
         now = records.now()
         op = operations_pb2.Operation(
             name=f"{name}/operations/{self.store.next_id('operation')}", done=True
@@ -332,7 +343,18 @@ class JobBackend:
         log.info("%s -> %s", name, JobState(new).name)
 
     def _save(self, job: Any) -> None:
-        self.store.put(JOB_KIND, job.name, json_format.MessageToDict(job))
+        self._lock.defer((job.name, _copy(job)))
+
+    def _write(self, changes: list[tuple[str, Any]]) -> None:
+        # Outside the lock: JSON conversion and the commit do not hold up readers.
+        ids = [_job_id_of(name) for name, job in changes if job is not None]
+        self.store.write(
+            [
+                (JOB_KIND, n, None if j is None else json_format.MessageToDict(j))
+                for n, j in changes
+            ],
+            counters={ID_COUNTER: max(ids)} if ids else None,
+        )
 
 
 def _copy(job: Any) -> Any:
@@ -342,7 +364,11 @@ def _copy(job: Any) -> Any:
 
 
 def _job_id(job: Any) -> int:
-    return int(job.name.rsplit("/", 1)[1])
+    return _job_id_of(job.name)
+
+
+def _job_id_of(name: str) -> int:
+    return int(name.rsplit("/", 1)[1])
 
 
 def _in_parent(name: str, project: str, location: str) -> bool:
@@ -367,7 +393,7 @@ def _web_access_uris(job: Any) -> dict[str, str]:
     return uris
 
 
-def _compile_filter(text: str) -> Callable[[CustomJob], bool]:
+def _compile_filter(text: str) -> Callable[[Any], bool]:
     if not text.strip():
         return lambda job: True
     return filters.compile_filter(text)

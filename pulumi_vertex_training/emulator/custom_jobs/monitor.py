@@ -9,10 +9,14 @@ lock, so a decision taken here against a stale read (a cancel RPC may have moved
 the job since the poll began) is simply refused.
 
 - A worker task moves a QUEUED job to PENDING (once the scheduler claims room for
-  it) and starts its containers.
-- The monitor thread polls the runner every ``poll_interval`` seconds for each
-  active job: RUNNING once every replica runs, SUCCEEDED / FAILED when they end,
-  FAILED when ``job_spec.scheduling.timeout`` passes, CANCELLED after a cancel.
+  it), starts its containers and looks at them at once (RUNNING without waiting
+  for the next poll).
+- The monitor thread polls the runner every ``poll_interval`` seconds, and at once
+  when the runner says a container started or ended (``watch``, when it has it),
+  once for all active jobs (``statuses``, when the runner has it): RUNNING once every
+  replica runs, SUCCEEDED / FAILED when they end, FAILED when
+  ``job_spec.scheduling.timeout`` passes, CANCELLED after a cancel. Every
+  ``sweep_interval`` seconds it also cleans up containers left to finished jobs.
 - Slow runner calls (start, stop, cleanup) run on a small thread pool, one at a
   time per job, so one slow ``docker stop`` never delays the others.
 """
@@ -37,6 +41,9 @@ from pulumi_vertex_training.emulator.execution.types import JobRun, Runner, RunP
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT_SECONDS = 7 * 24 * 3600
+QUICK_POLL = 0.025
+"""Seconds between polls for ``QUICK_WINDOW`` seconds after the runner reports a change."""
+QUICK_WINDOW = 1.0
 
 BuildJobRun = Callable[[CustomJob, pathlib.Path, str], JobRun]
 """``execution.cluster.build_job_run``'s signature: the job -> the containers to run."""
@@ -76,6 +83,7 @@ class JobMonitor:
         data_dir: the emulator's data dir (handed to ``build_job_run``).
         instance_id: identifies this data dir on container labels.
         poll_interval: seconds between two polls of the runner.
+        sweep_interval: seconds between two looks for containers left to finished jobs.
     """
 
     def __init__(
@@ -86,6 +94,7 @@ class JobMonitor:
         data_dir: pathlib.Path,
         instance_id: str,
         poll_interval: float,
+        sweep_interval: float = 5.0,
     ) -> None:
         self._jobs = jobs
         self._runner = runner
@@ -93,22 +102,33 @@ class JobMonitor:
         self._data_dir = data_dir
         self._instance_id = instance_id
         self._poll_interval = poll_interval
+        self.sweep_interval = sweep_interval
+        self._next_sweep = 0.0  # the first poll sweeps
         self._lock = threading.Lock()  # guards _busy only; job state has the backend's lock
         self._busy: set[str] = set()  # jobs with a start/stop/cleanup task in flight
         self._stopping = threading.Event()
+        self._wake = threading.Event()  # set: poll now, not at the next interval
+        self._quick_until = 0.0  # monotonic time until which polls come every QUICK_POLL
+        self._unwatch: Callable[[], None] | None = None
         self._thread: threading.Thread | None = None
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="vertex-local-job")
 
     # ---- lifecycle -------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start the monitor thread."""
+        """Start the monitor thread (woken early by the runner's ``watch``, when it has one)."""
+        watch = getattr(self._runner, "watch", None)
+        if watch is not None:
+            self._unwatch = watch(self._changed)
         self._thread = threading.Thread(target=self._loop, name="vertex-local-monitor", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
         """Stop monitoring and the task pool. Running containers are left alone."""
         self._stopping.set()
+        self._wake.set()
+        if self._unwatch is not None:
+            self._unwatch()
         if self._thread is not None:
             self._thread.join(timeout=10)
         self._pool.shutdown(wait=True, cancel_futures=True)
@@ -169,21 +189,37 @@ class JobMonitor:
     # ---- the monitor -----------------------------------------------------------------
 
     def _loop(self) -> None:
-        while not self._stopping.wait(self._poll_interval):
+        while True:
+            quick = time.monotonic() < self._quick_until
+            self._wake.wait(min(QUICK_POLL, self._poll_interval) if quick else self._poll_interval)
+            self._wake.clear()
+            if self._stopping.is_set():
+                return
             try:
                 self.poll_once()
             except Exception:  # keep monitoring: one bad poll must not strand every job
                 log.exception("monitor poll failed")
 
+    def _changed(self) -> None:
+        # A container started or ended: poll now, and briskly for a moment, because the
+        # engine lists a container as exited some time after its "die" event.
+        self._quick_until = time.monotonic() + QUICK_WINDOW
+        self._wake.set()
+
     def poll_once(self) -> None:
-        """Look at every active job once: start, advance, time out or finish cancelling it."""
+        """Look at every active job once: start, advance, time out or finish cancelling it.
+
+        The runner is asked about every watched job at once (``statuses``, one look
+        at the containers for all of them) when it can, else job by job. Every
+        ``sweep_interval`` seconds, containers left to finished or unknown jobs (a
+        create the engine completed after the job's cleanup) are cleaned up too.
+        """
         busy = self.in_flight()
-        active = [
-            (job.name, JobState(job.state), job)
-            for job in self._jobs.active_jobs()
-            if job.name not in busy
-        ]
-        for name, state, job in active:
+        watched: dict[str, JobState] = {}
+        for job in self._jobs.active_jobs():
+            name, state = job.name, JobState(job.state)
+            if name in busy:
+                continue
             if state == JobState.JOB_STATE_QUEUED:
                 self._submit(name, self._start_job)
             elif state == JobState.JOB_STATE_CANCELLING:
@@ -191,17 +227,50 @@ class JobMonitor:
             elif state == JobState.JOB_STATE_RUNNING and _timed_out(job):
                 self._submit(name, self._time_out, _timeout_seconds(job))
             else:
-                try:
-                    status = self._runner.status(name)
-                except Exception:
-                    log.exception("runner.status(%s) failed", name)
-                    continue
-                self._apply_status(name, state, status)
+                watched[name] = state
+        for name, status in self._statuses(list(watched)).items():
+            self._apply_status(name, watched[name], status)
+        if time.monotonic() >= self._next_sweep:
+            self._next_sweep = time.monotonic() + self.sweep_interval
+            self._sweep()
 
-    def _apply_status(self, name: str, state: JobState, status: RunStatus) -> None:
+    def _statuses(self, names: list[str]) -> dict[str, RunStatus]:
+        many = getattr(self._runner, "statuses", None)
+        if many is not None and names:
+            try:
+                return dict(many(names))
+            except Exception:
+                log.exception("runner.statuses(%d jobs) failed", len(names))
+                return {}
+        out = {}
+        for name in names:
+            try:
+                out[name] = self._runner.status(name)
+            except Exception:
+                log.exception("runner.status(%s) failed", name)
+        return out
+
+    def _sweep(self) -> None:
+        """Clean up the containers of jobs that finished or are gone (their cleanup missed them)."""
+        try:
+            known = self._runner.known_jobs()
+        except Exception:
+            log.exception("runner.known_jobs() failed")
+            return
+        current = self._jobs.job_states()
+        busy = self.in_flight()
+        for name in known - busy:
+            if name not in current or current[name] in states.TERMINAL:
+                log.info("cleaning up containers left to %s", name)
+                self._submit(name, self._cleanup)
+
+    def _apply_status(
+        self, name: str, state: JobState, status: RunStatus, in_task: bool = False
+    ) -> None:
         # The backend decides against the *current* state (only_from): a cancel RPC may
-        # have moved the job since the poll began.
-        if name in self.in_flight():
+        # have moved the job since the poll began. ``in_task``: called by the job's own
+        # task (it holds the job's busy mark), which then cleans up itself.
+        if not in_task and name in self.in_flight():
             return
         watched: tuple[int, ...] = (JobState.JOB_STATE_PENDING, JobState.JOB_STATE_RUNNING)
         error: status_pb2.Status | None = None
@@ -224,7 +293,10 @@ class JobMonitor:
             return
         changed = self._jobs.transition(name, new, error, only_from=watched)
         if changed is not None and new in states.TERMINAL:
-            self._submit(name, self._cleanup)
+            if in_task:
+                self._cleanup(name)
+            else:
+                self._submit(name, self._cleanup)
 
     # ---- tasks (run on the pool, one at a time per job) --------------------------------
 
@@ -247,6 +319,9 @@ class JobMonitor:
         finally:
             with self._lock:
                 self._busy.discard(name)
+            # A poll woken while the task ran skipped the job (busy): look again now
+            # (a container that exited just after its start is seen at once).
+            self._wake.set()
 
     def _start_job(self, name: str) -> None:
         # claim: no room on the scheduler yet leaves it QUEUED; the monitor retries.
@@ -271,6 +346,14 @@ class JobMonitor:
             )
             if failed is not None:
                 self._cleanup(name)
+            return
+        # Look at once rather than at the next poll: started containers are running.
+        try:
+            status = self._runner.status(name)
+        except Exception:
+            log.exception("runner.status(%s) failed", name)
+            return
+        self._apply_status(name, JobState(JobState.JOB_STATE_PENDING), status, in_task=True)
 
     def _finish_cancel(self, name: str) -> None:
         self._runner.stop(name)

@@ -42,9 +42,11 @@ class JobServicer:
         jobs, next_page_token = self.backend.list_custom_jobs(
             request.parent, request.filter, request.page_size, request.page_token
         )
-        return aiplatform_v1.ListCustomJobsResponse(
-            custom_jobs=[mask(job) for job in jobs], next_page_token=next_page_token
-        )
+        # Built on the raw messages: proto-plus's marshalling of 100 jobs cost more than
+        # finding them.
+        response = aiplatform_v1.ListCustomJobsResponse.pb()(next_page_token=next_page_token)
+        response.custom_jobs.extend(aiplatform_v1.CustomJob.pb(mask(job)) for job in jobs)
+        return aiplatform_v1.ListCustomJobsResponse.wrap(response)
 
     def cancel_custom_job(self, request: aiplatform_v1.CancelCustomJobRequest) -> None:
         """CancelCustomJob (asynchronous: poll GetCustomJob for JOB_STATE_CANCELLED)."""

@@ -14,6 +14,8 @@ code and ``finished_key`` of their FinishedAt.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from urllib.parse import quote
 
 from pulumi_vertex_training.emulator.execution.types import RunPhase, RunStatus
@@ -113,3 +115,48 @@ def outcome(
     if any(s in ("created", "restarting") for s in states.values()):
         return RunStatus(RunPhase.STARTING, "", exit_codes)
     return RunStatus(RunPhase.RUNNING, "", exit_codes)
+
+
+@dataclass(frozen=True)
+class ListedReplica:
+    """One replica's container as a listing of the engine shows it."""
+
+    name: str  # the replica name, e.g. workerpool0-0
+    container_id: str
+    state: str  # the engine's status: created, running, exited, ...
+    expected: int  # how many replicas the job was started with (a label)
+
+
+def judge(
+    job_name: str,
+    replicas: list[ListedReplica],
+    exit_of: Callable[[str], tuple[int, str, bool] | None],
+) -> RunStatus:
+    """Where the job is, from its listed containers.
+
+    Args:
+        job_name: the job (named in messages).
+        replicas: its containers, in replica order.
+        exit_of: container id -> (exit code, FinishedAt, OOMKilled) of an exited
+            container, None when it is gone (asked only for exited ones).
+    """
+    exit_codes: dict[str, int] = {}
+    finished: dict[str, str] = {}
+    states: dict[str, str] = {}
+    oom: dict[str, bool] = {}
+    for r in replicas:
+        if r.state in ("exited", "dead"):
+            details = exit_of(r.container_id)
+            if details is None:
+                continue  # removed since the listing (a concurrent cleanup)
+            exit_codes[r.name], ended, oom[r.name] = details
+            finished[r.name] = finished_key(ended)
+        states[r.name] = r.state
+    if not states:
+        return RunStatus(RunPhase.MISSING, f"no containers of {job_name} are left")
+    failed = failed_replica(exit_codes, finished)
+    if failed is not None:
+        message = failure_message(job_name, failed, exit_codes[failed], oom[failed])
+        return RunStatus(RunPhase.FAILED, message, exit_codes)
+    expected = next(r.expected for r in replicas if r.name in states)
+    return outcome(job_name, states, exit_codes, finished, len(states), expected)

@@ -1,8 +1,8 @@
 """What the backend hands the runner and gets back: plain data, no Docker.
 
-The backend (state, API meaning) decides *what* runs; a runner (``runner.py``,
-the only module importing docker) decides *how*. Keeping the contract here lets
-the backend be read and tested without Docker.
+The backend (state, API meaning) decides *what* runs; a runner (``runner.py``;
+it and ``engine.py`` alone import docker) decides *how*. Keeping the contract
+here lets the backend be read and tested without Docker.
 """
 
 from __future__ import annotations
@@ -71,7 +71,15 @@ class RunStatus:
 
 
 class Runner(Protocol):
-    """Runs a job's replicas. Implementations: ``runner.DockerRunner``."""
+    """Runs a job's replicas. Implementations: ``runner.DockerRunner``.
+
+    A runner may also offer (``DockerRunner`` does; the monitor uses them when present):
+
+    - ``statuses(job_names) -> dict[str, RunStatus]``: the ``status`` of many jobs
+      from one look at the containers (else the monitor asks job by job);
+    - ``watch(changed) -> stop``: call ``changed()`` when a container starts or
+      ends, until ``stop()`` (the monitor then polls at once, not at its interval).
+    """
 
     def start(self, run: JobRun) -> None:
         """Create the job's network and start every replica; returns once started."""
