@@ -118,6 +118,8 @@ task = json.loads(os.environ["CLUSTER_SPEC"])["task"]
 for i in range(3):
     print(f"hello {i} from {task['type']}-{task['index']}", flush=True)
     time.sleep(0.3)
+if task["type"] == "workerpool0":
+    time.sleep(1.5)  # the job ends with its primary: let the others print everything first
 """
 
 
