@@ -275,7 +275,8 @@ def console_url(resource_name: str) -> str:
     TrainingPipeline or Model (a model name may end in ``@{version}``; without one, its
     default version): the Cloud console's, or the local emulator's
     (:func:`emulator_console`) when ``VERTEX_AI_EMULATOR_HOST`` is set. The local console
-    has no pages for pipelines and models yet: for them, locally, the answer is ``""``.
+    has no pages for pipelines and models yet: for them, locally, the answer is its jobs
+    list, where a pipeline's CustomJob is.
 
     >>> console_url("projects/p/locations/us-central1/customJobs/123")
     'https://console.cloud.google.com/vertex-ai/locations/us-central1/training/123/cpu?project=p'
@@ -294,7 +295,9 @@ def console_url(resource_name: str) -> str:
         return ""
     if emulator_host() is not None:
         local = emulator_console()
-        return f"{local}/{resource_name}" if local and kind in _LOCAL_CONSOLE_KINDS else ""
+        if not local:
+            return ""
+        return f"{local}/{resource_name}" if kind in _LOCAL_CONSOLE_KINDS else f"{local}/"
     if kind == "trainingPipelines":
         return (
             f"https://console.cloud.google.com/vertex-ai/locations/{location}"

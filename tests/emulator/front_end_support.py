@@ -1,5 +1,5 @@
 """One emulator per test module as Google's clients see it: GAPIC over gRPC and over REST,
-and the high-level SDK over REST. No Docker: jobs "run" on an InstantRunner (what is
+and the high-level SDK over REST. No Docker: jobs "run" on an FakeRunner (what is
 under test is the front end: routing, errors, filters, masks, operation names).
 """
 
@@ -17,7 +17,7 @@ from google.cloud import aiplatform, aiplatform_v1
 from google.cloud.aiplatform import initializer
 
 from pulumi_vertex_training.emulator.server import EmulatorServer
-from tests.reliability.support import InstantRunner, no_cluster
+from tests.emulator.fake_runner import FakeRunner, no_cluster
 
 PROJECT = "front-end"
 LOCATION = "us-central1"
@@ -28,9 +28,9 @@ _ids = itertools.count()
 
 @pytest.fixture(scope="module")
 def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorServer]:
-    """The module's emulator: gRPC and REST on free ports, InstantRunner."""
+    """The module's emulator: gRPC and REST on free ports, FakeRunner."""
     server = EmulatorServer(
-        tmp_path_factory.mktemp("front-end"), runner=InstantRunner(), build_job_run=no_cluster,
+        tmp_path_factory.mktemp("front-end"), runner=FakeRunner(), build_job_run=no_cluster,
         poll_interval=0.05, persistent_resource_delay=0.05,
     )  # fmt: skip
     server.start()
@@ -76,7 +76,7 @@ def sdk(local: EmulatorServer) -> Iterator[None]:
 
 
 def custom_job(display_name: str = "", **labels: str) -> dict[str, Any]:
-    """A valid CustomJob dict (never really run: InstantRunner)."""
+    """A valid CustomJob dict (never really run: FakeRunner)."""
     return {
         "display_name": display_name or f"front-end-{next(_ids)}",
         "labels": labels,

@@ -1,5 +1,5 @@
 """Bounded input at the RPC level: what a hostile or careless request gets instead of a 500
-or an emulator out of memory. No Docker: jobs "run" on an InstantRunner (the end-to-end
+or an emulator out of memory. No Docker: jobs "run" on an FakeRunner (the end-to-end
 run of a job without replica_count is in tests/emulator/custom_jobs/test_service.py).
 """
 
@@ -17,8 +17,8 @@ from google.cloud import aiplatform_v1
 
 from pulumi_vertex_training import client
 from pulumi_vertex_training.emulator.server import EmulatorServer
+from tests.emulator.fake_runner import FakeRunner, no_cluster
 from tests.emulator.test_rest_security import DRIVE_BY_JOB, _Emulator, send
-from tests.reliability.support import InstantRunner, no_cluster
 
 PARENT = "projects/p/locations/us-central1"
 
@@ -26,7 +26,7 @@ PARENT = "projects/p/locations/us-central1"
 @pytest.fixture
 def emulator(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorServer]:
     server = EmulatorServer(
-        tmp_path / "vertex", runner=InstantRunner(), build_job_run=no_cluster,
+        tmp_path / "vertex", runner=FakeRunner(), build_job_run=no_cluster,
         poll_interval=0.05, persistent_resource_delay=0.05,
     )  # fmt: skip
     server.start()

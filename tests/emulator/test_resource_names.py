@@ -5,7 +5,7 @@ Reproductions: ``projects/../locations/x`` as a parent created a job of that nam
 trailing newline passed the ``^...$`` patterns (``$`` matches before a final ``\\n``);
 ``customJobs/\\u0661`` (an Arabic-Indic digit one) passed ``str.isdigit``; control characters
 went through to stored names and to ``vertex-local jobs``' output. No Docker: jobs
-"run" on an InstantRunner.
+"run" on an FakeRunner.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from google.longrunning import operations_pb2
 
 from pulumi_vertex_training import client
 from pulumi_vertex_training.emulator.server import EmulatorServer
+from tests.emulator.fake_runner import FakeRunner, no_cluster
 from tests.emulator.test_rest_security import DRIVE_BY_JOB, JSON, _Emulator, send
-from tests.reliability.support import InstantRunner, no_cluster
 
 GOOD_PARENT = "projects/p/locations/us-central1"
 
@@ -66,7 +66,7 @@ BAD_OPERATION_NAMES = [
 @pytest.fixture
 def emulator(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorServer]:
     server = EmulatorServer(
-        tmp_path / "vertex", runner=InstantRunner(), build_job_run=no_cluster,
+        tmp_path / "vertex", runner=FakeRunner(), build_job_run=no_cluster,
         poll_interval=0.05, persistent_resource_delay=0.05,
     )  # fmt: skip
     server.start()

@@ -5,7 +5,7 @@ careless or hostile local client could send, written with a raw HTTP client
 (``http.client`` or a socket) so that nothing normalizes the request on the way. The
 gateway runs over an in-test servicer (``StubServicer`` of test_rest.py) that records
 every call: "refused" means the servicer was never called, so nothing was stored. The
-last tests go through a whole emulator (InstantRunner: no Docker) with Google's own
+last tests go through a whole emulator (FakeRunner: no Docker) with Google's own
 REST clients, which must keep working under the same rules.
 """
 
@@ -28,8 +28,8 @@ from google.cloud.aiplatform_v1 import JobState
 from pulumi_vertex_training.emulator.execution.types import RunPhase
 from pulumi_vertex_training.emulator.rest import RestGateway
 from pulumi_vertex_training.emulator.server import EmulatorServer
+from tests.emulator.fake_runner import FakeRunner, no_cluster
 from tests.emulator.test_rest import JOB, PARENT, StubServicer
-from tests.reliability.support import InstantRunner, no_cluster
 
 CREATE = f"/v1/{PARENT}/customJobs"
 BODY = json.dumps(JOB).encode()
@@ -404,7 +404,7 @@ def emulator(tmp_path: pathlib.Path) -> Iterator[EmulatorServer]:
     """An emulator of the test's own, serving REST; jobs "run" until cancelled (no Docker)."""
     server = EmulatorServer(
         tmp_path / "vertex",
-        runner=InstantRunner(RunPhase.RUNNING),
+        runner=FakeRunner(RunPhase.RUNNING),
         build_job_run=no_cluster,
         poll_interval=0.05,
         persistent_resource_delay=0.05,

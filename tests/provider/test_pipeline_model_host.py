@@ -18,13 +18,14 @@ from pulumi_vertex_training.provider import model_api
 from pulumi_vertex_training.provider.model import ModelProvider
 from pulumi_vertex_training.provider.training_pipeline import TrainingPipelineProvider
 from pulumi_vertex_training.testing.host import PROVIDER_KEY, DynamicHost
-from tests.emulator.training_pipelines.support import PhaseRunner, fake_emulator
+from tests.emulator.fake_runner import FakeRunner
+from tests.emulator.training_pipelines.support import fake_emulator
 from tests.provider.pipeline_support import SERVING, pipeline_props
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorServer]:
-    with fake_emulator(tmp_path_factory.mktemp("host"), PhaseRunner(RunPhase.SUCCEEDED)) as fake:
+    with fake_emulator(tmp_path_factory.mktemp("host"), FakeRunner(RunPhase.SUCCEEDED)) as fake:
         yield fake
 
 

@@ -22,16 +22,17 @@ from pulumi_vertex_training.provider.training_pipeline import (
     TrainingPipelineProvider,
 )
 from pulumi_vertex_training.provider.training_pipeline_api import TRAINING_PIPELINES
-from tests.emulator.training_pipelines.support import PhaseRunner, fake_emulator
+from tests.emulator.fake_runner import FakeRunner
+from tests.emulator.training_pipelines.support import fake_emulator
 from tests.provider.pipeline_support import pipeline_props
 
 PARENT = "projects/test-project/locations/us-central1"
 
 
 @pytest.fixture(scope="module")
-def fake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[EmulatorServer, PhaseRunner]]:
-    """An emulator whose jobs stay where the test puts them (PhaseRunner)."""
-    runner = PhaseRunner()
+def fake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[EmulatorServer, FakeRunner]]:
+    """An emulator whose jobs stay where the test puts them (FakeRunner)."""
+    runner = FakeRunner(RunPhase.RUNNING)
     with fake_emulator(tmp_path_factory.mktemp("pipelines"), runner) as server:
         mp = pytest.MonkeyPatch()
         mp.setenv(client.EMULATOR_HOST_ENV, server.grpc_address)
@@ -47,7 +48,7 @@ def provider() -> TrainingPipelineProvider:
 
 
 @pytest.fixture
-def starting(fake: tuple[EmulatorServer, PhaseRunner]) -> Iterator[PhaseRunner]:
+def starting(fake: tuple[EmulatorServer, FakeRunner]) -> Iterator[FakeRunner]:
     """The runner; each test sets the phase new jobs start in (RUNNING again after)."""
     runner = fake[1]
     yield runner
@@ -81,7 +82,7 @@ def write_model(server: EmulatorServer, output: str) -> pathlib.Path:
 
 
 def test_completed_waits_for_the_upload_and_outputs_the_model(
-    fake: tuple[EmulatorServer, PhaseRunner], starting: PhaseRunner, provider: Any
+    fake: tuple[EmulatorServer, FakeRunner], starting: FakeRunner, provider: Any
 ) -> None:
     server = fake[0]
     starting.initial = RunPhase.SUCCEEDED
@@ -95,7 +96,8 @@ def test_completed_waits_for_the_upload_and_outputs_the_model(
     assert outs["backing_custom_job"].startswith(f"{PARENT}/customJobs/")
     assert outs["model_name"].startswith(f"{PARENT}/models/") and outs["model_version_id"] == "1"
     assert outs["model_dir"] == f"{output}/model/"
-    assert outs["console_url"].endswith(f"/training/{outs['pipeline_id']}?project=test-project")
+    # locally, the emulator's console (it has no pipeline pages: its jobs list)
+    assert outs["console_url"].endswith("/console/")
     assert outs["start_time"] and outs["end_time"] and len(outs["spec_hash"]) == 32
     model = model_api.get(outs["model_name"])
     assert model.artifact_uri == f"{output}/model" and model.training_pipeline == created.id
@@ -109,7 +111,7 @@ def test_completed_waits_for_the_upload_and_outputs_the_model(
 
 
 def test_started_returns_while_running_and_refresh_sees_the_model(
-    fake: tuple[EmulatorServer, PhaseRunner], starting: PhaseRunner, provider: Any
+    fake: tuple[EmulatorServer, FakeRunner], starting: FakeRunner, provider: Any
 ) -> None:
     server, runner = fake
     props, output = checked(provider, wait="started")
@@ -126,7 +128,7 @@ def test_started_returns_while_running_and_refresh_sees_the_model(
 
 
 def test_a_failed_job_fails_the_deployment_with_the_jobs_report(
-    starting: PhaseRunner, provider: Any
+    starting: FakeRunner, provider: Any
 ) -> None:
     starting.initial = RunPhase.FAILED
     props, _ = checked(provider, wait="completed", display_name="pl-fails")
@@ -139,7 +141,7 @@ def test_a_failed_job_fails_the_deployment_with_the_jobs_report(
 
 
 def test_a_failed_upload_fails_the_deployment_with_the_pipelines_error(
-    starting: PhaseRunner, provider: Any
+    starting: FakeRunner, provider: Any
 ) -> None:
     starting.initial = RunPhase.SUCCEEDED  # ... but the trainer saved nothing
     props, output = checked(provider, wait="completed")
@@ -151,7 +153,7 @@ def test_a_failed_upload_fails_the_deployment_with_the_pipelines_error(
 
 
 def test_create_adopts_the_pipeline_a_crashed_run_created(
-    fake: tuple[EmulatorServer, PhaseRunner], provider: Any
+    fake: tuple[EmulatorServer, FakeRunner], provider: Any
 ) -> None:
     server = fake[0]
     props, _ = checked(provider)
@@ -166,7 +168,7 @@ def test_create_adopts_the_pipeline_a_crashed_run_created(
 
 
 def test_destroy_cancels_a_running_pipeline_then_deletes_it_and_its_job(
-    provider: Any, starting: PhaseRunner
+    provider: Any, starting: FakeRunner
 ) -> None:
     props, _ = checked(provider, wait="started")
     created = provider.create(props)

@@ -1,7 +1,7 @@
 """Whole programs under faults: no duplicate job, no lost job, no resubmission.
 
 Each test runs its own emulator (own data dir, ``VERTEX_AI_EMULATOR_HOST`` pointed at it
-with monkeypatch). The in-process ones use ``InstantRunner`` (tests/reliability/support.py):
+with monkeypatch). The in-process ones use ``FakeRunner`` (tests/reliability/support.py):
 what is under test is API-level idempotency of create through label adoption, which
 lives in the RPC layer and the store, not in Docker; fifty containers on vfs would take
 minutes. The SIGKILL test runs a real ``vertex-local serve`` subprocess with Docker.
@@ -32,13 +32,12 @@ from pulumi_vertex_training.emulator.faults import FaultPlan
 from pulumi_vertex_training.emulator.server import EmulatorServer
 from pulumi_vertex_training.provider import custom_job_api
 from pulumi_vertex_training.testing import ProgramRunner
+from tests.emulator.fake_runner import FakeRunner, no_cluster
 from tests.reliability.support import (
     CONFIG,
     PARENT,
-    InstantRunner,
     fault_emulator,
     list_all_jobs,
-    no_cluster,
     trivial_job_spec,
 )
 
@@ -85,7 +84,7 @@ def test_fifty_jobs_under_twenty_percent_faults_make_exactly_fifty(
         for name, out in stack.outputs.items():
             assert out == stack.resources("CustomJob")[name]["id"]
 
-        # Each in the state it should be: InstantRunner jobs succeed; refresh reads it.
+        # Each in the state it should be: FakeRunner jobs succeed; refresh reads it.
         deadline = time.monotonic() + 30
         while any(j.state.name != "JOB_STATE_SUCCEEDED" for j in list_all_jobs(server)):
             assert time.monotonic() < deadline, "jobs did not reach SUCCEEDED"
@@ -121,7 +120,7 @@ def test_deploy_interrupted_after_submit_adopts_on_next_up(
     server = EmulatorServer(
         tmp_path / "vertex",
         rest_port=None,
-        runner=InstantRunner(),
+        runner=FakeRunner(),
         fault_hook=kill_after_create,
         build_job_run=no_cluster,
     ).start()
@@ -191,7 +190,7 @@ def test_killed_program_between_submit_and_state_write_adopts_on_next_up(
     server = EmulatorServer(
         tmp_path / "vertex",
         rest_port=None,
-        runner=InstantRunner(),
+        runner=FakeRunner(),
         fault_hook=hold_create,
         build_job_run=no_cluster,
     ).start()

@@ -55,7 +55,8 @@ from pulumi_vertex_training.spec import (
     spec_hash,
     tuning_job_to_proto,
 )
-from tests.reliability.support import PARENT, PROJECT, InstantRunner, no_cluster
+from tests.emulator.fake_runner import FakeRunner, no_cluster
+from tests.reliability.support import PARENT, PROJECT
 from tests.strategies import custom_jobs, persistent_resources, training_pipelines, trees
 from tests.tuning_strategies import tuning_jobs
 
@@ -166,7 +167,7 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorServe
     server = EmulatorServer(
         tmp_path_factory.mktemp("fuzz"),
         rest_port=None,
-        runner=InstantRunner(),
+        runner=FakeRunner(),
         build_job_run=no_cluster,
         persistent_resource_delay=0.0,
     ).start()

@@ -2,7 +2,7 @@
 
 Transient errors are retried on idempotent calls; a lost create is adopted; quota,
 permission and login errors are not retried and say what to ask for; a rate limit is
-waited out. Each test runs its own emulator with InstantRunner (no containers).
+waited out. Each test runs its own emulator with FakeRunner (no containers).
 """
 
 from __future__ import annotations
@@ -20,13 +20,8 @@ from pulumi_vertex_training.emulator.execution.types import RunPhase
 from pulumi_vertex_training.emulator.faults import QUOTA_MESSAGE, RATE_LIMIT_MESSAGE, FaultPlan
 from pulumi_vertex_training.provider import custom_job_api, retries
 from pulumi_vertex_training.provider.custom_job import CustomJobProvider
-from tests.reliability.support import (
-    PARENT,
-    InstantRunner,
-    fault_emulator,
-    list_all_jobs,
-    trivial_job_spec,
-)
+from tests.emulator.fake_runner import FakeRunner
+from tests.reliability.support import PARENT, fault_emulator, list_all_jobs, trivial_job_spec
 
 
 def _submit(tag: str) -> tuple[CustomJob, bool]:
@@ -78,7 +73,7 @@ def test_lost_cancel_and_delete_responses_still_delete_every_job(
     tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     plan = FaultPlan(lost=0.5, methods=frozenset({"cancel_custom_job", "delete_custom_job"}))
-    runner = InstantRunner(phase=RunPhase.RUNNING)  # jobs stay RUNNING until cancelled
+    runner = FakeRunner(phase=RunPhase.RUNNING)  # jobs stay RUNNING until cancelled
     with fault_emulator(tmp_path, monkeypatch, plan, runner=runner) as server:
         made = [_submit(f"cancel-{i}")[0] for i in range(6)]
         for job in made:

@@ -36,14 +36,8 @@ from pulumi_vertex_training.provider.values import SECRETS_KEY
 from pulumi_vertex_training.testing import CheckFailed, ProgramRunner
 from pulumi_vertex_training.testing.host import DynamicHost, EchoProvider
 from pulumi_vertex_training.testing.wire import plain
-from tests.reliability.support import (
-    CONFIG,
-    LOCATION,
-    PROJECT,
-    InstantRunner,
-    fault_emulator,
-    trivial_job_spec,
-)
+from tests.emulator.fake_runner import FakeRunner
+from tests.reliability.support import CONFIG, LOCATION, PROJECT, fault_emulator, trivial_job_spec
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 
@@ -375,7 +369,7 @@ def test_the_runner_command_line_prints_secrets_as_secret_and_saves_them_marked(
     refresh, destroy."""
     state_file = project / ".pulumi-state" / "local.json"
     second = sentinel + "-2"
-    runner = InstantRunner()
+    runner = FakeRunner()
     cli = Cli(project, sentinel)
     with fault_emulator(tmp_path / "vertex", monkeypatch, runner=runner):
         up = cli("up")

@@ -26,13 +26,14 @@ from pulumi_vertex_training.provider.image import ImageProvider
 from pulumi_vertex_training.provider.persistent_resource import PersistentResourceProvider
 from pulumi_vertex_training.provider.python_package import PythonPackageProvider
 from pulumi_vertex_training.testing import ProgramRunner
+from tests.emulator.fake_runner import FakeRunner
 from tests.packaging.auth_registries import (
     AuthRegistries,
     access_token,
     auth_registries_fixture,  # noqa: F401
     google_adc_fixture,  # noqa: F401
 )
-from tests.reliability.support import CONFIG, InstantRunner, fault_emulator, trivial_job_spec
+from tests.reliability.support import CONFIG, fault_emulator, trivial_job_spec
 
 TOKEN = "ya29.fake-access-token-for-the-leak-test"
 
@@ -224,11 +225,11 @@ def _address(hex_address: str) -> str:
 
 
 def test_emulator_listens_on_loopback_only_unless_told_otherwise(tmp_path: pathlib.Path) -> None:
-    with EmulatorServer(tmp_path / "a", runner=InstantRunner()) as server:
+    with EmulatorServer(tmp_path / "a", runner=FakeRunner()) as server:
         assert server.port and server.rest_port
         for port in (server.port, server.rest_port):
             assert _listening(port) <= {"127.0.0.1", "::1"} and _listening(port), port
-    with EmulatorServer(tmp_path / "b", host="0.0.0.0", runner=InstantRunner()) as server:
+    with EmulatorServer(tmp_path / "b", host="0.0.0.0", runner=FakeRunner()) as server:
         assert server.port is not None
         assert _listening(server.port) & {"0.0.0.0", "::"}
 

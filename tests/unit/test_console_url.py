@@ -51,6 +51,17 @@ def test_console_url_is_the_rest_port_next_to_the_grpc_port_when_the_emulator_is
     assert client.console_url("not/a/name") == ""
 
 
+def test_pipelines_and_models_link_to_the_local_jobs_list_when_the_emulator_is_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(client.EMULATOR_HOST_ENV, "127.0.0.1:8470")
+    for name in (
+        "projects/p/locations/us-central1/trainingPipelines/7",
+        "projects/p/locations/us-central1/models/42@2",
+    ):
+        assert client.console_url(name) == "http://127.0.0.1:8471/console/"
+
+
 @pytest.mark.parametrize(
     ("host", "expected"),
     [

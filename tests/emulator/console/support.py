@@ -1,7 +1,7 @@
 """A runner whose replicas "print" what a test tells them, and an emulator on it.
 
 The console's HTTP tests are about pages, streams and refusals, not containers, so
-jobs here run on :class:`ScriptedRunner` (no Docker): a job runs until the test
+jobs here run on :class:`FakeRunner` (no Docker): a job runs until the test
 finishes it, and each replica's log is a list the test appends to (:meth:`say`),
 followed live by ``logs(follow=True)``. The browser tests run real containers.
 """
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import pathlib
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -18,72 +17,18 @@ from typing import Any
 import httpx
 from google.cloud.aiplatform_v1 import CustomJob
 
-from pulumi_vertex_training.emulator.exceptions import NotFound
-from pulumi_vertex_training.emulator.execution.types import JobRun, RunPhase, RunStatus
+from pulumi_vertex_training.emulator.execution.types import RunPhase
 from pulumi_vertex_training.emulator.server import EmulatorServer
-from tests.reliability.support import InstantRunner
+from tests.emulator.fake_runner import FakeRunner
 
 PARENT = "projects/console-project/locations/us-central1"
 IMAGE = "local/python:3.11"
 
 
-class ScriptedRunner(InstantRunner):
-    """Jobs stay RUNNING until :meth:`finish` or a cancel; logs are what :meth:`say` adds."""
-
-    def __init__(self) -> None:
-        super().__init__(RunPhase.RUNNING)
-        self._changed = threading.Condition()
-        self._lines: dict[tuple[str, str], list[str]] = {}
-        self._ended: set[str] = set()
-
-    def start(self, run: JobRun) -> None:
-        """Record the replicas; their logs start empty."""
-        super().start(run)
-        with self._changed:
-            for replica in run.replicas:
-                self._lines.setdefault((run.job_name, replica.replica_name), [])
-            self._changed.notify_all()
-
-    def stop(self, job_name: str) -> None:
-        """A cancel: the replicas end (their logs stop growing)."""
-        self.finish(job_name, RunPhase.FAILED)
-
-    def finish(self, job_name: str, phase: RunPhase = RunPhase.SUCCEEDED) -> None:
-        """End the job's replicas with ``phase``."""
-        with self._changed:
-            self._phases[job_name] = RunStatus(phase)
-            self._ended.add(job_name)
-            self._changed.notify_all()
-
-    def say(self, job_name: str, replica: str, *lines: str) -> None:
-        """Append ``lines`` to a replica's log (as if it printed them)."""
-        with self._changed:
-            self._lines[(job_name, replica)].extend(lines)
-            self._changed.notify_all()
-
-    def logs(self, job_name: str, replica: str, follow: bool = False) -> Iterator[str]:
-        """The replica's lines; with ``follow``, new ones as they come, until it ends."""
-        key = (job_name, replica)
-        with self._changed:
-            if key not in self._lines:
-                raise NotFound(f"no logs for {job_name} {replica}")
-        sent = 0
-        while True:
-            with self._changed:
-                if sent >= len(self._lines[key]) and follow and job_name not in self._ended:
-                    self._changed.wait(0.2)
-                fresh = self._lines[key][sent:]
-                done = not follow or job_name in self._ended
-            yield from fresh
-            sent += len(fresh)
-            if done and not fresh:
-                return
-
-
 @contextlib.contextmanager
-def scripted_emulator(data_dir: pathlib.Path) -> Iterator[tuple[EmulatorServer, ScriptedRunner]]:
-    """An emulator with REST (and so the console) over a :class:`ScriptedRunner`."""
-    runner = ScriptedRunner()
+def scripted_emulator(data_dir: pathlib.Path) -> Iterator[tuple[EmulatorServer, FakeRunner]]:
+    """An emulator with REST (and so the console) over a :class:`FakeRunner`."""
+    runner = FakeRunner(RunPhase.RUNNING, stop_ends_job=True)
     server = EmulatorServer(
         data_dir, rest_port=0, runner=runner, poll_interval=0.05, persistent_resource_delay=0.05
     )

@@ -1,6 +1,6 @@
 """The console over HTTP, as a browser's requests reach it (no browser, no Docker).
 
-Pages are read with httpx from an emulator running jobs on a ScriptedRunner
+Pages are read with httpx from an emulator running jobs on a FakeRunner
 (support.py): what each page shows, what it must not show (secrets, markup from a
 display name), the live log stream, the output directory's files, and the refusals
 it shares with the REST API (cross-site posts, foreign Host, framing).
@@ -24,7 +24,7 @@ from pulumi_vertex_training.emulator.execution.cluster import gcs_root
 from pulumi_vertex_training.emulator.server import EmulatorServer
 from tests.emulator.console.support import (
     PARENT,
-    ScriptedRunner,
+    FakeRunner,
     client,
     create_job,
     pool,
@@ -43,12 +43,12 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 
 @pytest.fixture(scope="module")
-def server(emulator: tuple[EmulatorServer, ScriptedRunner]) -> EmulatorServer:
+def server(emulator: tuple[EmulatorServer, FakeRunner]) -> EmulatorServer:
     return emulator[0]
 
 
 @pytest.fixture(scope="module")
-def runner(emulator: tuple[EmulatorServer, ScriptedRunner]) -> ScriptedRunner:
+def runner(emulator: tuple[EmulatorServer, FakeRunner]) -> FakeRunner:
     return emulator[1]
 
 
@@ -153,7 +153,7 @@ def test_job_page_summary_has_the_timeline_and_a_cancel_button_while_running(
 
 
 def test_log_stream_sends_lines_as_replicas_print_them_and_resumes_after_a_reconnect(
-    server: EmulatorServer, runner: ScriptedRunner, http: httpx.Client
+    server: EmulatorServer, runner: FakeRunner, http: httpx.Client
 ) -> None:
     job = create_job(server, "logging", job_spec={"worker_pool_specs": [pool(), pool()]})
     wait_state(server, job.name, "RUNNING")

@@ -26,42 +26,9 @@ from pulumi_vertex_training.emulator.exceptions import (
 )
 from pulumi_vertex_training.emulator.execution.types import JobRun, RunPhase, RunStatus
 from pulumi_vertex_training.emulator.store import Store
+from tests.emulator.fake_runner import FakeRunner
 
 PARENT = "projects/p/locations/us-central1"
-
-
-class ScriptedRunner:
-    """A Runner whose job phases the test sets; records every call."""
-
-    def __init__(self) -> None:
-        self.phases: dict[str, RunStatus] = {}
-        self.calls: list[tuple[str, str]] = []
-        self.start_gate: threading.Event | None = None  # set: start() waits on it
-        self.start_error: Exception | None = None
-
-    def start(self, run: JobRun) -> None:
-        self.calls.append(("start", run.job_name))
-        if self.start_gate is not None:
-            self.start_gate.wait(10)
-        if self.start_error is not None:
-            raise self.start_error
-        self.phases[run.job_name] = RunStatus(RunPhase.STARTING)
-
-    def status(self, job_name: str) -> RunStatus:
-        return self.phases.get(job_name, RunStatus(RunPhase.MISSING))
-
-    def stop(self, job_name: str) -> None:
-        self.calls.append(("stop", job_name))
-
-    def cleanup(self, job_name: str) -> None:
-        self.calls.append(("cleanup", job_name))
-        self.phases.pop(job_name, None)
-
-    def logs(self, job_name: str, replica: str, follow: bool = False) -> Iterator[str]:
-        return iter(())
-
-    def known_jobs(self) -> set[str]:
-        return set(self.phases)
 
 
 def _build(job: CustomJob, data_dir: pathlib.Path, instance_id: str) -> JobRun:
@@ -89,7 +56,7 @@ class Harness:
 
     def __init__(self, path: pathlib.Path) -> None:
         self.path = path
-        self.runner = ScriptedRunner()
+        self.runner = FakeRunner(RunPhase.STARTING)
         self.backend = self._new()
 
     def _new(self) -> JobBackend:

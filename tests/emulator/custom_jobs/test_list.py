@@ -12,37 +12,16 @@ import pytest
 from google.cloud.aiplatform_v1 import CustomJob, JobState
 
 from pulumi_vertex_training.emulator.custom_jobs.backend import JobBackend
-from pulumi_vertex_training.emulator.execution.types import JobRun, RunPhase, RunStatus
+from pulumi_vertex_training.emulator.execution.types import RunPhase
 from pulumi_vertex_training.emulator.store import Store
+from tests.emulator.fake_runner import FakeRunner
 
 A = "projects/a/locations/us-central1"
 B = "projects/b/locations/europe-west4"
 
 
-class IdleRunner:
-    """Starts nothing; every job stays where ``transition`` puts it."""
-
-    def start(self, run: JobRun) -> None:
-        pass
-
-    def status(self, job_name: str) -> RunStatus:
-        return RunStatus(RunPhase.STARTING)
-
-    def stop(self, job_name: str) -> None:
-        pass
-
-    def cleanup(self, job_name: str) -> None:
-        pass
-
-    def logs(self, job_name: str, replica: str, follow: bool = False) -> Iterator[str]:
-        return iter(())
-
-    def known_jobs(self) -> set[str]:
-        return set()
-
-
 def _backend(path: pathlib.Path) -> JobBackend:
-    return JobBackend(Store(path / "state.db"), IdleRunner(), path, "test")
+    return JobBackend(Store(path / "state.db"), FakeRunner(RunPhase.STARTING), path, "test")
 
 
 @pytest.fixture

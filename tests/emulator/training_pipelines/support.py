@@ -1,10 +1,10 @@
 """Helpers for TrainingPipeline and Model tests without containers.
 
-``PhaseRunner`` is a Runner whose jobs are in the phase a test sets (``run()`` finishes
+``FakeRunner`` is a Runner whose jobs are in the phase a test sets (``run()`` finishes
 the job, optionally writing its model files as a trainer would); ``Harness`` wires a
 JobBackend, a ModelBackend and a PipelineBackend on one store, as ``server.py`` does,
 and ``settle()`` polls them until nothing is in flight, so each step is deterministic.
-``fake_emulator`` serves the whole emulator (gRPC and REST) on a PhaseRunner.
+``fake_emulator`` serves the whole emulator (gRPC and REST) on a FakeRunner.
 """
 
 from __future__ import annotations
@@ -19,57 +19,16 @@ from google.cloud.aiplatform_v1 import CustomJob
 
 from pulumi_vertex_training.emulator.custom_jobs.backend import JobBackend
 from pulumi_vertex_training.emulator.execution.cluster import gcs_local_path
-from pulumi_vertex_training.emulator.execution.types import JobRun, RunPhase, RunStatus
+from pulumi_vertex_training.emulator.execution.types import RunPhase
 from pulumi_vertex_training.emulator.models.backend import ModelBackend
 from pulumi_vertex_training.emulator.server import EmulatorServer
 from pulumi_vertex_training.emulator.store import Store
 from pulumi_vertex_training.emulator.training_pipelines.backend import PipelineBackend
 from pulumi_vertex_training.emulator.training_pipelines.validation import CUSTOM_TASK
+from tests.emulator.fake_runner import FakeRunner, no_cluster
 
 PARENT = "projects/p/locations/us-central1"
 IMAGE = "local/python:3.11"
-
-
-class PhaseRunner:
-    """A Runner without containers: a started job is in ``initial`` until the test moves it."""
-
-    def __init__(self, initial: RunPhase = RunPhase.RUNNING) -> None:
-        self.initial = initial
-        self.phases: dict[str, RunStatus] = {}
-        self.stopped: list[str] = []
-        self._lock = threading.Lock()
-
-    def start(self, run: JobRun) -> None:
-        with self._lock:
-            self.phases[run.job_name] = RunStatus(self.initial)
-
-    def status(self, job_name: str) -> RunStatus:
-        with self._lock:
-            return self.phases.get(job_name, RunStatus(RunPhase.MISSING))
-
-    def set(self, job_name: str, phase: RunPhase, message: str = "") -> None:
-        with self._lock:
-            self.phases[job_name] = RunStatus(phase, message=message)
-
-    def stop(self, job_name: str) -> None:
-        with self._lock:
-            self.stopped.append(job_name)
-
-    def cleanup(self, job_name: str) -> None:
-        with self._lock:
-            self.phases.pop(job_name, None)
-
-    def logs(self, job_name: str, replica: str, follow: bool = False) -> Iterator[str]:
-        return iter(())
-
-    def known_jobs(self) -> set[str]:
-        with self._lock:
-            return set(self.phases)
-
-
-def no_cluster(job: Any, data_dir: pathlib.Path, instance_id: str) -> JobRun:
-    """A ``build_job_run`` that builds nothing (PhaseRunner runs no replicas)."""
-    return JobRun(job_name=job.name, job_id=job.name.rsplit("/", 1)[1], replicas=())
 
 
 def pipeline(
@@ -110,7 +69,7 @@ class Harness:
 
     def __init__(self, path: pathlib.Path) -> None:
         self.path = path
-        self.runner = PhaseRunner()
+        self.runner = FakeRunner(RunPhase.RUNNING)
         self._open()
 
     def _open(self) -> None:
@@ -156,7 +115,7 @@ def fake_emulator(data_dir: pathlib.Path, runner: Any = None) -> Iterator[Emulat
     server = EmulatorServer(
         data_dir,
         rest_port=0,
-        runner=runner or PhaseRunner(),
+        runner=runner or FakeRunner(RunPhase.RUNNING),
         build_job_run=no_cluster,
         poll_interval=0.05,
     )
