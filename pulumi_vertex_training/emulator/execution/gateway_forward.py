@@ -13,7 +13,8 @@ the replicas get, rewritten to ``host.docker.internal:<port>`` by ``cluster.py``
 Bounds:
 
 * the only target is the local Cloud Storage, and only when ``STORAGE_EMULATOR_HOST``
-  names a loopback host (``127.0.0.1``, ``localhost``, ``::1``): a job cannot ask for
+  names this host (``127.0.0.1``, ``localhost``, ``::1``, ``0.0.0.0``, the hosts
+  ``cluster.py`` rewrites), always reached on loopback: a job cannot ask for
   any other port, and a Cloud Storage elsewhere needs no forwarder;
 * a forwarder listens on one job network's gateway address only, from the moment the
   runner has ensured the network (:meth:`GatewayForwards.open`) until it has removed it
@@ -46,7 +47,13 @@ from urllib.parse import urlsplit
 log = logging.getLogger(__name__)
 
 STORAGE_EMULATOR_HOST_ENV = "STORAGE_EMULATOR_HOST"
-_LOOPBACK = {"127.0.0.1": "127.0.0.1", "localhost": "127.0.0.1", "::1": "::1"}
+# The hosts executor.container_storage_host rewrites to host.docker.internal.
+_LOOPBACK = {
+    "127.0.0.1": "127.0.0.1",
+    "localhost": "127.0.0.1",
+    "0.0.0.0": "127.0.0.1",
+    "::1": "::1",
+}
 _BUFFER = 64 * 1024
 _CONNECT_TIMEOUT = 10.0
 _CALL_TIMEOUT = 30.0
@@ -118,13 +125,16 @@ class GatewayForwards:
     def open(self, key: str, network: dict[str, Any]) -> None:
         """Forward ``<network's gateway>:<port>`` to the target while ``key``'s network exists.
 
-        Idempotent; never raises (a bind that fails is logged).
+        Idempotent. A bind that fails is logged, not raised.
+
+        Raises:
+            ValueError: the target is not a loopback address (a bad ``target``).
         """
         target = self._target()
         address = gateway(network)
         if target is None or address is None:
             return
-        if target[0] not in _LOOPBACK.values():
+        if target[0] not in ("127.0.0.1", "::1"):
             raise ValueError(f"forward target {target} is not loopback")
         listen = (address, target[1])
         with self._lock:
