@@ -2,7 +2,7 @@
 # Bring up every real service the tests and the quickstart use. Idempotent:
 # a healthy service is reused, a second run starts nothing new.
 #   Docker engine, local registry (127.0.0.1:5000), local/python:3.11 base image,
-#   local Cloud Storage (0.0.0.0:9023, STORAGE_EMULATOR_HOST=http://127.0.0.1:9023),
+#   local Cloud Storage (127.0.0.1:9023 only, STORAGE_EMULATOR_HOST=http://127.0.0.1:9023),
 #   Debian's chromium and chromium-driver (the console's browser tests).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)

@@ -263,6 +263,9 @@ class EmulatorServer:
             self.pipelines = None
         if self.backend is not None:
             self.backend.stop()
+            close = getattr(self.backend.runner, "close", None)
+            if close is not None:  # DockerRunner: its gateway forwarders
+                close()
             self.backend = None
         if self.persistent_resources is not None:
             self.persistent_resources.stop()

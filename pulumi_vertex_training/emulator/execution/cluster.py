@@ -62,7 +62,8 @@ Emulator decisions (Vertex's exact behaviour is unverified for these):
 * ``STORAGE_EMULATOR_HOST``: when the emulator has one (its own environment),
   every replica gets it too, with a loopback host rewritten to
   ``host.docker.internal``, which the runner points at the job network's
-  gateway (the host, as seen from the bridge).
+  gateway (the host, as seen from the bridge), where ``gateway_forward.py``
+  forwards that port to the loopback-only local Cloud Storage.
 """
 
 from __future__ import annotations

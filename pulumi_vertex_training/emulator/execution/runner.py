@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from pulumi_vertex_training.emulator.execution import engine as docker_engine
+from pulumi_vertex_training.emulator.execution import gateway_forward
 from pulumi_vertex_training.emulator.execution import logs as replica_logs
 from pulumi_vertex_training.emulator.execution.names import (
     LABEL_INSTANCE_ID,
@@ -112,6 +113,8 @@ class DockerRunner:
         self._starting: set[str] = set()
         # Container id -> (exit code, FinishedAt, OOMKilled): inspected once when exited.
         self._exits: dict[str, tuple[int, str, bool]] = {}
+        # The local Cloud Storage on each job network's gateway (gateway_forward.py).
+        self.gateway_forwards = gateway_forward.GatewayForwards()
 
     # -- plumbing -----------------------------------------------------------
 
@@ -204,6 +207,7 @@ class DockerRunner:
     def _create_and_start(self, run: JobRun) -> None:
         labels = job_labels(run, self.instance_id)
         network = self.engine.ensure_network(self._base_name(run.job_id), labels)
+        self.gateway_forwards.open(run.job_name, network)
         existing = {_replica(c): c for c in self._listing(run.job_name)}
         todo = [r for r in run.replicas if r.replica_name not in existing]
         with ThreadPoolExecutor(max_workers=_PARALLELISM) as pool:
@@ -334,6 +338,11 @@ class DockerRunner:
                 for c in containers:
                     self._exits.pop(c["Id"], None)
             self.engine.remove_networks(job_name)
+            self.gateway_forwards.close(job_name)
+
+    def close(self) -> None:
+        """Close the gateway forwarders (the emulator stops; containers keep running)."""
+        self.gateway_forwards.close_all()
 
     def logs(self, job_name: str, replica: str, follow: bool = False) -> Iterator[str]:
         """Lines (without the newline) of one replica's log, through the log store
@@ -385,7 +394,8 @@ def _host_alias(network: dict[str, Any]) -> dict[str, str]:
     # host.docker.internal -> the job network's gateway, which is the host
     # itself on a bridge (the only way in here: the engine runs with
     # --iptables=false, so "host-gateway" resolves to nothing). Replicas
-    # reach the local Cloud Storage this way (cluster.py, STORAGE_EMULATOR_HOST).
+    # reach the local Cloud Storage this way (cluster.py, STORAGE_EMULATOR_HOST),
+    # through the forwarder gateway_forward.py opens on that address.
     configs = (network.get("IPAM") or {}).get("Config") or []
     gateways = [c["Gateway"] for c in configs if c.get("Gateway") and "." in c["Gateway"]]
     return {"host.docker.internal": gateways[0]} if gateways else {}

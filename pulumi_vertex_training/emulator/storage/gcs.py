@@ -18,13 +18,17 @@ Cloud Storage starts (:class:`LocalGcs`, :func:`main`), together with
 ``folder_storage.py``, which adapts it to the folders; without it that start
 fails with :data:`MISSING_MESSAGE`, and nothing else of the emulator needs it.
 
-Containers reach this server at the gateway of their job network (the Docker
-engine here runs with ``--iptables=false``: no NAT, no ``host-gateway``, but
-the host's bridge address answers), so it must listen on an address the
-bridges reach (``0.0.0.0``); ``scripts/ensure-gcs.sh`` starts it so.
+It listens on loopback only (``127.0.0.1``, the default here and in
+``scripts/ensure-gcs.sh``): it is unauthenticated and holds the packages jobs
+install, so nothing beyond this machine, and no container, reaches it directly.
+Containers reach it as ``host.docker.internal``, their job network's gateway (the
+Docker engine here runs with ``--iptables=false --bridge=none``: no NAT, no
+``host-gateway``), where the emulator opens a forwarder to this server for as long as
+the job's network exists (``execution/gateway_forward.py``). ``--host`` binds another
+interface; then anything that reaches that interface reaches the buckets.
 
 Run: ``python -m pulumi_vertex_training.emulator.storage.gcs --root .vertex-local/gcs
---host 0.0.0.0 --port 9023``.
+--port 9023`` (loopback).
 """
 
 from __future__ import annotations
@@ -43,6 +47,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_PORT = 9023
+DEFAULT_HOST = "127.0.0.1"
+"""Loopback only: the server is unauthenticated (module docstring)."""
 MISSING_MESSAGE = (
     "the local Cloud Storage needs gcp-storage-emulator: "
     "pip install 'pulumi-vertex-training[local]'"
@@ -56,14 +62,17 @@ class LocalGcs:
 
     Args:
         root: folder of the buckets (the emulator's ``<data_dir>/gcs``).
-        host: interface to bind; ``0.0.0.0`` so job containers reach it.
+        host: interface to bind; loopback by default (containers reach it through the
+            emulator's gateway forwarders, ``execution/gateway_forward.py``).
         port: 0 picks a free port (see :attr:`port`).
 
     Raises:
         ModuleNotFoundError: gcp-storage-emulator is not installed (:data:`MISSING_MESSAGE`).
     """
 
-    def __init__(self, root: str | os.PathLike[str], host: str = "0.0.0.0", port: int = 0) -> None:
+    def __init__(
+        self, root: str | os.PathLike[str], host: str = DEFAULT_HOST, port: int = 0
+    ) -> None:
         try:
             from gcp_storage_emulator import server as gcs_server
 
@@ -113,7 +122,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--root", default=".vertex-local/gcs", help="folder of the buckets")
     parser.add_argument(
-        "--host", default="0.0.0.0", help="interface (job containers need a non-loopback one)"
+        "--host",
+        default=DEFAULT_HOST,
+        help="interface (default loopback; job containers reach it through the emulator)",
     )
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
     args = parser.parse_args(argv)
