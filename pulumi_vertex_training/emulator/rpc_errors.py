@@ -78,6 +78,8 @@ def for_grpc(err: EmulatorError) -> tuple[str, status_pb2.Status | None]:
 
 
 _CUT = " [cut: a gRPC error is at most 8 KiB]"
+NOT_LISTED = "(not listed: a gRPC error is at most 8 KiB)"
+"""Ends the message of an error sent with its first violations only (after "and N more")."""
 
 
 def _first_violations(err: InvalidArgument) -> tuple[str, status_pb2.Status | None] | None:
@@ -88,9 +90,7 @@ def _first_violations(err: InvalidArgument) -> tuple[str, status_pb2.Status | No
     def answer(k: int) -> tuple[str, status_pb2.Status | None]:
         more = len(texts) - k
         message = (
-            "; ".join(texts[:k]) + f"; and {more} more (not listed: a gRPC error is at most 8 KiB)"
-            if joined
-            else err.message
+            "; ".join(texts[:k]) + f"; and {more} more {NOT_LISTED}" if joined else err.message
         )
         return message, _status(
             err.code, message, InvalidArgument(message, err.violations[:k]).details()

@@ -11,7 +11,8 @@ spec/study_schema.py):
    CreateHyperparameterTuningJob over gRPC, jobs on a runner that runs no containers);
 3. what the emulator rejects, check() rejects at the same field (the field paths in the
    INVALID_ARGUMENT message against check()'s failure paths; a path and its parent or
-   child count as the same field);
+   child count as the same field; an answer gRPC had to cut is read over REST in full,
+   :func:`refused_paths`);
 4. where check() rejects a field the emulator accepts, the rule is in ``STRICTER`` with
    the reason (test_check_is_stricter_than_the_service_only_where_listed shows each).
 
@@ -29,6 +30,13 @@ from typing import Any
 
 import pytest
 from google.api_core import exceptions
+from google.api_core.client_options import ClientOptions
+from google.auth.credentials import AnonymousCredentials
+from google.cloud.aiplatform_v1 import (
+    JobServiceClient,
+    PersistentResourceServiceClient,
+    PipelineServiceClient,
+)
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
@@ -38,6 +46,7 @@ from pulumi_vertex_training.client import (
     pipeline_service_client,
     wait_for_operation,
 )
+from pulumi_vertex_training.emulator.rpc_errors import NOT_LISTED
 from pulumi_vertex_training.emulator.server import EmulatorServer
 from pulumi_vertex_training.provider import custom_job_api
 from pulumi_vertex_training.provider.custom_job import CustomJobProvider
@@ -161,18 +170,24 @@ The CustomJob ones hold for the embedded spec (its paths are ``job_spec.*`` on b
 sides once the emulator's ``training_task_inputs`` is read as ``job_spec``)."""
 
 
+REST: list[str] = []
+"""The REST address of the module's emulator (set by the ``emulator`` fixture)."""
+
+
 @pytest.fixture(scope="module")
 def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorServer]:
-    """An emulator whose jobs run no containers; VERTEX_AI_EMULATOR_HOST points at it."""
+    """An emulator whose jobs run no containers; VERTEX_AI_EMULATOR_HOST points at it.
+    It serves REST too, for the answers gRPC cuts (:func:`refused_paths`)."""
     server = EmulatorServer(
         tmp_path_factory.mktemp("fuzz"),
-        rest_port=None,
+        rest_port=0,
         runner=FakeRunner(),
         build_job_run=no_cluster,
         persistent_resource_delay=0.0,
     ).start()
     mp = pytest.MonkeyPatch()
     mp.setenv("VERTEX_AI_EMULATOR_HOST", server.grpc_address)
+    REST[:] = [str(server.rest_address)]
     try:
         yield server
     finally:
@@ -205,6 +220,32 @@ def emulator_paths(message: str, root: str) -> list[str]:
         match = _PATH.match(error)
         paths.append(normal(match.group(0)) if match else "?" + error[:40])
     return paths
+
+
+def refused_paths(
+    err: exceptions.InvalidArgument, root: str, client: type[Any], rpc: str, **request: Any
+) -> list[str]:
+    """The field paths of the service's refusal ``err`` (a gRPC answer to ``rpc``).
+
+    An answer that would not fit gRPC's 8 KiB of trailers lists its first violations only
+    and says how many more it had (``rpc_errors.NOT_LISTED``); the rest would then read as
+    accepted. So the same request goes again over REST, whose answer has them all
+    (``client``: the GAPIC client class, ``rpc`` its method, ``request`` the arguments)."""
+    message = str(err.message)
+    if NOT_LISTED in message:
+        rest = client(
+            transport="rest",
+            credentials=AnonymousCredentials(),
+            client_options=ClientOptions(api_endpoint="http://" + REST[0]),
+        )
+        try:
+            getattr(rest, rpc)(**request)
+        except exceptions.BadRequest as full:  # HTTP 400: INVALID_ARGUMENT over REST
+            message = str(full.message).partition(": ")[2]  # after "{method} {url}: "
+        else:
+            raise AssertionError(f"REST accepted what gRPC refused: {message}")
+        assert NOT_LISTED not in message, message
+    return emulator_paths(message, root)
 
 
 def related(a: str, b: str) -> bool:
@@ -268,7 +309,10 @@ def _create_job(job: dict[str, Any]) -> list[str] | None:
     try:
         job_service_client("us-central1").create_custom_job(parent=PARENT, custom_job=request)
     except exceptions.InvalidArgument as err:
-        return emulator_paths(str(err.message), "custom_job")
+        return refused_paths(
+            err, "custom_job", JobServiceClient, "create_custom_job",
+            parent=PARENT, custom_job=request,
+        )  # fmt: skip
     return None
 
 
@@ -310,7 +354,11 @@ def _create_resource(resource: dict[str, Any]) -> list[str] | None:
         )
         wait_for_operation(operation, 30)
     except exceptions.InvalidArgument as err:
-        paths = emulator_paths(str(err.message), "persistent_resource")
+        paths = refused_paths(
+            err, "persistent_resource", PersistentResourceServiceClient,
+            "create_persistent_resource",
+            parent=PARENT, persistent_resource=request, persistent_resource_id=rid,
+        )  # fmt: skip
         return ["resource_id" if p == "persistent_resource_id" else p for p in paths]
     return None
 
@@ -347,7 +395,11 @@ def _create_tuning_job(job: dict[str, Any]) -> list[str] | None:
             parent=PARENT, hyperparameter_tuning_job=request
         )
     except exceptions.InvalidArgument as err:
-        return emulator_paths(str(err.message), "hyperparameter_tuning_job")
+        return refused_paths(
+            err, "hyperparameter_tuning_job", JobServiceClient,
+            "create_hyperparameter_tuning_job",
+            parent=PARENT, hyperparameter_tuning_job=request,
+        )  # fmt: skip
     try:  # no trial needs to run
         service.cancel_hyperparameter_tuning_job(name=created.name)
     except exceptions.FailedPrecondition:
@@ -447,7 +499,10 @@ def _create_pipeline(pipeline: dict[str, Any]) -> list[str] | None:
             parent=PARENT, training_pipeline=request
         )
     except exceptions.InvalidArgument as err:
-        paths = emulator_paths(str(err.message), "training_pipeline")
+        paths = refused_paths(
+            err, "training_pipeline", PipelineServiceClient, "create_training_pipeline",
+            parent=PARENT, training_pipeline=request,
+        )  # fmt: skip
         return [re.sub(r"^training_task_inputs", "job_spec", p) for p in paths]
     except (exceptions.NotFound, exceptions.AlreadyExists):
         return None  # valid, but parent_model is missing or model_id taken: state, not rules
