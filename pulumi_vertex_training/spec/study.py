@@ -163,10 +163,8 @@ def _check_param(
     elif isinstance(pid, str):
         ids[pid] = path
     kinds = [k for k in VALUE_SPECS if k in param]
-    if not kinds:
-        failures.append(
-            missing(names.join(path, "double_value_spec"), f"give one of {', '.join(VALUE_SPECS)}")
-        )
+    if not kinds:  # blamed on the parameter, as the service does: no one spec is missing
+        failures.append(missing(path, f"required: one of {', '.join(VALUE_SPECS)}"))
         return
     if len(kinds) > 1:
         failures.append(
@@ -205,10 +203,10 @@ def _check_param(
                 scale,
             )
         )
-    if grid and kind == "double_value_spec":
+    if grid and kind == "double_value_spec":  # the parameter's kind is wrong (the service's path)
         failures.append(
             SpecFailure(
-                names.join(path, kind),
+                path,
                 "GRID_SEARCH needs INTEGER, CATEGORICAL or DISCRETE parameters; "
                 "use a discrete_value_spec",
                 spec,
@@ -226,10 +224,8 @@ def _check_values(kind: str, spec: dict[str, Any], path: str, failures: list[Spe
             if value is None:
                 failures.append(missing(names.join(path, name), "required: an inclusive bound"))
         if isinstance(low, (int, float)) and isinstance(high, (int, float)) and low > high:
-            failures.append(
-                SpecFailure(
-                    names.join(path, "min_value"), f"must be at most max_value ({high})", low
-                )
+            failures.append(  # both bounds are in it: the spec is blamed, as the service does
+                SpecFailure(path, f"min_value {low} is greater than max_value {high}", spec)
             )
         if low is None:  # reported above; on the wire a bound left out is 0
             return 0
@@ -310,7 +306,7 @@ def _check_conditionals(
             if any(v == p for v in values for p in previous):
                 failures.append(
                     SpecFailure(
-                        names.join(c_path, expected),
+                        c_path,
                         f"conditions of the parameters named {child_id!r} must be disjoint",
                         values,
                     )

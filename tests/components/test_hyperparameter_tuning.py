@@ -124,7 +124,7 @@ def test_check_failures_through_the_component_name_the_tuning_jobs_fields(
     with pytest.raises(CheckFailed) as raised:
         ProgramRunner(program, config=CONFIG).preview()
     assert {path for path, _ in raised.value.failures} == {
-        "study_spec.parameters[0].double_value_spec",
+        "study_spec.parameters[0]",
         "trial_job_spec.worker_pool_specs[0].machine_spec.machine_type",
         "parallel_trial_count",
     }

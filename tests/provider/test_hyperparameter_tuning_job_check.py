@@ -70,7 +70,7 @@ BAD_INPUTS = [
                 ],
             }
         },
-        "study_spec.parameters[0].double_value_spec",
+        "study_spec.parameters[0]",
         "GRID_SEARCH",
     ),
     (

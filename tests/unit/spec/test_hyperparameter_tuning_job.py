@@ -87,14 +87,14 @@ CASES = [
      job(study_spec__metrics=[{"metric_id": "a", "goal": "MINIMIZE",
                                "safety_config": {"desired_min_safe_trials_fraction": 2}}])),
     ("study_spec.parameters", job(study_spec__parameters=[])),
-    ("study_spec.parameters[0].double_value_spec", job(study_spec__parameters=_param())),
+    ("study_spec.parameters[0]", job(study_spec__parameters=_param())),
     ("study_spec.parameters[0].integer_value_spec",
      job(study_spec__parameters=_param(double_value_spec={"min_value": 0, "max_value": 1},
                                        integer_value_spec={"min_value": 0, "max_value": 1}))),
     ("study_spec.parameters[0].parameter_id",
      job(study_spec__parameters=[{"parameter_id": "a b",
                                   "integer_value_spec": {"min_value": 1, "max_value": 2}}])),
-    ("study_spec.parameters[0].double_value_spec.min_value",
+    ("study_spec.parameters[0].double_value_spec",
      job(study_spec__parameters=_param(double_value_spec={"min_value": 2, "max_value": 1}))),
     ("study_spec.parameters[0].double_value_spec.max_value",
      job(study_spec__parameters=_param(double_value_spec={"min_value": 2}))),
@@ -119,7 +119,7 @@ CASES = [
     ("study_spec.parameters[0].categorical_value_spec.default_value",
      job(study_spec__parameters=_param(categorical_value_spec={"values": ["a"],
                                                                "default_value": "a"}))),
-    ("study_spec.parameters[0].double_value_spec", job(study_spec=_GRID_DOUBLE)),
+    ("study_spec.parameters[0]", job(study_spec=_GRID_DOUBLE)),
     ("study_spec.observation_noise", job(study_spec__observation_noise="LOW")),
     ("study_spec.algorithm", job(study_spec__algorithm="BAYES")),
     ("study_spec.median_automated_stopping_spec",
@@ -201,7 +201,7 @@ def test_every_failure_is_reported_at_once() -> None:
     assert {
         "display_name",
         "parallel_trial_count",
-        "study_spec.parameters[0].double_value_spec",
+        "study_spec.parameters[0]",
     } <= (paths)
 
 
