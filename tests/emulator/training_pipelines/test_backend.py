@@ -139,7 +139,7 @@ def test_failed_job_fails_the_pipeline_with_the_jobs_error(h: Harness) -> None:
 
 
 def test_job_failing_before_it_ran_fails_a_queued_pipeline(h: Harness) -> None:
-    h.runner.initial = RunPhase.FAILED  # the job's start happens at create
+    h.runner.phase = RunPhase.FAILED  # the job's start happens at create
     name = create(h)
     h.settle()
     assert state(h, name) == PipelineState.PIPELINE_STATE_FAILED
