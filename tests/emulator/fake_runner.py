@@ -35,6 +35,19 @@ class FakeRunner:
     (raised by ``start()``).
     """
 
+    # A test that sets an attribute the runner does not have fails, not silently passes.
+    __slots__ = (
+        "_changed",
+        "_ended",
+        "_lines",
+        "calls",
+        "phase",
+        "phases",
+        "start_error",
+        "start_gate",
+        "stop_ends_job",
+    )
+
     def __init__(self, phase: RunPhase = RunPhase.SUCCEEDED, stop_ends_job: bool = False) -> None:
         self.phase = phase
         self.stop_ends_job = stop_ends_job

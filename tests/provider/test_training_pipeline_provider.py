@@ -52,7 +52,7 @@ def starting(fake: tuple[EmulatorServer, FakeRunner]) -> Iterator[FakeRunner]:
     """The runner; each test sets the phase new jobs start in (RUNNING again after)."""
     runner = fake[1]
     yield runner
-    runner.initial = RunPhase.RUNNING
+    runner.phase = RunPhase.RUNNING
 
 
 def checked(provider: TrainingPipelineProvider, **overrides: Any) -> tuple[dict[str, Any], str]:
@@ -85,7 +85,7 @@ def test_completed_waits_for_the_upload_and_outputs_the_model(
     fake: tuple[EmulatorServer, FakeRunner], starting: FakeRunner, provider: Any
 ) -> None:
     server = fake[0]
-    starting.initial = RunPhase.SUCCEEDED
+    starting.phase = RunPhase.SUCCEEDED
     props, output = checked(provider, wait="completed", labels={"team": "ml"})
     write_model(server, output)
     created = provider.create(props)
@@ -130,7 +130,7 @@ def test_started_returns_while_running_and_refresh_sees_the_model(
 def test_a_failed_job_fails_the_deployment_with_the_jobs_report(
     starting: FakeRunner, provider: Any
 ) -> None:
-    starting.initial = RunPhase.FAILED
+    starting.phase = RunPhase.FAILED
     props, _ = checked(provider, wait="completed", display_name="pl-fails")
     with pytest.raises(job_api.JobFailedError) as raised:
         provider.create(props)
@@ -143,7 +143,7 @@ def test_a_failed_job_fails_the_deployment_with_the_jobs_report(
 def test_a_failed_upload_fails_the_deployment_with_the_pipelines_error(
     starting: FakeRunner, provider: Any
 ) -> None:
-    starting.initial = RunPhase.SUCCEEDED  # ... but the trainer saved nothing
+    starting.phase = RunPhase.SUCCEEDED  # ... but the trainer saved nothing
     props, output = checked(provider, wait="completed")
     with pytest.raises(job_api.JobFailedError) as raised:
         provider.create(props)
