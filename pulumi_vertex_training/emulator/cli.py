@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import importlib.util
 import pathlib
 import sys
 from typing import Any
@@ -33,9 +34,25 @@ DEFAULT_REST_PORT = 8471
 DEFAULT_DATA_DIR = ".vertex-local"
 
 
+SERVING_MODULES = ("docker", "starlette", "uvicorn", "jinja2")
+"""What serving needs beyond the core install: the ``local`` extra's packages."""
+
+
+def missing_serving_modules() -> list[str]:
+    """The packages of the ``local`` extra that are not installed (serving needs them all)."""
+    return [name for name in SERVING_MODULES if importlib.util.find_spec(name) is None]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``vertex-local`` and ``python -m pulumi_vertex_training.emulator``."""
     args = _parser().parse_args(argv)
+    missing = missing_serving_modules() if args.command in ("serve", "start") else []
+    if missing:
+        print_error(
+            f"serving needs the local extra ({', '.join(missing)} not installed): "
+            "pip install 'pulumi-vertex-training[local]'"
+        )
+        return 2
     try:
         return int(args.func(args))
     except KeyboardInterrupt:
