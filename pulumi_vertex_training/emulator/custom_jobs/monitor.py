@@ -206,12 +206,16 @@ class JobMonitor:
         """
         busy = self.in_flight()
         watched: dict[str, JobState] = {}
+        spare = self.networks.spare()  # started oldest first, as many as there are networks
         for job in self._jobs.active_jobs():
             name, state = job.name, JobState(job.state)
             if name in busy:
                 continue
             if state == JobState.JOB_STATE_QUEUED:
-                if self.networks.room() or self.networks.holds(name):
+                if self.networks.holds(name):
+                    self._submit(name, self._start_job)
+                elif spare > 0:
+                    spare -= 1
                     self._submit(name, self._start_job)
                 else:
                     self.networks.tell_waiting(name)

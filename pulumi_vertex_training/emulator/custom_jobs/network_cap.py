@@ -84,10 +84,10 @@ class NetworkCap:
         with self._lock:
             return frozenset(self._holders)
 
-    def room(self) -> bool:
-        """Whether a job not holding a network could take one now."""
+    def spare(self) -> int:
+        """How many jobs not holding a network could take one now."""
         with self._lock:
-            return self._has_room()
+            return max(self.limit - len(self._holders), 0) if self._has_room() else 0
 
     def take(self, name: str) -> bool:
         """Let job ``name`` hold a network; False (nothing taken) when there is no room.
