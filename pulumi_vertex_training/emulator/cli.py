@@ -4,6 +4,7 @@ Commands::
 
     vertex-local serve  [--host 127.0.0.1] [--port 8470] [--rest-port 8471]
                         [--data-dir .vertex-local] [--no-rest] [--faults SPEC]
+                        [--max-job-networks N]
     vertex-local start  (the same options; in the background: pid file + log in the data dir)
     vertex-local stop   [--data-dir .vertex-local]
     vertex-local status [--data-dir .vertex-local]
@@ -96,6 +97,14 @@ def _parser() -> argparse.ArgumentParser:
             metavar="SPEC",
             help="inject faults (tests only), e.g. 'unavailable=0.1,lost=0.05,latency=20ms'; "
             "default: $VERTEX_LOCAL_FAULTS, else none (see emulator/faults.py)",
+        )
+        p.add_argument(
+            "--max-job-networks",
+            type=int,
+            default=None,
+            metavar="N",
+            help="how many jobs may hold a Docker network at once; the others wait in "
+            "JOB_STATE_QUEUED (default: $VERTEX_LOCAL_MAX_JOB_NETWORKS, else 16)",
         )
         data_dir(p)
 
