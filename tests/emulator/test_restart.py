@@ -123,13 +123,22 @@ def _serve(serves: list[ServeProcess], data_dir: pathlib.Path) -> ServeProcess:
     return process
 
 
+# After the restart the trainer reaches the local Cloud Storage: through the forwarder
+# the new emulator opened on the job network's gateway (the old one died with it).
+AFTER_RESTART_READS_GCS = """
+import os, time, urllib.request
+time.sleep(12)
+urllib.request.urlopen(os.environ["STORAGE_EMULATOR_HOST"] + "/storage/v1/b?project=p", timeout=10)
+print("finished")
+"""
+
+
 def test_job_is_reattached_and_finishes_when_emulator_is_killed_mid_job(
-    serves: list[ServeProcess], data_dir: pathlib.Path, make_custom_job: Any
+    serves: list[ServeProcess], data_dir: pathlib.Path, make_custom_job: Any, local_gcs: Any
 ) -> None:
     first = _serve(serves, data_dir)
     job = first.client.create_custom_job(
-        parent=PARENT,
-        custom_job=make_custom_job("import time; time.sleep(12); print('finished')"),
+        parent=PARENT, custom_job=make_custom_job(AFTER_RESTART_READS_GCS)
     )
     first.wait(job.name, JobState.JOB_STATE_RUNNING)
     first.kill()

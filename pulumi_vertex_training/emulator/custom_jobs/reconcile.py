@@ -81,6 +81,9 @@ def reconcile(
                 jobs.transition(name, JobState.JOB_STATE_QUEUED, only_from=(state,))
         elif name in with_containers:
             log.info("reattached %s (%s)", name, state.name)
+            reattach = getattr(runner, "reattach", None)  # the fake runners have none
+            if reattach is not None:
+                reattach(name)
         else:
             if state == JobState.JOB_STATE_CANCELLING:
                 jobs.transition(name, JobState.JOB_STATE_CANCELLED, cancelled())

@@ -216,6 +216,13 @@ class DockerRunner:
                 )
         return ""
 
+    def reattach(self, job_name: str) -> None:
+        """A job an earlier emulator left running: forward the local Cloud Storage to its
+        network again (the forwarders died with that process)."""
+        for network in self.engine.job_networks(job_name):
+            if _labels(network).get(LABEL_INSTANCE_ID) == self.instance_id:
+                self.gateway_forwards.open(job_name, network)
+
     def _create_and_start(self, run: JobRun) -> None:
         labels = job_labels(run, self.instance_id)
         network = self.engine.ensure_network(self._base_name(run.job_id), labels)
