@@ -11,7 +11,7 @@ stamp=.venv/.installed-$(cat pyproject.toml "$0" | sha256sum | cut -c1-16)
 if [ ! -f "$stamp" ]; then
   .venv/bin/pip install -q --upgrade pip >/dev/null
   # This machine's pip config names local mirrors that may be absent: drop that noise.
-  .venv/bin/pip install -q -e '.[test,gcp,local]' 2>&1 | { grep -v "^WARNING: Location" || true; }
+  .venv/bin/pip install -q -e '.[test,gcp,local,image]' 2>&1 | { grep -v "^WARNING: Location" || true; }
   rm -f .venv/.installed-*
   touch "$stamp"
 fi

@@ -4,6 +4,7 @@ Commands::
 
     vertex-local serve  [--host 127.0.0.1] [--port 8470] [--rest-port 8471]
                         [--data-dir .vertex-local] [--no-rest] [--faults SPEC]
+                        [--max-job-networks N]
     vertex-local start  (the same options; in the background: pid file + log in the data dir)
     vertex-local stop   [--data-dir .vertex-local]
     vertex-local status [--data-dir .vertex-local]
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import importlib.util
 import pathlib
 import sys
 from typing import Any
@@ -33,9 +35,25 @@ DEFAULT_REST_PORT = 8471
 DEFAULT_DATA_DIR = ".vertex-local"
 
 
+SERVING_MODULES = ("docker", "starlette", "uvicorn", "jinja2")
+"""What serving needs beyond the core install: the ``local`` extra's packages."""
+
+
+def missing_serving_modules() -> list[str]:
+    """The packages of the ``local`` extra that are not installed (serving needs them all)."""
+    return [name for name in SERVING_MODULES if importlib.util.find_spec(name) is None]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``vertex-local`` and ``python -m pulumi_vertex_training.emulator``."""
     args = _parser().parse_args(argv)
+    missing = missing_serving_modules() if args.command in ("serve", "start") else []
+    if missing:
+        print_error(
+            f"serving needs the local extra ({', '.join(missing)} not installed): "
+            "pip install 'pulumi-vertex-training[local]'"
+        )
+        return 2
     try:
         return int(args.func(args))
     except KeyboardInterrupt:
@@ -79,6 +97,14 @@ def _parser() -> argparse.ArgumentParser:
             metavar="SPEC",
             help="inject faults (tests only), e.g. 'unavailable=0.1,lost=0.05,latency=20ms'; "
             "default: $VERTEX_LOCAL_FAULTS, else none (see emulator/faults.py)",
+        )
+        p.add_argument(
+            "--max-job-networks",
+            type=int,
+            default=None,
+            metavar="N",
+            help="how many jobs may hold a Docker network at once; the others wait in "
+            "JOB_STATE_QUEUED (default: $VERTEX_LOCAL_MAX_JOB_NETWORKS, else 16)",
         )
         data_dir(p)
 

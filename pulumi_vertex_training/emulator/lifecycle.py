@@ -64,14 +64,23 @@ def serve(args: argparse.Namespace) -> int:
         return 2
     if plan is not None and plan.active:
         print(f"vertex-local: injecting faults: {plan}", flush=True)
-    server = EmulatorServer(
-        data_dir,
-        host=args.host,
-        port=args.port,
-        rest_port=None if args.no_rest else args.rest_port,
-        image_map=image_map,
-        fault_hook=plan.hook if plan is not None and plan.active else None,
-    )
+    from pulumi_vertex_training.emulator import crash
+
+    try:
+        crash_point = crash.from_environment(os.environ)
+        server = EmulatorServer(
+            data_dir,
+            host=args.host,
+            port=args.port,
+            rest_port=None if args.no_rest else args.rest_port,
+            image_map=image_map,
+            fault_hook=plan.hook if plan is not None and plan.active else None,
+            max_job_networks=args.max_job_networks,
+            crash=crash_point,
+        )
+    except ValueError as err:  # a bad cap or crash spec (CrashSpecError is one)
+        print_error(str(err))
+        return 2
     try:
         server.start()
     except OSError as err:
@@ -130,6 +139,8 @@ def start(args: argparse.Namespace) -> int:
         command += ["--image-map", entry]
     if args.faults:
         command += ["--faults", args.faults]
+    if args.max_job_networks is not None:
+        command += ["--max-job-networks", str(args.max_job_networks)]
     log_path = data_dir / LOG_FILE
     with open(log_path, "ab") as log_file:
         process = subprocess.Popen(

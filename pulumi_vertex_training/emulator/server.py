@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import pathlib
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent import futures
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 
@@ -31,6 +32,7 @@ from pulumi_vertex_training.emulator import rest, rpc_errors, rpcs
 from pulumi_vertex_training.emulator.cloud_logging.collector import close_collector, collector_for
 from pulumi_vertex_training.emulator.cloud_logging.service import LoggingServicer
 from pulumi_vertex_training.emulator.console import Sources as ConsoleSources
+from pulumi_vertex_training.emulator.custom_jobs import network_cap
 from pulumi_vertex_training.emulator.custom_jobs.backend import BuildJobRun, JobBackend
 from pulumi_vertex_training.emulator.custom_jobs.service import JobServicer
 from pulumi_vertex_training.emulator.exceptions import EmulatorError
@@ -54,6 +56,9 @@ from pulumi_vertex_training.emulator.store import STATE_FILE, Store, instance_id
 from pulumi_vertex_training.emulator.training_pipelines import routes as pipeline_routes
 from pulumi_vertex_training.emulator.training_pipelines.backend import PipelineBackend
 from pulumi_vertex_training.emulator.training_pipelines.service import PipelineServicer
+
+if TYPE_CHECKING:
+    from pulumi_vertex_training.emulator.crash import CrashPoint
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +116,11 @@ class EmulatorServer:
             executor images (``--image-map``), handed to ``execution.cluster.build_job_run``.
         persistent_resource_delay: seconds each PersistentResource operation takes
             (provisioning, update, reboot, delete).
+        max_job_networks: how many jobs may hold a Docker network at once, the
+            others wait in JOB_STATE_QUEUED; None: ``$VERTEX_LOCAL_MAX_JOB_NETWORKS``,
+            else 16 (``custom_jobs/network_cap.py``). Raises ValueError when below 1.
+        crash: kills the process at a chosen engine call (tests only, ``crash.py``;
+            used by the default runner).
     """
 
     def __init__(
@@ -125,8 +135,12 @@ class EmulatorServer:
         build_job_run: BuildJobRun | None = None,
         image_map: Sequence[tuple[str, str]] = (),
         persistent_resource_delay: float = DEFAULT_DELAY,
+        max_job_networks: int | None = None,
+        crash: CrashPoint | None = None,
     ) -> None:
         self.data_dir = pathlib.Path(data_dir).resolve()
+        self.max_job_networks = network_cap.max_job_networks(max_job_networks, os.environ)
+        self._crash = crash
         self.host = host
         self._port = port
         self._rest_port = rest_port
@@ -188,7 +202,7 @@ class EmulatorServer:
         if runner is None:
             from pulumi_vertex_training.emulator.execution.runner import DockerRunner
 
-            runner = DockerRunner(self.data_dir, ident)
+            runner = DockerRunner(self.data_dir, ident, crash=self._crash)
         self.persistent_resources = PersistentResourceBackend(
             self.store, self._persistent_resource_delay
         )
@@ -201,6 +215,7 @@ class EmulatorServer:
             build_job_run=self.tuning.trial_job_runs(self._build_job_run),
             poll_interval=self._poll_interval,
             scheduler=self.persistent_resources,
+            max_job_networks=self.max_job_networks,
         )
         self.persistent_resources.attach_jobs(self.backend.cancel_custom_job)
         self.tuning.attach_jobs(self.backend)

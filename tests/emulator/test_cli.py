@@ -211,3 +211,24 @@ def test_jobs_prints_what_the_client_library_lists_when_jobs_exist(
         [job.display_name, job.state.name.removeprefix("JOB_STATE_")] for job in listed
     ]
     assert all(row.split()[3][-1] in "smhd" for row in rows)
+
+
+def test_serve_exits_2_saying_why_when_max_job_networks_is_below_1(tmp_path: pathlib.Path) -> None:
+    result = vertex_local("serve", "--max-job-networks", "0", "--data-dir", str(tmp_path))
+
+    assert result.returncode == 2
+    assert "--max-job-networks=0: at least 1 job network is needed" in result.stderr
+
+
+def test_start_hands_max_job_networks_to_the_background_emulator(tmp_path: pathlib.Path) -> None:
+    data_dir = tmp_path / "capped"
+    result = vertex_local(
+        "start", "--port", "0", "--no-rest", "--max-job-networks", "3", "--data-dir", str(data_dir)
+    )
+    assert result.returncode == 0, result.stderr
+    try:
+        pid = json.loads((data_dir / "emulator.pid").read_text())["pid"]
+        argv = pathlib.Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        assert argv[argv.index(b"--max-job-networks") + 1] == b"3"
+    finally:
+        vertex_local("stop", "--data-dir", str(data_dir))

@@ -23,7 +23,8 @@ from google.cloud import aiplatform_v1
 from google.cloud.aiplatform_v1 import JobState
 from google.cloud.aiplatform_v1.services.job_service.transports import JobServiceGrpcTransport
 
-from pulumi_vertex_training.emulator.execution.runner import LABEL_JOB_NAME
+from pulumi_vertex_training.emulator.execution.runner import LABEL_INSTANCE_ID, LABEL_JOB_NAME
+from pulumi_vertex_training.emulator.store import STATE_FILE, Store, instance_id
 
 pytestmark = pytest.mark.docker
 
@@ -39,7 +40,8 @@ class ServeProcess:
         self.client: Any = None
         self._channel: grpc.Channel | None = None
 
-    def start(self) -> ServeProcess:
+    def start(self, env: dict[str, str] | None = None) -> ServeProcess:
+        """Start it (``env`` added to this process's environment); returns once it serves."""
         pid_file = self.data_dir / "emulator.pid"
         pid_file.unlink(missing_ok=True)
         self.process = subprocess.Popen(
@@ -47,6 +49,7 @@ class ServeProcess:
              "--no-rest", "--data-dir", str(self.data_dir)],
             stdout=subprocess.DEVNULL,
             stderr=open(self.data_dir / "serve.log", "ab"),  # noqa: SIM115 (owned by the child)
+            env={**os.environ, **(env or {})},
         )  # fmt: skip
         deadline = time.monotonic() + 60
         while not pid_file.exists():
@@ -59,6 +62,18 @@ class ServeProcess:
             transport=JobServiceGrpcTransport(channel=self._channel, host=address)
         )
         return self
+
+    def instance_id(self) -> str:
+        """The data dir's instance id: every container and network of it carries it."""
+        store = Store(self.data_dir / STATE_FILE)
+        try:
+            return instance_id(store)
+        finally:
+            store.close()
+
+    def log(self) -> str:
+        """What the process wrote to stderr (every start on this data dir)."""
+        return (self.data_dir / "serve.log").read_text(errors="replace")
 
     def kill(self) -> None:
         """SIGKILL: no shutdown code runs."""
@@ -108,13 +123,22 @@ def _serve(serves: list[ServeProcess], data_dir: pathlib.Path) -> ServeProcess:
     return process
 
 
+# After the restart the trainer reaches the local Cloud Storage: through the forwarder
+# the new emulator opened on the job network's gateway (the old one died with it).
+AFTER_RESTART_READS_GCS = """
+import os, time, urllib.request
+time.sleep(12)
+urllib.request.urlopen(os.environ["STORAGE_EMULATOR_HOST"] + "/storage/v1/b?project=p", timeout=10)
+print("finished")
+"""
+
+
 def test_job_is_reattached_and_finishes_when_emulator_is_killed_mid_job(
-    serves: list[ServeProcess], data_dir: pathlib.Path, make_custom_job: Any
+    serves: list[ServeProcess], data_dir: pathlib.Path, make_custom_job: Any, local_gcs: Any
 ) -> None:
     first = _serve(serves, data_dir)
     job = first.client.create_custom_job(
-        parent=PARENT,
-        custom_job=make_custom_job("import time; time.sleep(12); print('finished')"),
+        parent=PARENT, custom_job=make_custom_job(AFTER_RESTART_READS_GCS)
     )
     first.wait(job.name, JobState.JOB_STATE_RUNNING)
     first.kill()
@@ -145,9 +169,9 @@ def test_job_fails_saying_why_when_its_containers_are_gone_after_a_restart(
     )
     first.wait(job.name, JobState.JOB_STATE_RUNNING)
     first.kill()
-    for container in docker_client.containers.list(
-        all=True, filters={"label": f"{LABEL_JOB_NAME}={job.name}"}
-    ):
+    # By this instance's label too: other emulators on the engine have jobs of that name.
+    ours = [f"{LABEL_INSTANCE_ID}={first.instance_id()}", f"{LABEL_JOB_NAME}={job.name}"]
+    for container in docker_client.containers.list(all=True, filters={"label": ours}):
         container.remove(force=True)
 
     second = _serve(serves, data_dir)

@@ -35,6 +35,7 @@ from google.rpc import status_pb2
 from pulumi_vertex_training.emulator import common_validation, filters, records
 from pulumi_vertex_training.emulator.custom_jobs import states, validation
 from pulumi_vertex_training.emulator.custom_jobs.monitor import BuildJobRun, JobMonitor
+from pulumi_vertex_training.emulator.custom_jobs.network_cap import DEFAULT_MAX_JOB_NETWORKS
 from pulumi_vertex_training.emulator.exceptions import (
     FailedPrecondition,
     InvalidArgument,
@@ -87,6 +88,8 @@ class JobBackend:
         build_job_run: turns a CustomJob into a JobRun; default ``execution.cluster.build_job_run``.
         poll_interval: seconds between two polls of the runner.
         scheduler: see :class:`JobScheduler`; None lets every job start at once.
+        max_job_networks: how many jobs may hold a Docker network at once; the
+            others wait in QUEUED (``network_cap.py``).
     """
 
     def __init__(
@@ -98,6 +101,7 @@ class JobBackend:
         build_job_run: BuildJobRun | None = None,
         poll_interval: float = 0.2,
         scheduler: JobScheduler | None = None,
+        max_job_networks: int = DEFAULT_MAX_JOB_NETWORKS,
     ) -> None:
         self.store = store
         self.scheduler = scheduler
@@ -127,6 +131,7 @@ class JobBackend:
             self.data_dir,
             instance_id,
             poll_interval,
+            max_job_networks=max_job_networks,
         )
 
     # ---- lifecycle -------------------------------------------------------------------

@@ -8,15 +8,20 @@ records: it reads them through :meth:`JobStates.job_states` and
 lock, so a decision taken here against a stale read (a cancel RPC may have moved
 the job since the poll began) is simply refused.
 
-- A worker task moves a QUEUED job to PENDING (once the scheduler claims room for
-  it), starts its containers and looks at them at once (RUNNING without waiting
-  for the next poll).
+- A worker task moves a QUEUED job to PENDING (once the job may hold a network,
+  ``network_cap.py``, and the scheduler claims room for it), starts its containers
+  and looks at them at once (RUNNING without waiting for the next poll). An engine
+  with no address pool left puts the job back in QUEUED.
 - The monitor thread polls the runner every ``poll_interval`` seconds, and at once
   when the runner says a container started or ended (``watch``, when it has it),
   once for all active jobs (``statuses``, when the runner has it): RUNNING once every
   replica runs, SUCCEEDED / FAILED when they end, FAILED when
   ``job_spec.scheduling.timeout`` passes, CANCELLED after a cancel. Every
-  ``sweep_interval`` seconds it also cleans up containers left to finished jobs.
+  ``sweep_interval`` seconds it also cleans up the containers and networks left to
+  finished or unknown jobs: a cleanup that failed (the engine stalled past its
+  timeout) is retried that way until it succeeds, and only then is the job's
+  network given back to the cap.
+- After a restart, ``reconcile.py`` decides what becomes of each stored job.
 - Slow runner calls (start, stop, cleanup) run on a small thread pool, one at a
   time per job, so one slow ``docker stop`` never delays the others.
 """
@@ -36,7 +41,22 @@ from google.rpc import code_pb2, status_pb2
 
 from pulumi_vertex_training.emulator import records
 from pulumi_vertex_training.emulator.custom_jobs import states
-from pulumi_vertex_training.emulator.execution.types import JobRun, Runner, RunPhase, RunStatus
+from pulumi_vertex_training.emulator.custom_jobs.network_cap import (
+    DEFAULT_MAX_JOB_NETWORKS,
+    NetworkCap,
+)
+from pulumi_vertex_training.emulator.custom_jobs.reconcile import (
+    cancelled,
+    network_jobs,
+    reconcile,
+)
+from pulumi_vertex_training.emulator.execution.types import (
+    JobRun,
+    NoNetworkRoom,
+    Runner,
+    RunPhase,
+    RunStatus,
+)
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +104,7 @@ class JobMonitor:
         instance_id: identifies this data dir on container labels.
         poll_interval: seconds between two polls of the runner.
         sweep_interval: seconds between two looks for containers left to finished jobs.
+        max_job_networks: how many jobs may hold a network at once (``network_cap.py``).
     """
 
     def __init__(
@@ -95,6 +116,7 @@ class JobMonitor:
         instance_id: str,
         poll_interval: float,
         sweep_interval: float = 5.0,
+        max_job_networks: int = DEFAULT_MAX_JOB_NETWORKS,
     ) -> None:
         self._jobs = jobs
         self._runner = runner
@@ -104,6 +126,7 @@ class JobMonitor:
         self._poll_interval = poll_interval
         self.sweep_interval = sweep_interval
         self._next_sweep = 0.0  # the first poll sweeps
+        self.networks = NetworkCap(max_job_networks)
         self._lock = threading.Lock()  # guards _busy only; job state has the backend's lock
         self._busy: set[str] = set()  # jobs with a start/stop/cleanup task in flight
         self._stopping = threading.Event()
@@ -149,42 +172,9 @@ class JobMonitor:
         self._submit(name, self._finish_cancel)
 
     def reconcile(self) -> None:
-        """Match stored jobs with the containers the runner still knows (after a restart).
-
-        A job that was running and still has containers is reattached (the monitor
-        picks it up); one that was being started and has no container yet is queued
-        again (nothing of it ran); one whose containers are gone is FAILED with the
-        reason; a finished job's leftover containers are cleaned up.
-        """
-        known = self._runner.known_jobs()
-        jobs = {name: JobState(state) for name, state in self._jobs.job_states().items()}
-        for name, state in jobs.items():
-            if state in states.TERMINAL:
-                if name in known:
-                    self._submit(name, self._cleanup)
-            elif state == JobState.JOB_STATE_QUEUED:
-                if name in known:  # killed mid-start: the containers exist, watch them
-                    self._jobs.transition(name, JobState.JOB_STATE_PENDING)
-            elif name not in known:
-                if state == JobState.JOB_STATE_PENDING:
-                    log.info("%s was being started when the emulator stopped: queued again", name)
-                    self._jobs.transition(name, JobState.JOB_STATE_QUEUED)
-                elif state == JobState.JOB_STATE_CANCELLING:
-                    self._jobs.transition(name, JobState.JOB_STATE_CANCELLED, _cancelled())
-                else:
-                    self._jobs.transition(
-                        name,
-                        JobState.JOB_STATE_FAILED,
-                        records.status(
-                            code_pb2.INTERNAL,
-                            "The emulator restarted and the job's containers were gone "
-                            f"(the job was {state.name}); it cannot be resumed.",
-                        ),
-                    )
-            else:
-                log.info("reattached %s (%s)", name, state.name)
-        for orphan in known - set(jobs):
-            self._submit(orphan, self._cleanup)
+        """Match stored jobs with the containers and networks the runner still has
+        (after a restart): see ``reconcile.py``."""
+        reconcile(self._jobs, self._runner, self.networks, lambda n: self._submit(n, self._cleanup))
 
     # ---- the monitor -----------------------------------------------------------------
 
@@ -216,12 +206,19 @@ class JobMonitor:
         """
         busy = self.in_flight()
         watched: dict[str, JobState] = {}
+        spare = self.networks.spare()  # started oldest first, as many as there are networks
         for job in self._jobs.active_jobs():
             name, state = job.name, JobState(job.state)
             if name in busy:
                 continue
             if state == JobState.JOB_STATE_QUEUED:
-                self._submit(name, self._start_job)
+                if self.networks.holds(name):
+                    self._submit(name, self._start_job)
+                elif spare > 0:
+                    spare -= 1
+                    self._submit(name, self._start_job)
+                else:
+                    self.networks.tell_waiting(name)
             elif state == JobState.JOB_STATE_CANCELLING:
                 self._submit(name, self._finish_cancel)
             elif state == JobState.JOB_STATE_RUNNING and _timed_out(job):
@@ -251,18 +248,23 @@ class JobMonitor:
         return out
 
     def _sweep(self) -> None:
-        """Clean up the containers of jobs that finished or are gone (their cleanup missed them)."""
+        """Clean up the containers and networks of jobs that finished or are gone (their
+        cleanup missed them, or failed), and give back networks no job holds any more."""
         try:
-            known = self._runner.known_jobs()
+            known = self._runner.known_jobs() | network_jobs(self._runner)
         except Exception:
-            log.exception("runner.known_jobs() failed")
+            log.exception("listing the runner's containers and networks failed")
             return
         current = self._jobs.job_states()
         busy = self.in_flight()
         for name in known - busy:
             if name not in current or current[name] in states.TERMINAL:
-                log.info("cleaning up containers left to %s", name)
+                log.info("cleaning up the containers and network left to %s", name)
                 self._submit(name, self._cleanup)
+        # Held by a job that ended with nothing left (its start made nothing, say).
+        for name in self.networks.held() - known - busy:
+            if name not in current or current[name] in states.TERMINAL:
+                self.networks.give_back(name)
 
     def _apply_status(
         self, name: str, state: JobState, status: RunStatus, in_task: bool = False
@@ -324,16 +326,33 @@ class JobMonitor:
             self._wake.set()
 
     def _start_job(self, name: str) -> None:
-        # claim: no room on the scheduler yet leaves it QUEUED; the monitor retries.
+        # No network to spare, or (claim) no room on the scheduler yet: it stays QUEUED
+        # and the monitor retries.
+        held = self.networks.holds(name)  # a network made before a restart
+        if not self.networks.take(name):
+            self.networks.tell_waiting(name)
+            return
         job = self._jobs.transition(
             name, JobState.JOB_STATE_PENDING, only_from=(JobState.JOB_STATE_QUEUED,), claim=True
         )
         if job is None:
+            if not held:
+                self.networks.give_back(name)
             return
         try:
             self._runner.start(
                 self._build_job_run(CustomJob.wrap(job), self._data_dir, self._instance_id)
             )
+        except NoNetworkRoom as err:
+            # Others on the engine hold its address pools: nothing was made, so the job
+            # waits in QUEUED, as one beyond the cap does, instead of failing.
+            log.warning("%s stays JOB_STATE_QUEUED: %s", name, err)
+            self.networks.give_back(name)
+            self.networks.engine_full()
+            self._jobs.transition(
+                name, JobState.JOB_STATE_QUEUED, only_from=(JobState.JOB_STATE_PENDING,)
+            )
+            return
         except Exception as err:
             log.warning("could not start %s: %s", name, err)
             failed = self._jobs.transition(
@@ -360,7 +379,7 @@ class JobMonitor:
         cancelled_job = self._jobs.transition(
             name,
             JobState.JOB_STATE_CANCELLED,
-            _cancelled(),
+            cancelled(),
             only_from=(JobState.JOB_STATE_CANCELLING,),
         )
         if cancelled_job is not None:
@@ -382,11 +401,10 @@ class JobMonitor:
             self._cleanup(name)
 
     def _cleanup(self, name: str) -> None:
+        # Raises when the engine stalls past its timeout: the network stays counted,
+        # and the sweep tries again.
         self._runner.cleanup(name)
-
-
-def _cancelled() -> status_pb2.Status:
-    return records.status(code_pb2.CANCELLED, "CANCELED")
+        self.networks.give_back(name)
 
 
 def _timeout_seconds(job: Any) -> float:

@@ -8,7 +8,7 @@ which is a bug in the emulator, never a user error.
 
     QUEUED -> PENDING -> RUNNING -> SUCCEEDED | FAILED
       ^          |
-      +----------+   restarted while starting, before any container existed
+      +----------+   restarted while starting (the start resumes), or no network to be had
     QUEUED | PENDING | RUNNING -> CANCELLING -> CANCELLED | SUCCEEDED | FAILED
 """
 
@@ -22,8 +22,9 @@ TRANSITIONS: dict[int, frozenset[int]] = {
     JobState.JOB_STATE_QUEUED: frozenset(
         {JobState.JOB_STATE_PENDING, JobState.JOB_STATE_CANCELLING, JobState.JOB_STATE_FAILED}
     ),
-    # PENDING -> QUEUED: the emulator stopped while starting the job, before any of its
-    # containers existed; nothing ran, so it is started again rather than failed.
+    # PENDING -> QUEUED: the emulator stopped while starting the job (its start runs
+    # again and adopts what the killed one made), or the engine had no address pool
+    # for its network; it is started again rather than failed.
     JobState.JOB_STATE_PENDING: frozenset(
         {
             JobState.JOB_STATE_RUNNING,

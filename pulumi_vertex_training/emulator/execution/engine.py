@@ -9,8 +9,11 @@ by name or label before anything else happens:
 
 - a container create is retried under the same name: the engine reserves a name
   when a create begins, so the retry either creates it or answers 409, and then
-  the container of that name (ours by its job label) is adopted once it shows up;
+  the container of that name is adopted once it shows up, when its labels say it
+  is this job's of this instance (a create sent by a process killed since, or by
+  our own timed-out call, is the same case);
 - a network create looks for the job's network by name first, then retries;
+  an engine with no address pool left raises ``types.NoNetworkRoom``;
 - start, stop and remove are retried until the engine says it is done (a second
   start of a started container is a no-op, a second remove finds it gone).
 
@@ -33,10 +36,13 @@ import docker
 import docker.errors
 import requests.exceptions
 
-from pulumi_vertex_training.emulator.execution.names import LABEL_JOB_NAME
+from pulumi_vertex_training.emulator.execution.names import LABEL_INSTANCE_ID, LABEL_JOB_NAME
+from pulumi_vertex_training.emulator.execution.types import NoNetworkRoom
 
 if TYPE_CHECKING:
     from docker import APIClient
+
+    from pulumi_vertex_training.emulator.crash import CrashPoint
 
 log = logging.getLogger(__name__)
 
@@ -73,14 +79,29 @@ class Engine:
         reads: the client for listings, inspects and logs (docker-py's default timeout).
         writes: the client for calls that change something (a long timeout).
         patience: seconds a timed-out call is retried before :class:`EngineStalled`.
+        crash: kills the process at a chosen call (tests only, ``emulator/crash.py``).
     """
 
     def __init__(
-        self, reads: APIClient, writes: APIClient, patience: float = ENGINE_TIMEOUT_SECONDS
+        self,
+        reads: APIClient,
+        writes: APIClient,
+        patience: float = ENGINE_TIMEOUT_SECONDS,
+        crash: CrashPoint | None = None,
     ) -> None:
         self.api = reads
         self.writes = writes
         self.patience = patience
+        self.crash = crash
+
+    def _call(self, kind: str, call: Callable[[], T]) -> T:
+        """One call that starts a job's resources, with the crash point around it."""
+        if self.crash is None:
+            return call()
+        self.crash.before(kind)
+        result = call()
+        self.crash.after(kind)
+        return result
 
     def _settle(self, what: str, attempt: Callable[[], T | None]) -> T:
         """Run ``attempt`` until it returns a value (None: not yet), retrying stalls."""
@@ -168,6 +189,10 @@ class Engine:
 
     # ---- networks ---------------------------------------------------------------------
 
+    def networks(self, filters: dict[str, Any]) -> list[dict[str, Any]]:
+        """Every network matching ``filters``, as the listing describes them."""
+        return list(self.api.networks(filters=filters))
+
     def job_networks(self, job_name: str) -> list[dict[str, Any]]:
         """The job's networks (normally one), oldest first."""
         found = self.api.networks(filters={"label": [f"{LABEL_JOB_NAME}={job_name}"]})
@@ -182,14 +207,17 @@ class Engine:
             if found:
                 return found[0]
             try:
-                created = self.writes.create_network(
-                    name, driver="bridge", labels=labels, check_duplicate=True
+                created = self._call(
+                    "create_network",
+                    lambda: self.writes.create_network(
+                        name, driver="bridge", labels=labels, check_duplicate=True
+                    ),
                 )
             except docker.errors.APIError as err:
                 if "address pool" in str(err):
-                    raise RuntimeError(
+                    raise NoNetworkRoom(
                         f"{reason(err)}: the Docker engine has no free address pool for "
-                        "another job network; remove unused ones with `docker network prune`"
+                        "another job network"
                     ) from err
                 if _status(err) != 409:
                     raise
@@ -217,12 +245,24 @@ class Engine:
     def create_container(self, name: str, job_name: str, image: str, **config: Any) -> str:
         """Create container ``name`` of job ``job_name``, or adopt it; returns its id.
 
+        A container of that name already there is adopted when it carries this job's
+        and this instance's labels (those in ``config["labels"]``): it is the one a
+        timed-out call, or a process killed since, asked for. It is returned as it
+        is (created, or started by that process); the caller starts what is not.
+
         Raises APIError when the engine refuses it, or the name belongs to another job.
         """
+        ours = {
+            LABEL_JOB_NAME: job_name,
+            LABEL_INSTANCE_ID: (config.get("labels") or {}).get(LABEL_INSTANCE_ID),
+        }
 
         def attempt() -> str | None:
             try:
-                created = self.writes.create_container(image, name=name, **config)
+                created = self._call(
+                    "create_container",
+                    lambda: self.writes.create_container(image, name=name, **config),
+                )
                 return str(created["Id"])
             except docker.errors.APIError as err:
                 if _status(err) != 409:
@@ -232,9 +272,10 @@ class Engine:
                 found = self.api.inspect_container(name)
             except docker.errors.NotFound:
                 return None  # still being created, or given up by the engine: try again
-            if (found.get("Config", {}).get("Labels") or {}).get(LABEL_JOB_NAME) != job_name:
+            labels = found.get("Config", {}).get("Labels") or {}
+            if any(labels.get(key) != value for key, value in ours.items()):
                 raise conflict
-            log.info("adopted container %s (its create had timed out)", name)
+            log.info("adopted container %s (created by an earlier or timed-out call)", name)
             return str(found["Id"])
 
         return self._settle(f"creating container {name}", attempt)
@@ -243,7 +284,7 @@ class Engine:
         """Start a container; starting a started one is a no-op for the engine."""
         self._settle(
             f"starting container {container_id[:12]}",
-            lambda: self.writes.start(container_id) or True,
+            lambda: self._call("start", lambda: self.writes.start(container_id)) or True,
         )
 
     def stop(self, container_id: str, grace: float) -> None:

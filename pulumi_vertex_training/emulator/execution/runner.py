@@ -24,7 +24,7 @@ import threading
 from collections.abc import Callable, Collection, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pulumi_vertex_training.emulator.execution import engine as docker_engine
 from pulumi_vertex_training.emulator.execution import gateway_forward
@@ -48,6 +48,9 @@ from pulumi_vertex_training.emulator.execution.types import (
     RunPhase,
     RunStatus,
 )
+
+if TYPE_CHECKING:
+    from pulumi_vertex_training.emulator.crash import CrashPoint
 
 # The labels stay importable from here: tests find containers and networks by them.
 __all__ = [
@@ -85,6 +88,7 @@ class DockerRunner:
             ``timeout`` long enough for creates, starts and removes under load.
         timeout: the HTTP timeout of the calls that change something, and how
             long one that timed out is retried (``engine.py``).
+        crash: kills the process at a chosen engine call (tests only, ``emulator/crash.py``).
 
     Safe to call from several threads: start/stop/cleanup of one job are
     serialised by a per-job lock; statuses/logs only read.
@@ -97,11 +101,13 @@ class DockerRunner:
         docker_client: Any = None,
         *,
         timeout: float = docker_engine.ENGINE_TIMEOUT_SECONDS,
+        crash: CrashPoint | None = None,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.instance_id = instance_id
         self._client = docker_client
         self._timeout = timeout
+        self._crash = crash
         self._engine: docker_engine.Engine | None = None
         self._lock = threading.Lock()
         self._job_locks: dict[str, threading.Lock] = {}
@@ -127,7 +133,9 @@ class DockerRunner:
                     reads = writes = self._client.api
                 else:
                     reads, writes = docker_engine.from_environment(self._timeout)
-                self._engine = docker_engine.Engine(reads, writes, patience=self._timeout)
+                self._engine = docker_engine.Engine(
+                    reads, writes, patience=self._timeout, crash=self._crash
+                )
             return self._engine
 
     def _job_lock(self, job_name: str) -> threading.Lock:
@@ -152,9 +160,13 @@ class DockerRunner:
         Never raises for problems of the job itself (an image that cannot be
         found or pulled, a container the engine refuses): those make
         ``status()`` answer FAILED with the reason. Calling it again for a job
-        whose containers exist starts the ones not yet started. An engine that
-        does not answer in time is waited for (``engine.py``); only one that
-        stays silent for the whole timeout makes it raise ``EngineStalled``.
+        whose start was interrupted (the emulator was killed) resumes it: the
+        network and the containers that exist are adopted, also one whose
+        create lands only now, the missing ones are created, and the ones
+        never started are started. An engine that does not answer in time is
+        waited for (``engine.py``); only one that stays silent for the whole
+        timeout makes it raise ``EngineStalled``. An engine with no address
+        pool left for the network raises ``NoNetworkRoom`` (nothing was made).
         """
         import docker.errors
 
@@ -203,6 +215,13 @@ class DockerRunner:
                     f"engine and pulling it failed: {docker_engine.reason(exc)}"
                 )
         return ""
+
+    def reattach(self, job_name: str) -> None:
+        """A job an earlier emulator left running: forward the local Cloud Storage to its
+        network again (the forwarders died with that process)."""
+        for network in self.engine.job_networks(job_name):
+            if _labels(network).get(LABEL_INSTANCE_ID) == self.instance_id:
+                self.gateway_forwards.open(job_name, network)
 
     def _create_and_start(self, run: JobRun) -> None:
         labels = job_labels(run, self.instance_id)
@@ -387,6 +406,11 @@ class DockerRunner:
     def known_jobs(self) -> set[str]:
         """Names of the jobs of this instance that still have containers."""
         labels = (_labels(c) for c in self.engine.containers(label_filters(self.instance_id)))
+        return {lab[LABEL_JOB_NAME] for lab in labels if LABEL_JOB_NAME in lab}
+
+    def network_jobs(self) -> set[str]:
+        """Names of the jobs of this instance that still have a network."""
+        labels = (_labels(n) for n in self.engine.networks(label_filters(self.instance_id)))
         return {lab[LABEL_JOB_NAME] for lab in labels if LABEL_JOB_NAME in lab}
 
 

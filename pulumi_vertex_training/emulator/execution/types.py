@@ -51,6 +51,14 @@ class JobRun:
     labels: tuple[tuple[str, str], ...] = ()  # extra container labels (data dir id, ...)
 
 
+class NoNetworkRoom(RuntimeError):
+    """The Docker engine has no free address pool for another job network.
+
+    Raised by ``Runner.start`` before any container of the job exists: the job has
+    not started, so the monitor queues it again rather than failing it.
+    """
+
+
 class RunPhase(enum.Enum):
     """Where a job's containers are, as the runner sees it."""
 
@@ -78,11 +86,18 @@ class Runner(Protocol):
     - ``statuses(job_names) -> dict[str, RunStatus]``: the ``status`` of many jobs
       from one look at the containers (else the monitor asks job by job);
     - ``watch(changed) -> stop``: call ``changed()`` when a container starts or
-      ends, until ``stop()`` (the monitor then polls at once, not at its interval).
+      ends, until ``stop()`` (the monitor then polls at once, not at its interval);
+    - ``network_jobs() -> set[str]``: the jobs whose network is still present (the
+      monitor cleans up those of finished jobs, and counts them against its cap).
     """
 
     def start(self, run: JobRun) -> None:
-        """Create the job's network and start every replica; returns once started."""
+        """Create the job's network and start every replica; returns once started.
+
+        Calling it again for a job whose start was interrupted (the emulator was
+        killed) resumes it: what exists is adopted, what is missing is created.
+        Raises :class:`NoNetworkRoom` when the engine cannot make the network.
+        """
 
     def status(self, job_name: str) -> RunStatus:
         """Inspect the job's containers (by label), never blocking on them."""

@@ -19,7 +19,11 @@ import docker
 import pytest
 import requests.exceptions
 
-from pulumi_vertex_training.emulator.execution.runner import LABEL_JOB_NAME, DockerRunner
+from pulumi_vertex_training.emulator.execution.runner import (
+    LABEL_INSTANCE_ID,
+    LABEL_JOB_NAME,
+    DockerRunner,
+)
 from pulumi_vertex_training.emulator.execution.types import JobRun, ReplicaSpec, RunPhase
 
 pytestmark = [pytest.mark.docker]
@@ -104,7 +108,10 @@ def test_job_runs_and_nothing_is_left_when_an_engine_call_times_out(
     client.api = stalling
     runner = DockerRunner(tmp_path, f"stall-{uuid.uuid4().hex[:8]}", client, timeout=30)
     run = _run("import time; print('trained'); time.sleep(0.5)")
-    label = {"label": f"{LABEL_JOB_NAME}={run.job_name}"}
+    # By this instance's label too: other emulators on the engine may have that job name.
+    label = {
+        "label": [f"{LABEL_INSTANCE_ID}={runner.instance_id}", f"{LABEL_JOB_NAME}={run.job_name}"]
+    }
     try:
         runner.start(run)
         if method == "stop":

@@ -91,12 +91,18 @@ def wait_for(runner: DockerRunner, job: str, done: Callable[[RunStatus], bool]) 
         time.sleep(0.2)
 
 
+def _ours(run: JobRun) -> dict[str, list[str]]:
+    # The instance's label too: another emulator on the engine may have a job of that name.
+    instance = [f"{k}={v}" for k, v in run.labels if k == LABEL_INSTANCE_ID]
+    return {"label": [f"{LABEL_JOB_NAME}={run.job_name}", *instance]}
+
+
 def containers_of(client: docker.DockerClient, run: JobRun) -> list[Any]:
-    return client.containers.list(all=True, filters={"label": f"{LABEL_JOB_NAME}={run.job_name}"})
+    return client.containers.list(all=True, filters=_ours(run))
 
 
 def networks_of(client: docker.DockerClient, run: JobRun) -> list[Any]:
-    return client.networks.list(filters={"label": f"{LABEL_JOB_NAME}={run.job_name}"})
+    return client.networks.list(filters=_ours(run))
 
 
 SUCCESS_SCRIPT = """
@@ -304,6 +310,7 @@ def test_engine_refusing_a_container_fails_the_job_and_a_restarted_runner_sees_i
         job_name="projects/p/locations/l/customJobs/55",
         job_id="55",
         replicas=(replica(0, tmp_path), replica(1, tmp_path / "does-not-exist")),
+        labels=((LABEL_INSTANCE_ID, instance_id),),
     )
 
     runner.start(run)
@@ -330,8 +337,9 @@ def test_engine_refusing_a_container_fails_the_job_and_a_restarted_runner_sees_i
 def test_each_job_gets_its_own_network_when_job_ids_share_a_prefix(
     runner: DockerRunner, docker_client: docker.DockerClient
 ) -> None:
-    long = JobRun(job_name="projects/p/locations/l/customJobs/123", job_id="123", replicas=())
-    short = JobRun(job_name="projects/p/locations/l/customJobs/12", job_id="12", replicas=())
+    ours = ((LABEL_INSTANCE_ID, runner.instance_id),)
+    long = JobRun("projects/p/locations/l/customJobs/123", "123", (), labels=ours)
+    short = JobRun("projects/p/locations/l/customJobs/12", "12", (), labels=ours)
 
     runner.start(long)
     runner.start(short)
