@@ -25,8 +25,8 @@ from pulumi_vertex_training.emulator.execution.gateway_forward import (
 )
 from pulumi_vertex_training.emulator.execution.runner import DockerRunner
 from pulumi_vertex_training.emulator.server import EmulatorServer
+from tests.emulator.fake_runner import FakeRunner
 from tests.listening import listeners
-from tests.reliability.support import InstantRunner
 
 GATEWAY = "127.0.0.2"
 NETWORK = {"IPAM": {"Config": [{"Subnet": "fd00::/64"}, {"Gateway": GATEWAY}]}}
@@ -171,7 +171,7 @@ def test_storage_target_forwards_only_a_loopback_storage_emulator_host(
 def test_the_emulator_closes_its_runners_forwarders_when_it_stops(tmp_path: Path) -> None:
     closed = []
 
-    class Runner(InstantRunner):
+    class Runner(FakeRunner):
         def close(self) -> None:
             closed.append(True)
 
