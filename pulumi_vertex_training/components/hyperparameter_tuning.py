@@ -8,7 +8,7 @@ trial counts) and so does what its failure says; one class switching both on an
 argument would type every output as "maybe" and document two resources in one
 docstring. What the two share, the image and the flat gcloud-like worker pools
 (``vt.WorkerPoolArgs``), is shared by reuse: the same ``TrainingImage`` and the same
-``worker_pool_specs`` build the trial's CustomJobSpec.
+``flat_job_spec`` build the trial's CustomJobSpec.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 import pulumi
 
 from pulumi_vertex_training.components.training_image import TrainingImage
-from pulumi_vertex_training.components.training_job import WorkerPoolArgs, worker_pool_specs
+from pulumi_vertex_training.components.training_job import WorkerPoolArgs, flat_job_spec
 from pulumi_vertex_training.provider.resources import HyperparameterTuningJob
 from pulumi_vertex_training.spec import MetricSpecArgs, ParameterSpecArgs, StudySpecArgs, to_plain
 
@@ -204,25 +204,22 @@ class HyperparameterTuning(pulumi.ComponentResource):
             extra_dirs=extra_dirs,
             opts=child,
         )
-        container: dict[str, Any] = {"image_uri": self.image.image_uri}
-        if args is not None:
-            container["args"] = args
-        if env is not None:
-            container["env"] = env
-        trial_job_spec: dict[str, Any] = {
-            "worker_pool_specs": worker_pool_specs(worker_pools, container),
-            "scheduling": to_plain(scheduling),
-            "service_account": service_account,
-            "network": network,
-            "reserved_ip_ranges": reserved_ip_ranges,
-            "persistent_resource_id": persistent_resource_id,
-        }
-        if base_output_directory is not None:
-            trial_job_spec["base_output_directory"] = {"output_uri_prefix": base_output_directory}
+        trial_job_spec = flat_job_spec(
+            self.image.image_uri,
+            worker_pools,
+            args=args,
+            env=env,
+            scheduling=scheduling,
+            service_account=service_account,
+            network=network,
+            reserved_ip_ranges=reserved_ip_ranges,
+            base_output_directory=base_output_directory,
+            persistent_resource_id=persistent_resource_id,
+        )
         self.job = HyperparameterTuningJob(
             resource_name,
             study_spec=study,
-            trial_job_spec={k: v for k, v in trial_job_spec.items() if v is not None},
+            trial_job_spec=trial_job_spec,
             max_trial_count=max_trial_count,
             parallel_trial_count=parallel_trial_count,
             max_failed_trial_count=max_failed_trial_count,

@@ -81,6 +81,47 @@ def worker_pool_specs(
     return specs
 
 
+def flat_job_spec(
+    image_uri: pulumi.Input[str],
+    worker_pools: Sequence[WorkerPoolArgs | Mapping[str, Any] | None],
+    *,
+    args: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None,
+    env: pulumi.Input[Any] | None = None,
+    scheduling: pulumi.Input[Any] | None = None,
+    service_account: pulumi.Input[str] | None = None,
+    network: pulumi.Input[str] | None = None,
+    reserved_ip_ranges: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None,
+    base_output_directory: pulumi.Input[str] | None = None,
+    persistent_resource_id: pulumi.Input[str] | None = None,
+) -> dict[str, Any]:
+    """The CustomJobSpec of the flat arguments ``TrainingJob`` and ``HyperparameterTuning``
+    share: every non-empty pool runs ``image_uri`` with ``args`` and ``env``; the fields
+    not given are left out.
+
+    >>> flat_job_spec("i", [WorkerPoolArgs(machine_type="n1-standard-4")], args=["-v"],
+    ...               base_output_directory="gs://b/out")  # doctest: +NORMALIZE_WHITESPACE
+    {'worker_pool_specs': [{'machine_spec': {'machine_type': 'n1-standard-4'},
+      'replica_count': 1, 'container_spec': {'image_uri': 'i', 'args': ['-v']}}],
+     'base_output_directory': {'output_uri_prefix': 'gs://b/out'}}
+    """
+    container: dict[str, Any] = {"image_uri": image_uri}
+    if args is not None:
+        container["args"] = args
+    if env is not None:
+        container["env"] = env
+    job_spec: dict[str, Any] = {
+        "worker_pool_specs": worker_pool_specs(worker_pools, container),
+        "scheduling": to_plain(scheduling),
+        "service_account": service_account,
+        "network": network,
+        "reserved_ip_ranges": reserved_ip_ranges,
+        "persistent_resource_id": persistent_resource_id,
+    }
+    if base_output_directory is not None:
+        job_spec["base_output_directory"] = {"output_uri_prefix": base_output_directory}
+    return {k: v for k, v in job_spec.items() if v is not None}
+
+
 class TrainingJob(pulumi.ComponentResource):
     """Local training code, packaged and run on Vertex AI, as one component.
 
@@ -179,24 +220,21 @@ class TrainingJob(pulumi.ComponentResource):
             extra_dirs=extra_dirs,
             opts=child,
         )
-        container: dict[str, Any] = {"image_uri": self.image.image_uri}
-        if args is not None:
-            container["args"] = args
-        if env is not None:
-            container["env"] = env
-        job_spec: dict[str, Any] = {
-            "worker_pool_specs": worker_pool_specs(worker_pools, container),
-            "scheduling": to_plain(scheduling),
-            "service_account": service_account,
-            "network": network,
-            "reserved_ip_ranges": reserved_ip_ranges,
-            "persistent_resource_id": persistent_resource_id,
-        }
-        if base_output_directory is not None:
-            job_spec["base_output_directory"] = {"output_uri_prefix": base_output_directory}
+        job_spec = flat_job_spec(
+            self.image.image_uri,
+            worker_pools,
+            args=args,
+            env=env,
+            scheduling=scheduling,
+            service_account=service_account,
+            network=network,
+            reserved_ip_ranges=reserved_ip_ranges,
+            base_output_directory=base_output_directory,
+            persistent_resource_id=persistent_resource_id,
+        )
         self.job = CustomJob(
             resource_name,
-            job_spec={k: v for k, v in job_spec.items() if v is not None},
+            job_spec=job_spec,
             display_name=display_name,
             project=project,
             location=location,

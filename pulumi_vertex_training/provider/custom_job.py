@@ -23,9 +23,10 @@ from pulumi_vertex_training.provider.job_provider import (
     ON_DELETE,
     WAIT_MODES,
     JobProvider,
-    check_choice,
+    job_label,
+    job_project,
 )
-from pulumi_vertex_training.provider.values import reveal, secret, under_secret
+from pulumi_vertex_training.provider.values import secret_where
 from pulumi_vertex_training.spec import (
     SpecFailure,
     custom_job_from_proto,
@@ -79,22 +80,10 @@ class CustomJobProvider(JobProvider):
     output_keys = OUTPUT_KEYS
     lifecycle_keys = LIFECYCLE_KEYS
     lifecycle_defaults = {"logs": job_logs.DEFAULT_LOGS}  # stacks from before `logs` have none
-
-    def check_lifecycle(
-        self, values: dict[str, Any], inputs: dict[str, Any], failures: list[SpecFailure]
-    ) -> None:
-        """``wait``, ``on_delete``, ``wait_timeout`` and ``logs``."""
-        super().check_lifecycle(values, inputs, failures)
-        check_choice(
-            values,
-            inputs,
-            "logs",
-            job_logs.LOG_MODES,
-            job_logs.DEFAULT_LOGS,
-            failures,
-            why=" (what of the replicas' logs the wait shows: nothing, the failing replica's "
-            "last lines when the job fails, or every line as it comes)",
-        )
+    logs_why = (
+        " (what of the replicas' logs the wait shows: nothing, the failing replica's "
+        "last lines when the job fails, or every line as it comes)"
+    )
 
     def normalize(
         self, values: dict[str, Any], location: str | None
@@ -117,9 +106,7 @@ class CustomJobProvider(JobProvider):
 
     def mark_outputs(self, outputs: dict[str, Any], props: dict[str, Any]) -> dict[str, Any]:
         """The output directories are secret when ``base_output_directory`` was."""
-        if not under_secret(reveal(props)[1], "job_spec", "base_output_directory"):
-            return outputs
-        return {k: secret(v) if k in OUTPUT_DIRS else v for k, v in outputs.items()}
+        return secret_where(outputs, props, OUTPUT_DIRS, "job_spec", "base_output_directory")
 
     def inputs_from(self, live: Any) -> dict[str, Any]:
         """``CustomJob.get()``: project, location and every field of the live job."""
@@ -129,27 +116,14 @@ class CustomJobProvider(JobProvider):
     def failure_message(self, live: Any, props: dict[str, Any]) -> str:
         """The job, its error, the failing replica's last lines (``logs``) and where to look."""
         return job_logs.failure_report(
-            live, _label(live.name, props), _logs(props), _project(props)
+            live, job_label(live.name, props), job_logs.logs_mode(props), job_project(props)
         )
 
     def log_stream(self, name: str, props: dict[str, Any]) -> Any | None:
         """Every replica's new lines while waiting, when ``logs="stream"``."""
-        if _logs(props) != "stream":
+        if job_logs.logs_mode(props) != "stream":
             return None
-        return job_logs.LogStream(name, _label(name, props), project=_project(props))
-
-
-def _logs(props: dict[str, Any]) -> str:
-    return str(props.get("logs") or job_logs.DEFAULT_LOGS)
-
-
-def _label(name: str, props: dict[str, Any]) -> str:
-    return str(props.get("display_name") or name.rsplit("/", 1)[-1])
-
-
-def _project(props: dict[str, Any]) -> str | None:
-    project = props.get("project")
-    return project if isinstance(project, str) else None
+        return job_logs.LogStream(name, job_label(name, props), project=job_project(props))
 
 
 def job_identity(props: dict[str, Any]) -> tuple[dict[str, Any], str, str]:

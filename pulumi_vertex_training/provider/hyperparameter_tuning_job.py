@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 from pulumi_vertex_training.provider import hyperparameter_tuning_job_api as tuning_api
-from pulumi_vertex_training.provider.job_provider import JobProvider
+from pulumi_vertex_training.provider.job_provider import JobProvider, job_label, job_project
 from pulumi_vertex_training.spec import (
     SpecFailure,
     normalize_hyperparameter_tuning_job,
@@ -92,17 +92,8 @@ class HyperparameterTuningJobProvider(JobProvider):
 
     def failure_message(self, live: Any, props: dict[str, Any]) -> str:
         """The job, its error, its failed trials and the last one's CustomJob and logs."""
-        return tuning_api.failure_report(live, _label(live.name, props), _project(props))
+        return tuning_api.failure_report(live, job_label(live.name, props), job_project(props))
 
     def log_stream(self, name: str, props: dict[str, Any]) -> Any | None:
         """A line per trial as it ends, while waiting."""
-        return tuning_api.TrialProgress(name, _label(name, props))
-
-
-def _label(name: str, props: dict[str, Any]) -> str:
-    return str(props.get("display_name") or name.rsplit("/", 1)[-1])
-
-
-def _project(props: dict[str, Any]) -> str | None:
-    project = props.get("project")
-    return project if isinstance(project, str) else None
+        return tuning_api.TrialProgress(name, job_label(name, props))

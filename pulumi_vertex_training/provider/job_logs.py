@@ -45,6 +45,16 @@ BURST = 100
 HOLD_BACK_SECONDS = 5.0
 PRIMARY = "workerpool0-0"
 
+
+def logs_mode(props: dict[str, Any]) -> str:
+    """A resource's ``logs`` input (:data:`DEFAULT_LOGS` when not given).
+
+    >>> logs_mode({})
+    'failures'
+    """
+    return str(props.get("logs") or DEFAULT_LOGS)
+
+
 _FAILED_REPLICA = re.compile(
     r"The replica (?P<task>\S+) (?P<how>exited|ran out of memory and exited) "
     r"with a non-zero status of (?P<code>-?\d+)"

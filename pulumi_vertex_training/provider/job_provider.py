@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
 from pulumi_vertex_training import client
-from pulumi_vertex_training.provider import job_api, progress
+from pulumi_vertex_training.provider import job_api, job_logs, progress
 from pulumi_vertex_training.provider.job_api import JobApi, JobFailedError
 from pulumi_vertex_training.provider.regional import RegionalProvider
 from pulumi_vertex_training.provider.values import (
@@ -60,12 +60,29 @@ def check_choice(
     inputs[key] = from_spec(value)
 
 
+def job_label(name: str, props: dict[str, Any]) -> str:
+    """What messages call a job: its display name, else the last segment of its name.
+
+    >>> job_label("projects/p/locations/l/customJobs/12", {})
+    '12'
+    """
+    return str(props.get("display_name") or name.rsplit("/", 1)[-1])
+
+
+def job_project(props: dict[str, Any]) -> str | None:
+    """The job's project, when known (a string)."""
+    project = props.get("project")
+    return project if isinstance(project, str) else None
+
+
 class JobProvider(RegionalProvider):
     """Base of the providers of long-running jobs. Holds no clients or credentials.
 
     A kind sets the class attributes and implements :meth:`normalize`,
     :meth:`to_proto`, :meth:`outputs` and :meth:`inputs_from`; it may extend
     :meth:`check_lifecycle` and override :meth:`failure_message` and :meth:`log_stream`.
+    A kind with ``logs`` among its ``lifecycle_keys`` gets it checked against
+    ``job_logs.LOG_MODES``, ``logs_why`` saying what it shows.
     """
 
     api: ClassVar[JobApi]
@@ -77,6 +94,8 @@ class JobProvider(RegionalProvider):
     lifecycle_keys: ClassVar[tuple[str, ...]] = ("wait", "on_delete", "wait_timeout")
     lifecycle_defaults: ClassVar[dict[str, Any]] = {}
     """Defaults of lifecycle inputs added after a release: a stack saved before has none."""
+    logs_why: ClassVar[str] = ""
+    """What ``logs`` shows, for its failure message (kinds with ``logs``)."""
 
     # -- what a kind provides ----------------------------------------------------
 
@@ -106,7 +125,8 @@ class JobProvider(RegionalProvider):
     def check_lifecycle(
         self, values: dict[str, Any], inputs: dict[str, Any], failures: list[SpecFailure]
     ) -> None:
-        """Check ``wait``, ``on_delete`` and ``wait_timeout`` into ``inputs``."""
+        """Check ``wait``, ``on_delete``, ``wait_timeout`` and ``logs`` (when a lifecycle
+        key of the kind) into ``inputs``."""
         check_choice(values, inputs, "wait", WAIT_MODES, "started", failures)
         check_choice(values, inputs, "on_delete", ON_DELETE, "cancel", failures)
         timeout = values.get("wait_timeout")
@@ -117,6 +137,9 @@ class JobProvider(RegionalProvider):
                     raise DurationError("must be a positive duration")
             except DurationError as err:
                 failures.append(SpecFailure("wait_timeout", err.reason, timeout))
+        if "logs" in self.lifecycle_keys:
+            logs_modes, logs_default = job_logs.LOG_MODES, job_logs.DEFAULT_LOGS
+            check_choice(values, inputs, "logs", logs_modes, logs_default, failures, self.logs_why)
 
     def failure_message(self, live: Any, props: dict[str, Any]) -> str:
         """What a failed or cancelled job fails the deployment with."""

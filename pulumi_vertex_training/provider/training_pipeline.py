@@ -30,14 +30,19 @@ from typing import Any
 from pulumi_vertex_training import client
 from pulumi_vertex_training.provider import job_api, job_logs, progress
 from pulumi_vertex_training.provider.custom_job_api import CUSTOM_JOBS
-from pulumi_vertex_training.provider.job_provider import DELETE_TIMEOUT, JobProvider, check_choice
+from pulumi_vertex_training.provider.job_provider import (
+    DELETE_TIMEOUT,
+    JobProvider,
+    job_label,
+    job_project,
+)
 from pulumi_vertex_training.provider.training_pipeline_api import (
     TRAINING_PIPELINES,
     backing_job,
     pipeline_outputs,
     task_inputs,
 )
-from pulumi_vertex_training.provider.values import reveal, secret, under_secret
+from pulumi_vertex_training.provider.values import secret_where
 from pulumi_vertex_training.spec import (
     SpecFailure,
     normalize_training_pipeline,
@@ -101,22 +106,10 @@ class TrainingPipelineProvider(JobProvider):
     fields = PIPELINE_FIELDS
     output_keys = OUTPUT_KEYS
     lifecycle_keys = LIFECYCLE_KEYS
-
-    def check_lifecycle(
-        self, values: dict[str, Any], inputs: dict[str, Any], failures: list[SpecFailure]
-    ) -> None:
-        """``wait``, ``on_delete``, ``wait_timeout`` and ``logs`` (the backing job's)."""
-        super().check_lifecycle(values, inputs, failures)
-        check_choice(
-            values,
-            inputs,
-            "logs",
-            job_logs.LOG_MODES,
-            job_logs.DEFAULT_LOGS,
-            failures,
-            why=" (what of the pipeline's CustomJob logs the wait shows: nothing, the failing "
-            "replica's last lines when it fails, or every line as it comes)",
-        )
+    logs_why = (
+        " (what of the pipeline's CustomJob logs the wait shows: nothing, the failing "
+        "replica's last lines when it fails, or every line as it comes)"
+    )
 
     def normalize(
         self, values: dict[str, Any], location: str | None
@@ -150,9 +143,7 @@ class TrainingPipelineProvider(JobProvider):
 
     def mark_outputs(self, outputs: dict[str, Any], props: dict[str, Any]) -> dict[str, Any]:
         """``model_dir`` is secret when ``job_spec.base_output_directory`` was."""
-        if not under_secret(reveal(props)[1], "job_spec", "base_output_directory"):
-            return outputs
-        return {k: secret(v) if k == "model_dir" else v for k, v in outputs.items()}
+        return secret_where(outputs, props, ("model_dir",), "job_spec", "base_output_directory")
 
     def inputs_from(self, live: Any) -> dict[str, Any]:
         """``TrainingPipeline.get()``: place and fields of the live pipeline."""
@@ -183,11 +174,12 @@ class TrainingPipelineProvider(JobProvider):
     def failure_message(self, live: Any, props: dict[str, Any]) -> str:
         """The pipeline's end and error; when its CustomJob failed, that job's report
         (Vertex's error, the failing replica's last lines, where to look)."""
-        label = str(props.get("display_name") or live.name.rsplit("/", 1)[-1])
+        label = job_label(live.name, props)
         lines = [f'TrainingPipeline "{label}" ({live.name}) ended {live.state.name}.']
         job = _failed_job(live)
         if job is not None:
-            lines.append(job_logs.failure_report(job, label, _logs(props), _project(props)))
+            logs = job_logs.logs_mode(props)
+            lines.append(job_logs.failure_report(job, label, logs, job_project(props)))
         else:
             error = live.error.message or "(no error message)"
             code = f" (code {live.error.code})" if live.error.code else ""
@@ -197,10 +189,9 @@ class TrainingPipelineProvider(JobProvider):
 
     def log_stream(self, name: str, props: dict[str, Any]) -> Any | None:
         """The backing CustomJob's replica lines while waiting, when ``logs="stream"``."""
-        if _logs(props) != "stream":
+        if job_logs.logs_mode(props) != "stream":
             return None
-        label = str(props.get("display_name") or name.rsplit("/", 1)[-1])
-        return BackingJobLogs(name, label, _project(props))
+        return BackingJobLogs(name, job_label(name, props), job_project(props))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         """Cancel unless ended, wait, delete the pipeline, then its backing CustomJob (the
@@ -255,12 +246,3 @@ def _failed_job(live: Any) -> Any | None:
     except Exception:  # the pipeline's own error matters more than the job's details
         return None
     return job if job is not None and job.state.name in CUSTOM_JOBS.states.failed else None
-
-
-def _logs(props: dict[str, Any]) -> str:
-    return str(props.get("logs") or job_logs.DEFAULT_LOGS)
-
-
-def _project(props: dict[str, Any]) -> str | None:
-    project = props.get("project")
-    return project if isinstance(project, str) else None

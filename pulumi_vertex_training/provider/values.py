@@ -121,6 +121,17 @@ def secret(value: Any) -> Any:
     return rpc.wrap_rpc_secret(value)
 
 
+def secret_where(
+    outputs: dict[str, Any], props: dict[str, Any], keys: Iterable[str], *prefix: str | int
+) -> dict[str, Any]:
+    """``outputs`` with those in ``keys`` (derived from the input at ``prefix``) marked
+    secret when that input was secret or held a secret."""
+    if not under_secret(reveal(props)[1], *prefix):
+        return outputs
+    derived = set(keys)
+    return {k: secret(v) if k in derived else v for k, v in outputs.items()}
+
+
 def _mark(value: Any, path: Path) -> Any:
     if not path or rpc.is_rpc_secret(value) or not isinstance(value, dict):
         return secret(value)

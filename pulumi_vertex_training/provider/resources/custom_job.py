@@ -11,11 +11,15 @@ import pulumi.dynamic
 
 from pulumi_vertex_training.provider.custom_job import OUTPUT_KEYS, CustomJobProvider
 from pulumi_vertex_training.provider.resources.defaults import (
-    default_location,
-    default_project,
+    job_lifecycle,
+    placement,
     resource_key,
 )
-from pulumi_vertex_training.provider.values import SECRETS_KEY, secret_paths
+from pulumi_vertex_training.provider.resources.registration import (
+    job_keys,
+    read_existing,
+    register,
+)
 from pulumi_vertex_training.spec import CustomJobSpecArgs, EncryptionSpecArgs, to_plain
 
 if TYPE_CHECKING:
@@ -117,29 +121,20 @@ class CustomJob(pulumi.dynamic.Resource, module="vertex", name="CustomJob"):
         persistent_resource: PersistentResource | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        if isinstance(wait_timeout, datetime.timedelta):
-            wait_timeout = wait_timeout.total_seconds()
-        props: dict[str, Any] = {
-            "project": project if project is not None else default_project(),
-            "location": location if location is not None else default_location(),
-            "display_name": display_name if display_name is not None else resource_name,
+        inputs: dict[str, Any] = {
+            **placement(resource_name, project, location, display_name),
             "job_spec": to_plain(job_spec),
             "labels": labels,
             "encryption_spec": to_plain(encryption_spec),
-            "wait": wait,
-            "wait_timeout": wait_timeout,
-            "on_delete": on_delete,
+            **job_lifecycle(wait, wait_timeout, on_delete),
             "triggers": triggers,
             "logs": logs,
             "persistent_resource_spec": (
                 persistent_resource.spec if persistent_resource is not None else None
             ),
             "resource_key": resource_key(resource_name),
-            **{key: None for key in OUTPUT_KEYS},
         }
-        # The engine strips secrets before check() sees them: tell it which were secret.
-        props[SECRETS_KEY] = secret_paths(props)
-        super().__init__(CustomJobProvider(), resource_name, props, opts)
+        register(self, CustomJobProvider(), resource_name, inputs, OUTPUT_KEYS, opts)
 
     @staticmethod
     def get(
@@ -150,30 +145,5 @@ class CustomJob(pulumi.dynamic.Resource, module="vertex", name="CustomJob"):
         ``pulumi import`` does not work for dynamic providers; this does. The
         job is read, never cancelled or deleted by this stack.
         """
-        job = CustomJob.__new__(CustomJob)
-        props: dict[str, Any] = {
-            key: None
-            for key in (
-                "project",
-                "location",
-                "display_name",
-                "job_spec",
-                "labels",
-                "encryption_spec",
-                "wait",
-                "wait_timeout",
-                "on_delete",
-                "triggers",
-                "logs",
-                "resource_key",
-                *OUTPUT_KEYS,
-            )
-        }
-        pulumi.dynamic.Resource.__init__(
-            job,
-            CustomJobProvider(),
-            resource_name,
-            props,
-            pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id)),
-        )
-        return job
+        keys = job_keys(CustomJobProvider)
+        return read_existing(CustomJob, CustomJobProvider(), resource_name, id, keys, opts)

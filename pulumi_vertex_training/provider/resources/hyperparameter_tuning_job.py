@@ -14,34 +14,20 @@ from pulumi_vertex_training.provider.hyperparameter_tuning_job import (
     HyperparameterTuningJobProvider,
 )
 from pulumi_vertex_training.provider.resources.defaults import (
-    default_location,
-    default_project,
+    job_lifecycle,
+    placement,
     resource_key,
 )
-from pulumi_vertex_training.provider.values import SECRETS_KEY, secret_paths
+from pulumi_vertex_training.provider.resources.registration import (
+    job_keys,
+    read_existing,
+    register,
+)
 from pulumi_vertex_training.spec import (
     CustomJobSpecArgs,
     EncryptionSpecArgs,
     StudySpecArgs,
     to_plain,
-)
-
-_INPUT_KEYS = (
-    "project",
-    "location",
-    "display_name",
-    "study_spec",
-    "max_trial_count",
-    "parallel_trial_count",
-    "max_failed_trial_count",
-    "trial_job_spec",
-    "labels",
-    "encryption_spec",
-    "wait",
-    "wait_timeout",
-    "on_delete",
-    "triggers",
-    "resource_key",
 )
 
 
@@ -171,12 +157,8 @@ class HyperparameterTuningJob(
         triggers: pulumi.Input[Sequence[Any]] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        if isinstance(wait_timeout, datetime.timedelta):
-            wait_timeout = wait_timeout.total_seconds()
-        props: dict[str, Any] = {
-            "project": project if project is not None else default_project(),
-            "location": location if location is not None else default_location(),
-            "display_name": display_name if display_name is not None else resource_name,
+        inputs: dict[str, Any] = {
+            **placement(resource_name, project, location, display_name),
             "study_spec": to_plain(study_spec),
             "max_trial_count": max_trial_count,
             "parallel_trial_count": parallel_trial_count,
@@ -184,16 +166,12 @@ class HyperparameterTuningJob(
             "trial_job_spec": to_plain(trial_job_spec),
             "labels": labels,
             "encryption_spec": to_plain(encryption_spec),
-            "wait": wait,
-            "wait_timeout": wait_timeout,
-            "on_delete": on_delete,
+            **job_lifecycle(wait, wait_timeout, on_delete),
             "triggers": triggers,
             "resource_key": resource_key(resource_name),
-            **{key: None for key in OUTPUT_KEYS},
         }
-        # The engine strips secrets before check() sees them: tell it which were secret.
-        props[SECRETS_KEY] = secret_paths(props)
-        super().__init__(HyperparameterTuningJobProvider(), resource_name, props, opts)
+        provider = HyperparameterTuningJobProvider()
+        register(self, provider, resource_name, inputs, OUTPUT_KEYS, opts)
 
     @staticmethod
     def get(
@@ -205,13 +183,6 @@ class HyperparameterTuningJob(
         ``pulumi import`` does not work for dynamic providers; this does. The job is
         read, never cancelled or deleted by this stack.
         """
-        job = HyperparameterTuningJob.__new__(HyperparameterTuningJob)
-        props: dict[str, Any] = {key: None for key in (*_INPUT_KEYS, *OUTPUT_KEYS)}
-        pulumi.dynamic.Resource.__init__(
-            job,
-            HyperparameterTuningJobProvider(),
-            resource_name,
-            props,
-            pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id)),
-        )
-        return job
+        provider = HyperparameterTuningJobProvider()
+        keys = job_keys(HyperparameterTuningJobProvider)
+        return read_existing(HyperparameterTuningJob, provider, resource_name, id, keys, opts)

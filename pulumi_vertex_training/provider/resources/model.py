@@ -9,12 +9,8 @@ import pulumi
 import pulumi.dynamic
 
 from pulumi_vertex_training.provider.model import INPUT_FIELDS, OUTPUT_KEYS, ModelProvider
-from pulumi_vertex_training.provider.resources.defaults import (
-    default_location,
-    default_project,
-    resource_key,
-)
-from pulumi_vertex_training.provider.values import SECRETS_KEY, secret_paths
+from pulumi_vertex_training.provider.resources.defaults import placement, resource_key
+from pulumi_vertex_training.provider.resources.registration import read_existing, register
 from pulumi_vertex_training.spec import (
     EncryptionSpecArgs,
     ModelContainerSpecArgs,
@@ -113,10 +109,8 @@ class Model(pulumi.dynamic.Resource, module="vertex", name="Model"):
         on_delete: pulumi.Input[str] = "delete",
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        props: dict[str, Any] = {
-            "project": project if project is not None else default_project(),
-            "location": location if location is not None else default_location(),
-            "display_name": display_name if display_name is not None else resource_name,
+        inputs: dict[str, Any] = {
+            **placement(resource_name, project, location, display_name),
             "artifact_uri": artifact_uri,
             "container_spec": to_plain(container_spec),
             "description": description,
@@ -131,10 +125,8 @@ class Model(pulumi.dynamic.Resource, module="vertex", name="Model"):
             "on_delete": on_delete,
             "resource_key": resource_key(resource_name),
         }
-        # the outputs, registered unknown until create; version_aliases is an input too
-        props.update({key: None for key in OUTPUT_KEYS if key not in props})
-        props[SECRETS_KEY] = secret_paths(props)
-        super().__init__(ModelProvider(), resource_name, props, opts)
+        # version_aliases is an output too: register() keeps the input
+        register(self, ModelProvider(), resource_name, inputs, OUTPUT_KEYS, opts)
 
     @staticmethod
     def get(
@@ -143,14 +135,5 @@ class Model(pulumi.dynamic.Resource, module="vertex", name="Model"):
         """Read an existing model into the program: ``projects/…/models/{id}`` (its
         default version), ``…@{version_id}`` or ``…@{alias}``. It is read, never
         changed or deleted by this stack."""
-        model = Model.__new__(Model)
         keys = ("project", "location", *INPUT_FIELDS, "triggers", "on_delete", "resource_key")
-        props: dict[str, Any] = {key: None for key in (*keys, *OUTPUT_KEYS)}
-        pulumi.dynamic.Resource.__init__(
-            model,
-            ModelProvider(),
-            resource_name,
-            props,
-            pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id)),
-        )
-        return model
+        return read_existing(Model, ModelProvider(), resource_name, id, (*keys, *OUTPUT_KEYS), opts)

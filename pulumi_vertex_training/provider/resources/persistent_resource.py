@@ -12,8 +12,8 @@ from pulumi_vertex_training.provider.persistent_resource import (
     OUTPUT_KEYS,
     PersistentResourceProvider,
 )
-from pulumi_vertex_training.provider.resources.defaults import default_location, default_project
-from pulumi_vertex_training.provider.values import SECRETS_KEY, secret_paths
+from pulumi_vertex_training.provider.resources.defaults import placement
+from pulumi_vertex_training.provider.resources.registration import register
 from pulumi_vertex_training.spec import (
     EncryptionSpecArgs,
     PscInterfaceConfigArgs,
@@ -104,13 +104,11 @@ class PersistentResource(pulumi.dynamic.Resource, module="vertex", name="Persist
         reboot_triggers: pulumi.Input[Sequence[Any]] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        props: dict[str, Any] = {
-            "project": project if project is not None else default_project(),
-            "location": location if location is not None else default_location(),
+        inputs: dict[str, Any] = {
+            **placement(resource_name, project, location, display_name),
             "resource_id": (
                 resource_id if resource_id is not None else normalize_resource_id(resource_name)
             ),
-            "display_name": display_name if display_name is not None else resource_name,
             "resource_pools": to_plain(resource_pools),
             "network": network,
             "reserved_ip_ranges": reserved_ip_ranges,
@@ -120,8 +118,5 @@ class PersistentResource(pulumi.dynamic.Resource, module="vertex", name="Persist
             "encryption_spec": to_plain(encryption_spec),
             "reboot_triggers": reboot_triggers,
             "spec": None,
-            **{key: None for key in OUTPUT_KEYS},
         }
-        # The engine strips secrets before check() sees them: tell it which were secret.
-        props[SECRETS_KEY] = secret_paths(props)
-        super().__init__(PersistentResourceProvider(), resource_name, props, opts)
+        register(self, PersistentResourceProvider(), resource_name, inputs, OUTPUT_KEYS, opts)

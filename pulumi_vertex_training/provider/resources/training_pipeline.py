@@ -10,17 +10,19 @@ import pulumi
 import pulumi.dynamic
 
 from pulumi_vertex_training.provider.resources.defaults import (
-    default_location,
-    default_project,
+    job_lifecycle,
+    placement,
     resource_key,
 )
+from pulumi_vertex_training.provider.resources.registration import (
+    job_keys,
+    read_existing,
+    register,
+)
 from pulumi_vertex_training.provider.training_pipeline import (
-    LIFECYCLE_KEYS,
     OUTPUT_KEYS,
-    PIPELINE_FIELDS,
     TrainingPipelineProvider,
 )
-from pulumi_vertex_training.provider.values import SECRETS_KEY, secret_paths
 from pulumi_vertex_training.spec import CustomJobSpecArgs, EncryptionSpecArgs, ModelArgs, to_plain
 
 
@@ -117,32 +119,24 @@ class TrainingPipeline(pulumi.dynamic.Resource, module="vertex", name="TrainingP
         triggers: pulumi.Input[Sequence[Any]] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        if isinstance(wait_timeout, datetime.timedelta):
-            wait_timeout = wait_timeout.total_seconds()
-        name = display_name if display_name is not None else resource_name
+        place = placement(resource_name, project, location, display_name)
         model = to_plain(model_to_upload)
         if isinstance(model, dict) and not ({"display_name", "displayName"} & set(model)):
-            model = {"display_name": name, **model}
-        props: dict[str, Any] = {
-            "project": project if project is not None else default_project(),
-            "location": location if location is not None else default_location(),
-            "display_name": name,
+            model = {"display_name": place["display_name"], **model}
+        inputs: dict[str, Any] = {
+            **place,
             "job_spec": to_plain(job_spec),
             "model_to_upload": model,
             "model_id": model_id,
             "parent_model": parent_model,
             "labels": labels,
             "encryption_spec": to_plain(encryption_spec),
-            "wait": wait,
-            "wait_timeout": wait_timeout,
-            "on_delete": on_delete,
+            **job_lifecycle(wait, wait_timeout, on_delete),
             "logs": logs,
             "triggers": triggers,
             "resource_key": resource_key(resource_name),
-            **{key: None for key in OUTPUT_KEYS},
         }
-        props[SECRETS_KEY] = secret_paths(props)
-        super().__init__(TrainingPipelineProvider(), resource_name, props, opts)
+        register(self, TrainingPipelineProvider(), resource_name, inputs, OUTPUT_KEYS, opts)
 
     @staticmethod
     def get(
@@ -150,14 +144,7 @@ class TrainingPipeline(pulumi.dynamic.Resource, module="vertex", name="TrainingP
     ) -> TrainingPipeline:
         """Read an existing pipeline into the program by its full resource name; it is
         read, never cancelled or deleted by this stack."""
-        pipeline = TrainingPipeline.__new__(TrainingPipeline)
-        keys = ("project", "location", *PIPELINE_FIELDS, *LIFECYCLE_KEYS, "triggers")
-        props: dict[str, Any] = {key: None for key in (*keys, "resource_key", *OUTPUT_KEYS)}
-        pulumi.dynamic.Resource.__init__(
-            pipeline,
-            TrainingPipelineProvider(),
-            resource_name,
-            props,
-            pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id)),
+        keys = job_keys(TrainingPipelineProvider)
+        return read_existing(
+            TrainingPipeline, TrainingPipelineProvider(), resource_name, id, keys, opts
         )
-        return pipeline
