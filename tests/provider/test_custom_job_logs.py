@@ -71,11 +71,12 @@ def test_a_trainer_that_raises_fails_the_deployment_with_its_traceback(
         '      File "<string>", line 9, in train',
         "    ValueError: loss is nan at step 39",
     ]
-    # Docker stamps stdout and stderr apart, so the last steps may come after the
-    # traceback; the traceback is always there, whole, and the other lines are the newest.
-    at = lines.index(traceback[0])
-    assert lines[at : at + 4] == traceback
-    steps = lines[:at] + lines[at + 4 :]
+    # Docker stamps stdout and stderr apart, so the last steps may come among the
+    # traceback's lines; the traceback is always there, whole and in order, and the
+    # other lines are the newest steps, in order.
+    found = [lines.index(line) for line in traceback]
+    assert found == sorted(found)
+    steps = [line for line in lines if line not in traceback]
     assert steps == [f"    step {i}" for i in range(14, 40)]
     name = f"projects/test-project/locations/us-central1/customJobs/{job_id}"
     assert f"\nConsole: {client.console_url(name)}\n" in message
