@@ -66,10 +66,13 @@ from what a test really needs: ``scripts/test.sh -m "not docker"`` is the quick 
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test that needs Docker (by its fixtures) ``docker``."""
+    """Mark every test that needs Docker (by its fixtures) ``docker``, and run the ``slow``
+    ones first: with several workers (scripts/test.sh), a three-minute test that starts
+    last is the run's tail; started first, it runs beside everything else."""
     for item in items:
         if DOCKER_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.docker)
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable
 
 
 def _instances_under(root: Path) -> set[str]:

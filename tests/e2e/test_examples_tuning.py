@@ -79,6 +79,7 @@ def most_at_once(job_name: str) -> int:
     return most
 
 
+@pytest.mark.slow
 def test_tuning_example_finds_the_best_trial_and_only_reruns_what_changed(
     emulator: Any, project: Path
 ) -> None:

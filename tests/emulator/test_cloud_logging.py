@@ -251,6 +251,7 @@ def test_tail_sends_the_saved_lines_then_live_ones_until_cancelled(
     assert sorted(seen) == ["after", "before", "warned"]
 
 
+@pytest.mark.slow
 def test_lines_read_across_an_emulator_killed_mid_job(
     tmp_path: pathlib.Path, docker_client: Any
 ) -> None:

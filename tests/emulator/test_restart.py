@@ -133,6 +133,7 @@ print("finished")
 """
 
 
+@pytest.mark.slow
 def test_job_is_reattached_and_finishes_when_emulator_is_killed_mid_job(
     serves: list[ServeProcess], data_dir: pathlib.Path, make_custom_job: Any, local_gcs: Any
 ) -> None:

@@ -41,6 +41,7 @@ def _wait(serve: ServeProcess, name: str, ok: Any, timeout: float = 180) -> Any:
         time.sleep(0.2)
 
 
+@pytest.mark.slow
 def test_study_loses_no_trial_when_the_emulator_is_killed_mid_study(
     serves: list[ServeProcess], tmp_path: pathlib.Path
 ) -> None:

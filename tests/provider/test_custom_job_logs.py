@@ -149,6 +149,7 @@ print("done", flush=True)
 """
 
 
+@pytest.mark.slow
 def test_a_trainer_printing_100000_lines_neither_stalls_the_wait_nor_fills_memory(
     provider, checked, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:  # type: ignore[no-untyped-def]

@@ -43,6 +43,7 @@ def said(capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture) ->
     return "".join(capfd.readouterr()) + caplog.text
 
 
+@pytest.mark.slow
 def test_create_pushes_with_the_adc_token_then_adopts_saying_where_credentials_come_from(
     google_adc: AuthRegistries,
     make_package: Callable[..., Path],
@@ -65,6 +66,7 @@ def test_create_pushes_with_the_adc_token_then_adopts_saying_where_credentials_c
     assert "nothing to build" in said(capfd, caplog)
 
 
+@pytest.mark.slow
 def test_create_in_the_provider_host_process_gets_google_credentials_from_the_environment(
     google_adc: AuthRegistries, make_package: Callable[..., Path]
 ) -> None:

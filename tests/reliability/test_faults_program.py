@@ -173,6 +173,7 @@ def write_project(root: pathlib.Path, count: int) -> pathlib.Path:
     return root
 
 
+@pytest.mark.slow
 def test_killed_program_between_submit_and_state_write_adopts_on_next_up(
     tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -222,6 +223,7 @@ def test_killed_program_between_submit_and_state_write_adopts_on_next_up(
 
 
 @pytest.mark.docker
+@pytest.mark.slow
 def test_emulator_sigkilled_mid_deploy_loses_no_job_and_refresh_shows_the_truth(
     tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, docker_client: Any
 ) -> None:

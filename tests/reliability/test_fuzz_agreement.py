@@ -322,6 +322,7 @@ def _create_job(job: dict[str, Any]) -> list[str] | None:
 
 @FUZZ
 @given(trees, trees, trees)
+@pytest.mark.slow
 def test_check_never_raises_on_arbitrary_input(spec: Any, labels: Any, pools: Any) -> None:
     CustomJobProvider().check({}, {"job_spec": spec, "labels": labels, "display_name": pools})
     PersistentResourceProvider().check({}, {"resource_pools": pools, "labels": labels})
@@ -329,6 +330,7 @@ def test_check_never_raises_on_arbitrary_input(spec: Any, labels: Any, pools: An
 
 @FUZZ
 @given(custom_jobs())
+@pytest.mark.slow
 def test_check_and_the_emulator_agree_on_custom_jobs(emulator: Any, job: dict[str, Any]) -> None:
     result = CustomJobProvider().check({}, _job_props(job))
     check_paths = [normal(f.property) for f in result.failures]
@@ -369,6 +371,7 @@ def _create_resource(resource: dict[str, Any]) -> list[str] | None:
 
 @FUZZ
 @given(persistent_resources())
+@pytest.mark.slow
 def test_check_and_the_emulator_agree_on_persistent_resources(
     emulator: Any, resource: dict[str, Any]
 ) -> None:
@@ -413,6 +416,7 @@ def _create_tuning_job(job: dict[str, Any]) -> list[str] | None:
 
 @FUZZ
 @given(tuning_jobs())
+@pytest.mark.slow
 def test_check_and_the_emulator_agree_on_tuning_jobs(emulator: Any, job: dict[str, Any]) -> None:
     result = HyperparameterTuningJobProvider().check({}, _job_props(job))
     check_paths = [normal(f.property) for f in result.failures]
@@ -515,6 +519,7 @@ def _create_pipeline(pipeline: dict[str, Any]) -> list[str] | None:
 
 @settings(FUZZ, max_examples=PIPELINE_EXAMPLES)
 @given(training_pipelines())
+@pytest.mark.slow
 def test_check_and_the_emulator_agree_on_training_pipelines(
     emulator: Any, pipeline: dict[str, Any]
 ) -> None:

@@ -259,6 +259,7 @@ def test_vertex_local_serve_listens_on_loopback_only(
 
 
 @pytest.mark.docker
+@pytest.mark.slow
 def test_registry_token_never_reaches_state_logs_errors_or_the_pickled_provider(
     google_adc: AuthRegistries,
     make_package: Any,

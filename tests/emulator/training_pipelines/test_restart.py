@@ -65,6 +65,7 @@ def data_dir(tmp_path: pathlib.Path, docker_client: Any) -> Iterator[pathlib.Pat
     yield path
 
 
+@pytest.mark.slow
 def test_pipeline_survives_a_killed_emulator_and_uploads_its_model(
     data_dir: pathlib.Path,
 ) -> None:
