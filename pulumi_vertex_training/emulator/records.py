@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import base64
 
+from google.cloud.aiplatform_v1 import DeleteOperationMetadata
 from google.longrunning import operations_pb2
-from google.protobuf import timestamp_pb2
+from google.protobuf import empty_pb2, timestamp_pb2
 from google.rpc import status_pb2
 
 from pulumi_vertex_training.emulator.exceptions import InvalidArgument, NotFound
@@ -28,6 +29,22 @@ def save_operation(store: Store, kind: str, operation: operations_pb2.Operation)
     """Keep an Operation (done or not) so GetOperation can answer for it later."""
     encoded = base64.b64encode(operation.SerializeToString()).decode()
     store.put(kind, operation.name, {"name": operation.name, "operation": encoded})
+
+
+def deleted_operation(store: Store, kind: str, resource_name: str) -> operations_pb2.Operation:
+    """The Operation a Delete RPC answers with: done at once, response Empty,
+    DeleteOperationMetadata stamped now; kept under ``kind`` for GetOperation."""
+    stamp = now()
+    operation = operations_pb2.Operation(
+        name=f"{resource_name}/operations/{store.next_id('operation')}", done=True
+    )
+    metadata = DeleteOperationMetadata.pb()()
+    metadata.generic_metadata.create_time.CopyFrom(stamp)
+    metadata.generic_metadata.update_time.CopyFrom(stamp)
+    operation.metadata.Pack(metadata)
+    operation.response.Pack(empty_pb2.Empty())
+    save_operation(store, kind, operation)
+    return operation
 
 
 def load_operation(store: Store, kind: str, name: str) -> operations_pb2.Operation:

@@ -24,12 +24,11 @@ from typing import Any, Protocol
 
 from google.cloud.aiplatform_v1 import (
     CustomJob,
-    DeleteOperationMetadata,
     JobState,
     WorkerPoolSpec,
 )
 from google.longrunning import operations_pb2
-from google.protobuf import empty_pb2, json_format
+from google.protobuf import json_format
 from google.rpc import status_pb2
 
 from pulumi_vertex_training.emulator import common_validation, filters, records
@@ -255,17 +254,7 @@ class JobBackend:
             del self._jobs[name]
             del self._order[bisect.bisect_left(self._order, (_job_id_of(name), name))]
             self._lock.defer((name, None))
-        now = records.now()
-        op = operations_pb2.Operation(
-            name=f"{name}/operations/{self.store.next_id('operation')}", done=True
-        )
-        metadata = DeleteOperationMetadata.pb()()
-        metadata.generic_metadata.create_time.CopyFrom(now)
-        metadata.generic_metadata.update_time.CopyFrom(now)
-        op.metadata.Pack(metadata)
-        op.response.Pack(empty_pb2.Empty())
-        records.save_operation(self.store, OPERATION_KIND, op)
-        return op
+        return records.deleted_operation(self.store, OPERATION_KIND, name)
 
     def get_operation(self, name: str) -> operations_pb2.Operation:
         """A long-running operation by name. Raises InvalidArgument, NotFound."""

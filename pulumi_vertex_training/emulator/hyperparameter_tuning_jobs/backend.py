@@ -26,12 +26,10 @@ from typing import Any
 
 from google.cloud.aiplatform_v1 import (
     CustomJob,
-    DeleteOperationMetadata,
     HyperparameterTuningJob,
     JobState,
 )
 from google.longrunning import operations_pb2
-from google.protobuf import empty_pb2
 
 from pulumi_vertex_training.emulator import common_validation, filters, records
 from pulumi_vertex_training.emulator.exceptions import (
@@ -267,17 +265,7 @@ class TuningBackend:
             except (FailedPrecondition, NotFound):
                 pass
         shutil.rmtree(self.data_dir / "hypertune" / name.rsplit("/", 1)[1], ignore_errors=True)
-        now = records.now()
-        op = operations_pb2.Operation(
-            name=f"{name}/operations/{self.store.next_id('operation')}", done=True
-        )
-        metadata = DeleteOperationMetadata.pb()()
-        metadata.generic_metadata.create_time.CopyFrom(now)
-        metadata.generic_metadata.update_time.CopyFrom(now)
-        op.metadata.Pack(metadata)
-        op.response.Pack(empty_pb2.Empty())
-        records.save_operation(self.store, OPERATION_KIND, op)
-        return op
+        return records.deleted_operation(self.store, OPERATION_KIND, name)
 
     # ---- records -----------------------------------------------------------------------
 

@@ -19,13 +19,11 @@ import threading
 from typing import Any
 
 from google.cloud.aiplatform_v1 import (
-    DeleteOperationMetadata,
     Model,
     UploadModelOperationMetadata,
     UploadModelResponse,
 )
 from google.longrunning import operations_pb2
-from google.protobuf import empty_pb2
 
 from pulumi_vertex_training.emulator import common_validation, filters, records
 from pulumi_vertex_training.emulator.exceptions import (
@@ -308,15 +306,7 @@ class ModelBackend:
         self.store.put(MODEL_KIND, record.name, record.to_json())
 
     def _deleted(self, base: str) -> operations_pb2.Operation:
-        op = operations_pb2.Operation(
-            name=f"{base}/operations/{self.store.next_id('operation')}", done=True
-        )
-        metadata = DeleteOperationMetadata.pb()()
-        _stamp(metadata)
-        op.metadata.Pack(metadata)
-        op.response.Pack(empty_pb2.Empty())
-        records.save_operation(self.store, OPERATION_KIND, op)
-        return op
+        return records.deleted_operation(self.store, OPERATION_KIND, base)
 
 
 def _stamp(metadata: Any) -> None:

@@ -31,13 +31,12 @@ from typing import Any
 
 from google.cloud.aiplatform_v1 import (
     CustomJob,
-    DeleteOperationMetadata,
     JobState,
     Model,
     TrainingPipeline,
 )
 from google.longrunning import operations_pb2
-from google.protobuf import empty_pb2, json_format
+from google.protobuf import json_format
 from google.rpc import code_pb2, status_pb2
 
 from pulumi_vertex_training.emulator import common_validation, filters, records
@@ -248,16 +247,7 @@ class PipelineBackend:
                 )
             del self._pipelines[name]
             self.store.delete(PIPELINE_KIND, name)
-        op = operations_pb2.Operation(
-            name=f"{name}/operations/{self.store.next_id('operation')}", done=True
-        )
-        metadata = DeleteOperationMetadata.pb()()
-        metadata.generic_metadata.create_time.CopyFrom(records.now())
-        metadata.generic_metadata.update_time.CopyFrom(records.now())
-        op.metadata.Pack(metadata)
-        op.response.Pack(empty_pb2.Empty())
-        records.save_operation(self.store, OPERATION_KIND, op)
-        return op
+        return records.deleted_operation(self.store, OPERATION_KIND, name)
 
     def get_operation(self, name: str) -> operations_pb2.Operation:
         """A pipeline operation by name. Raises InvalidArgument, NotFound."""
