@@ -66,13 +66,15 @@ from what a test really needs: ``scripts/test.sh -m "not docker"`` is the quick 
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test that needs Docker (by its fixtures) ``docker``, and run the ``slow``
-    ones first: with several workers (scripts/test.sh), a three-minute test that starts
-    last is the run's tail; started first, it runs beside everything else."""
+    """Mark every test that needs Docker (by its fixtures) ``docker``, and run the modules
+    with a ``slow`` test first: with several workers (scripts/test.sh), a three-minute
+    test that starts last is the run's tail; started first, it runs beside everything
+    else. Whole modules move, in their order, so module-scoped fixtures stay one."""
     for item in items:
         if DOCKER_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.docker)
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable
+    slow = {item.nodeid.split("::")[0] for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.nodeid.split("::")[0] not in slow)  # stable
 
 
 def _instances_under(root: Path) -> set[str]:

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import pathlib
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
+from unittest import mock
 
 import grpc
 import pytest
@@ -89,7 +91,9 @@ def _at_least(n: int, found: list[str]) -> list[str] | None:
 
 @pytest.fixture(scope="module")
 def logs(emulator: Any) -> LoggingServiceV2Client:
-    return client.logging_client()
+    # The session emulator's, whatever another test of this worker left in the environment.
+    with mock.patch.dict(os.environ, {client.EMULATOR_HOST_ENV: emulator.grpc_address}):
+        return client.logging_client()
 
 
 @pytest.fixture(scope="module")

@@ -87,13 +87,17 @@ class Harness:
 
     def settle(self) -> None:
         """Poll jobs until no runner task is in flight, then the pipelines once."""
+        self.settle_jobs()
+        self.pipelines.poll_once()
+
+    def settle_jobs(self) -> None:
+        """Poll the jobs until no runner task is in flight (the pipelines not at all)."""
         for _ in range(3):
             self.jobs.poll_once()
             for _ in range(500):
                 if not self.jobs.monitor.in_flight():
                     break
                 threading.Event().wait(0.01)
-        self.pipelines.poll_once()
 
     def job_of(self, name: str) -> str:
         meta = self.pipelines.get_training_pipeline(name).training_task_metadata

@@ -248,7 +248,7 @@ def test_model_uploaded_before_a_crash_is_not_uploaded_again(h: Harness) -> None
 def test_backing_job_gone_fails_the_pipeline(h: Harness) -> None:
     name = create(h)
     h.runner.set(h.job_of(name), RunPhase.FAILED, "boom")
-    h.jobs.poll_once()
+    h.settle_jobs()  # the job ends FAILED; the pipeline has not looked yet
     h.jobs.delete_custom_job(h.job_of(name))
     h.settle()
     done = h.pipelines.get_training_pipeline(name)
