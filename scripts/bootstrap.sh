@@ -9,9 +9,12 @@ fi
 # Re-install when what is installed changes: the dependencies or this script.
 stamp=.venv/.installed-$(cat pyproject.toml "$0" | sha256sum | cut -c1-16)
 if [ ! -f "$stamp" ]; then
-  .venv/bin/pip install -q --upgrade pip >/dev/null
   # This machine's pip config names local mirrors that may be absent: drop that noise.
-  .venv/bin/pip install -q -e '.[test,gcp,local,image]' 2>&1 | { grep -v "^WARNING: Location" || true; }
+  # --no-compile: pulumi-gcp alone is thousands of modules we never import; the ones we
+  # do are compiled on first import (93 s -> 56 s for a fresh venv here). The venv's own
+  # pip is recent enough for editable installs from pyproject.toml.
+  .venv/bin/pip install -q --no-compile -e '.[test,gcp,local,image]' 2>&1 \
+    | { grep -v "^WARNING: Location" || true; }
   rm -f .venv/.installed-*
   touch "$stamp"
 fi
