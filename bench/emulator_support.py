@@ -114,9 +114,12 @@ class EmulatorProcess:
     @classmethod
     def cli(cls, data_dir: Path) -> EmulatorProcess:
         """``vertex-local serve`` (the Docker runner) on free ports."""
+        # The "running jobs" figure holds 20 jobs at once: above the default cap of job
+        # networks (16), which would keep 4 of them QUEUED.
         command = [
             sys.executable, "-m", "pulumi_vertex_training.emulator", "serve",
             "--port", "0", "--rest-port", "0", "--data-dir", str(data_dir),
+            "--max-job-networks", "24",
         ]  # fmt: skip
         return cls(command, data_dir, data_dir.parent / f"{data_dir.name}.log").wait_ready()
 
