@@ -298,7 +298,8 @@ def console_url(resource_name: str) -> str:
         if not local:
             return ""
         return f"{local}/{resource_name}" if kind in _LOCAL_CONSOLE_KINDS else f"{local}/"
-    if kind == "trainingPipelines":
+    if kind in ("trainingPipelines", "hyperparameterTuningJobs"):
+        # the SDK's _dashboard_uri for both: "training", no /cpu
         return (
             f"https://console.cloud.google.com/vertex-ai/locations/{location}"
             f"/training/{ident}?project={project}"
@@ -313,11 +314,6 @@ def console_url(resource_name: str) -> str:
         return (
             f"https://console.cloud.google.com/vertex-ai/locations/{location}"
             f"/training/{ident}/cpu?project={project}"
-        )
-    if kind == "hyperparameterTuningJobs":  # the SDK's _dashboard_uri: "training", no /cpu
-        return (
-            f"https://console.cloud.google.com/vertex-ai/locations/{location}"
-            f"/training/{ident}?project={project}"
         )
     return (
         f"https://console.cloud.google.com/vertex-ai/locations/{location}"
