@@ -10,10 +10,10 @@ fi
 stamp=.venv/.installed-$(cat pyproject.toml "$0" | sha256sum | cut -c1-16)
 if [ ! -f "$stamp" ]; then
   # This machine's pip config names local mirrors that may be absent: drop that noise.
-  # --no-compile: pulumi-gcp alone is thousands of modules we never import; the ones we
-  # do are compiled on first import (93 s -> 56 s for a fresh venv here). The venv's own
-  # pip is recent enough for editable installs from pyproject.toml.
-  .venv/bin/pip install -q --no-compile -e '.[test,gcp,local,image]' 2>&1 \
+  # The venv's own pip is recent enough for editable installs from pyproject.toml. Not
+  # --no-compile: with PYTHONDONTWRITEBYTECODE set (as it may be), every process would
+  # compile what it imports again.
+  .venv/bin/pip install -q -e '.[test,gcp,local,image]' 2>&1 \
     | { grep -v "^WARNING: Location" || true; }
   rm -f .venv/.installed-*
   touch "$stamp"

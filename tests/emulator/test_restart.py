@@ -128,7 +128,15 @@ def _serve(serves: list[ServeProcess], data_dir: pathlib.Path) -> ServeProcess:
 AFTER_RESTART_READS_GCS = """
 import os, time, urllib.request
 time.sleep(12)
-urllib.request.urlopen(os.environ["STORAGE_EMULATOR_HOST"] + "/storage/v1/b?project=p", timeout=10)
+for attempt in range(120):  # a trainer's retries: the restart may take a while here
+    try:
+        url = os.environ["STORAGE_EMULATOR_HOST"] + "/storage/v1/b?project=p"
+        urllib.request.urlopen(url, timeout=5)
+        break
+    except OSError:
+        time.sleep(0.5)
+else:
+    raise SystemExit("the local Cloud Storage never answered")
 print("finished")
 """
 
