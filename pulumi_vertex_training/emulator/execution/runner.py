@@ -420,6 +420,5 @@ def _host_alias(network: dict[str, Any]) -> dict[str, str]:
     # --iptables=false, so "host-gateway" resolves to nothing). Replicas
     # reach the local Cloud Storage this way (cluster.py, STORAGE_EMULATOR_HOST),
     # through the forwarder gateway_forward.py opens on that address.
-    configs = (network.get("IPAM") or {}).get("Config") or []
-    gateways = [c["Gateway"] for c in configs if c.get("Gateway") and "." in c["Gateway"]]
-    return {"host.docker.internal": gateways[0]} if gateways else {}
+    address = gateway_forward.gateway(network)
+    return {"host.docker.internal": address} if address else {}
