@@ -15,15 +15,22 @@ the start that is hit is exact and the same on every run and every machine, so a
 test visits each one (every create, every start, the network) instead of hoping a
 delay lands there; ``during`` keeps the one case only a race can produce, a call
 the engine completes after its caller died.
+
+``VERTEX_LOCAL_CRASH_AT=@FILE`` reads the SPEC from FILE instead, again before
+every engine call: the count starts over whenever the file's content changes,
+and an empty or missing file crashes nowhere. The process that recovered one
+crash can so be armed for the next job's, instead of a new process per point.
 """
 
 from __future__ import annotations
 
 import os
+import pathlib
 import signal
 import sys
 import threading
 from collections.abc import Mapping
+from typing import Protocol
 
 ENV_VAR = "VERTEX_LOCAL_CRASH_AT"
 """Environment variable holding a crash SPEC (``KIND:N:WHEN``) for ``vertex-local serve``."""
@@ -35,6 +42,16 @@ _IN_FLIGHT_SECONDS = 0.002  # long enough for the request to leave, far shorter 
 
 class CrashSpecError(ValueError):
     """A crash SPEC that cannot be parsed; the message says what is allowed."""
+
+
+class CrashHook(Protocol):
+    """What the engine calls around each engine call that starts a job's resources."""
+
+    def before(self, kind: str) -> None:
+        """Called just before an engine call of ``kind`` is sent."""
+
+    def after(self, kind: str) -> None:
+        """Called once the engine answered a call of ``kind``."""
 
 
 class CrashPoint:
@@ -86,12 +103,56 @@ class CrashPoint:
             _die(self)
 
 
+class CrashFile:
+    """The crash point written in a file, read again before each engine call (``@FILE``).
+
+    Example: ``echo start:2:after > crash.txt`` arms the running process for its next
+    job's second container start; ``: > crash.txt`` disarms it.
+    """
+
+    def __init__(self, path: pathlib.Path) -> None:
+        self.path = path
+        self._text = ""
+        self._point: CrashPoint | None = None
+        self._lock = threading.Lock()
+        self._current()  # a bad SPEC already in the file fails at start, not mid-job
+
+    def __repr__(self) -> str:
+        return f"@{self.path}"
+
+    def _current(self) -> CrashPoint | None:
+        try:
+            text = self.path.read_text().strip()
+        except FileNotFoundError:
+            text = ""
+        with self._lock:
+            if text != self._text:  # re-armed (or disarmed): the count starts over
+                self._point = CrashPoint.parse(text) if text else None
+                self._text = text
+            return self._point
+
+    def before(self, kind: str) -> None:
+        """Called just before an engine call of ``kind`` is sent."""
+        point = self._current()
+        if point is not None:
+            point.before(kind)
+
+    def after(self, kind: str) -> None:
+        """Called once the engine answered a call of ``kind``."""
+        with self._lock:
+            point = self._point
+        if point is not None:
+            point.after(kind)
+
+
 def _die(point: CrashPoint) -> None:
     print(f"vertex-local: crashing at {point} ({ENV_VAR})", file=sys.stderr, flush=True)
     os.kill(os.getpid(), signal.SIGKILL)
 
 
-def from_environment(environ: Mapping[str, str]) -> CrashPoint | None:
+def from_environment(environ: Mapping[str, str]) -> CrashHook | None:
     """The crash point in ``VERTEX_LOCAL_CRASH_AT``, or None when it is unset or empty."""
     spec = environ.get(ENV_VAR, "").strip()
+    if spec.startswith("@"):
+        return CrashFile(pathlib.Path(spec[1:]))
     return CrashPoint.parse(spec) if spec else None

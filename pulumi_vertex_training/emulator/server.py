@@ -58,7 +58,7 @@ from pulumi_vertex_training.emulator.training_pipelines.backend import PipelineB
 from pulumi_vertex_training.emulator.training_pipelines.service import PipelineServicer
 
 if TYPE_CHECKING:
-    from pulumi_vertex_training.emulator.crash import CrashPoint
+    from pulumi_vertex_training.emulator.crash import CrashHook
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +136,7 @@ class EmulatorServer:
         image_map: Sequence[tuple[str, str]] = (),
         persistent_resource_delay: float = DEFAULT_DELAY,
         max_job_networks: int | None = None,
-        crash: CrashPoint | None = None,
+        crash: CrashHook | None = None,
     ) -> None:
         self.data_dir = pathlib.Path(data_dir).resolve()
         self.max_job_networks = network_cap.max_job_networks(max_job_networks, os.environ)

@@ -10,10 +10,15 @@ repeated, none left behind) and with nothing of it left on the engine afterwards
 Why a crash at a numbered step rather than a kill after a delay: every point of the
 start is visited on every run and machine; a delay lands wherever the machine's
 speed puts it (``crash.py``).
+
+The points are visited in chains: the process that recovered one crash is armed
+(``VERTEX_LOCAL_CRASH_AT=@FILE``) to crash at the next job's point, so each point
+costs one process start, not two.
 """
 
 from __future__ import annotations
 
+import itertools
 import pathlib
 import signal
 import threading
@@ -26,7 +31,7 @@ import pytest
 from google.cloud.aiplatform_v1 import JobState
 
 from pulumi_vertex_training.emulator import crash
-from pulumi_vertex_training.emulator.execution.runner import LABEL_INSTANCE_ID
+from pulumi_vertex_training.emulator.execution.runner import LABEL_INSTANCE_ID, LABEL_JOB_NAME
 from tests.conftest import IMAGE
 from tests.emulator.test_restart import PARENT, ServeProcess
 
@@ -40,7 +45,7 @@ POINTS = [
 ]
 """21 crash points: every engine call that starts a three-replica job, three ways."""
 
-PARALLEL = 2  # iterations at once, each on its own data dir (most of one is process startup)
+CHAINS = 2  # chains at once, each on its own data dir (most of a point is process startup)
 
 
 def _three_replica_job() -> dict[str, Any]:
@@ -58,7 +63,7 @@ class ContainerEvents:
     """The engine's create and destroy events of one instance's containers, as they come."""
 
     def __init__(self, engine: docker.DockerClient, ident: str) -> None:
-        self.seen: list[tuple[str, str]] = []  # (action, container name)
+        self.seen: list[tuple[str, str, str]] = []  # (action, job name, container name)
         self._stream = engine.api.events(
             decode=True,
             filters={
@@ -73,12 +78,14 @@ class ContainerEvents:
     def _read(self) -> None:
         try:
             for event in self._stream:
-                self.seen.append((event["Action"], event["Actor"]["Attributes"]["name"]))
+                attributes = event["Actor"]["Attributes"]
+                job = attributes.get(LABEL_JOB_NAME, "")
+                self.seen.append((event["Action"], job, attributes["name"]))
         except Exception:
             pass  # closed by close()
 
-    def of(self, action: str) -> list[str]:
-        return [name for act, name in self.seen if act == action]
+    def of(self, action: str, job: str) -> list[str]:
+        return [name for act, of_job, name in self.seen if act == action and of_job == job]
 
     def close(self) -> None:
         self._stream.close()
@@ -98,52 +105,79 @@ def _until(check: Any, bound: float = 60) -> None:
         time.sleep(0.1)
 
 
-def _kill_and_restart_at(point: str, data_dir: pathlib.Path) -> None:
-    data_dir.mkdir(parents=True)
-    engine = docker.from_env()
-    first = ServeProcess(data_dir).start(env={crash.ENV_VAR: point})
-    second: ServeProcess | None = None
-    ident = first.instance_id()
-    events = ContainerEvents(engine, ident)
-    try:
+class Chain:
+    """One data dir whose emulator crashes at one point per job, restarted after each."""
+
+    def __init__(self, data_dir: pathlib.Path, engine: docker.DockerClient) -> None:
+        data_dir.mkdir(parents=True)
+        self.data_dir, self.engine = data_dir, engine
+        self.arm = data_dir / "crash-at.txt"
+        self.arm.write_text("")
+        self.serve = self._start()
+        self.ident = self.serve.instance_id()
+        self.events = ContainerEvents(engine, self.ident)
+
+    def _start(self) -> ServeProcess:
+        return ServeProcess(self.data_dir).start(env={crash.ENV_VAR: f"@{self.arm}"})
+
+    def crash_and_recover(self, point: str) -> None:
+        """Submit a job that crashes the emulator at ``point``; the restart must finish it."""
+        self.arm.write_text(point)
         try:
-            first.client.create_custom_job(parent=PARENT, custom_job=_three_replica_job())
+            self.serve.client.create_custom_job(parent=PARENT, custom_job=_three_replica_job())
         except Exception:
             pass  # the crash may beat the answer: the job is stored before it is started
-        assert first.process is not None
-        assert first.process.wait(timeout=120) == -signal.SIGKILL, first.log()
-        assert f"crashing at {point}" in first.log()
-        first.stop()
+        assert self.serve.process is not None
+        assert self.serve.process.wait(timeout=120) == -signal.SIGKILL, self.serve.log()
+        assert f"crashing at {point}" in self.serve.log()
+        self.serve.stop()
 
-        second = ServeProcess(data_dir).start()
-        (job,) = list(second.client.list_custom_jobs(parent=PARENT))
-        done = second.wait(job.name, timeout=120)
+        self.arm.write_text("")  # the restart must not crash again while it recovers
+        self.serve = self._start()
+        (job,) = [j for j in self.serve.client.list_custom_jobs(parent=PARENT)
+                  if j.state != JobState.JOB_STATE_SUCCEEDED]  # fmt: skip
+        done = self.serve.wait(job.name, timeout=120)
         assert done.state == JobState.JOB_STATE_SUCCEEDED, done.error.message
-        _until(lambda: not _left(engine, ident) and len(events.of("destroy")) >= 3)
+        _until(lambda: not _left(self.engine, self.ident)
+               and len(self.events.of("destroy", job.name)) >= 3)  # fmt: skip
 
-        assert _left(engine, ident) == []
-        created = events.of("create")
+        assert _left(self.engine, self.ident) == []
+        created = self.events.of("create", job.name)
         assert len(created) == 3 and len(set(created)) == 3, created
-        assert sorted(events.of("destroy")) == sorted(created)
-    finally:
-        events.close()
-        if second is not None:
-            second.stop()
-        engine.close()
+        assert sorted(self.events.of("destroy", job.name)) == sorted(created)
+
+    def close(self) -> None:
+        self.events.close()
+        self.serve.stop()
 
 
 def test_job_succeeds_on_three_containers_leaving_nothing_when_killed_at_any_step_of_its_start(
     tmp_path: pathlib.Path, docker_client: Any
 ) -> None:
-    def attempt(point: str) -> str | None:
-        try:
-            _kill_and_restart_at(point, tmp_path / point.replace(":", "-"))
-        except Exception as err:  # reported with its crash point, after every point ran
-            return f"{point}: {type(err).__name__}: {err}"
-        return None
+    engine = docker.from_env()
+    dirs = itertools.count()  # a fresh data dir per chain, and after a failure
 
-    with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
-        failures = [f for f in pool.map(attempt, POINTS) if f]
+    def visit(points: list[str]) -> list[str]:
+        failures: list[str] = []
+        chain = Chain(tmp_path / f"chain-{next(dirs)}", engine)
+        try:
+            for point in points:
+                try:
+                    chain.crash_and_recover(point)
+                except Exception as err:  # reported with its point, after every point ran
+                    failures.append(f"{point}: {type(err).__name__}: {err}")
+                    chain.close()  # the next point starts from a fresh data dir
+                    chain = Chain(tmp_path / f"chain-{next(dirs)}", engine)
+        finally:
+            chain.close()
+        return failures
+
+    try:
+        with ThreadPoolExecutor(max_workers=CHAINS) as pool:
+            chains = pool.map(visit, [POINTS[i::CHAINS] for i in range(CHAINS)])
+            failures = [failure for chain in chains for failure in chain]
+    finally:
+        engine.close()
 
     assert len(POINTS) >= 20
     assert not failures, "\n".join(failures)

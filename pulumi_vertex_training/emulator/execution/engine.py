@@ -42,7 +42,7 @@ from pulumi_vertex_training.emulator.execution.types import NoNetworkRoom
 if TYPE_CHECKING:
     from docker import APIClient
 
-    from pulumi_vertex_training.emulator.crash import CrashPoint
+    from pulumi_vertex_training.emulator.crash import CrashHook
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ class Engine:
         reads: APIClient,
         writes: APIClient,
         patience: float = ENGINE_TIMEOUT_SECONDS,
-        crash: CrashPoint | None = None,
+        crash: CrashHook | None = None,
     ) -> None:
         self.api = reads
         self.writes = writes

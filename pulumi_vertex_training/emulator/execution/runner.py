@@ -50,7 +50,7 @@ from pulumi_vertex_training.emulator.execution.types import (
 )
 
 if TYPE_CHECKING:
-    from pulumi_vertex_training.emulator.crash import CrashPoint
+    from pulumi_vertex_training.emulator.crash import CrashHook
 
 # The labels stay importable from here: tests find containers and networks by them.
 __all__ = [
@@ -101,7 +101,7 @@ class DockerRunner:
         docker_client: Any = None,
         *,
         timeout: float = docker_engine.ENGINE_TIMEOUT_SECONDS,
-        crash: CrashPoint | None = None,
+        crash: CrashHook | None = None,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.instance_id = instance_id
