@@ -1,7 +1,8 @@
 """``vertex-local serve``, ``start``, ``stop`` and ``status``: the emulator's process.
 
 ``serve`` runs an :class:`~.server.EmulatorServer` in the foreground and writes
-``<data dir>/emulator.pid`` (pid and addresses) while it serves; ``start`` runs
+``<data dir>/emulator.pid`` (pid and addresses) while it serves (one emulator per
+data dir: ``data_dir_lock.py``); ``start`` runs
 ``serve`` in the background (its output in ``<data dir>/emulator.log``) and waits
 until it answers; ``stop`` and ``status`` find it through the pid file. An
 emulator counts as running when its pid is alive and its gRPC port answers a
@@ -22,7 +23,9 @@ import threading
 import time
 from typing import Any
 
+from pulumi_vertex_training.emulator import data_dir_lock
 from pulumi_vertex_training.emulator.console.urls import banner as console_banner
+from pulumi_vertex_training.emulator.data_dir_lock import DataDirInUse
 
 PID_FILE = "emulator.pid"
 LOG_FILE = "emulator.log"
@@ -83,6 +86,9 @@ def serve(args: argparse.Namespace) -> int:
         return 2
     try:
         server.start()
+    except DataDirInUse as err:
+        print_error(str(err))
+        return 1
     except OSError as err:
         print_error(f"cannot serve: {err}")
         return 1
@@ -118,6 +124,17 @@ def start(args: argparse.Namespace) -> int:
     """``vertex-local start``: ``serve`` in the background, or reuse a healthy one."""
     data_dir: pathlib.Path = args.data_dir.resolve()
     running = _running(data_dir)
+    holder = data_dir_lock.holder(data_dir) if running is None else None
+    if holder is not None:
+        # It holds the data dir but did not answer: starting up, or busy. A second
+        # emulator there would take the first one's jobs for leftovers (data_dir_lock.py).
+        running = _answering_within(data_dir, args.wait)
+        if running is None:
+            print_error(
+                f"an emulator (pid {holder}) holds {data_dir} but did not answer within "
+                f"{args.wait:g}s; stop it first (vertex-local stop --data-dir {data_dir})"
+            )
+            return 1
     if running is not None:
         print(
             f"vertex-local: reusing the emulator already running (pid {running['pid']}) on "
@@ -214,6 +231,13 @@ def _running(data_dir: pathlib.Path) -> dict[str, Any] | None:
     if info is None or not _alive(info["pid"]) or not _healthy(info["grpc_address"]):
         return None
     return info
+
+
+def _answering_within(data_dir: pathlib.Path, seconds: float) -> dict[str, Any] | None:
+    deadline = time.monotonic() + seconds
+    while (running := _running(data_dir)) is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return running
 
 
 def _read_pid_file(data_dir: pathlib.Path) -> dict[str, Any] | None:

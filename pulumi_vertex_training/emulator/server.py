@@ -35,6 +35,7 @@ from pulumi_vertex_training.emulator.console import Sources as ConsoleSources
 from pulumi_vertex_training.emulator.custom_jobs import network_cap
 from pulumi_vertex_training.emulator.custom_jobs.backend import BuildJobRun, JobBackend
 from pulumi_vertex_training.emulator.custom_jobs.service import JobServicer
+from pulumi_vertex_training.emulator.data_dir_lock import DataDirLock
 from pulumi_vertex_training.emulator.exceptions import EmulatorError
 from pulumi_vertex_training.emulator.execution.types import Runner
 from pulumi_vertex_training.emulator.hyperparameter_tuning_jobs import routes as tuning_routes
@@ -169,6 +170,7 @@ class EmulatorServer:
         # servicer).
         self._rooms: list[tuple[str, Any, str, Any, Any]] = []
         self.store: Store | None = None
+        self._lock: DataDirLock | None = None
         self.port: int | None = None
         self.rest_port: int | None = None
         self.calls: Counter[str] = Counter()
@@ -190,12 +192,24 @@ class EmulatorServer:
         return f"{_connect_host(self.host)}:{self.rest_port}"
 
     def start(self) -> EmulatorServer:
-        """Open the state, reconcile with the runner, start the monitor and bind the ports.
+        """Lock the data dir, open the state, reconcile with the runner, start the monitor
+        and bind the ports.
 
         Raises:
+            DataDirInUse: another emulator serves the data dir (``data_dir_lock.py``).
             OSError: a port is taken.
         """
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._lock = DataDirLock.acquire(self.data_dir)
+        try:
+            self._open()
+        except BaseException:
+            self.stop()
+            raise
+        log.info("serving gRPC on %s, REST on %s", self.grpc_address, self.rest_address)
+        return self
+
+    def _open(self) -> None:
         self.store = Store(self.data_dir / STATE_FILE)
         ident = instance_id(self.store)
         runner = self._runner
@@ -252,15 +266,9 @@ class EmulatorServer:
             self._fault_hook,
             self.calls,
         )
-        try:
-            self._start_grpc(jobs, operations)
-            if self._rest_port is not None:
-                self._start_rest(jobs, operations)
-        except BaseException:
-            self.stop()
-            raise
-        log.info("serving gRPC on %s, REST on %s", self.grpc_address, self.rest_address)
-        return self
+        self._start_grpc(jobs, operations)
+        if self._rest_port is not None:
+            self._start_rest(jobs, operations)
 
     def stop(self) -> None:
         """Stop serving; running job containers keep running (a restart reattaches them)."""
@@ -289,6 +297,9 @@ class EmulatorServer:
         if self.store is not None:
             self.store.close()
             self.store = None
+        if self._lock is not None:  # last: nothing of this emulator touches the dir now
+            self._lock.release()
+            self._lock = None
 
     def __enter__(self) -> EmulatorServer:
         return self.start()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import pathlib
+import signal
 import socket
 import subprocess
 import sys
@@ -152,6 +154,49 @@ def test_serve_exits_1_when_port_is_taken(tmp_path: pathlib.Path, started: dict[
     result = vertex_local("serve", "--port", port, "--no-rest", "--data-dir", str(tmp_path))
     assert result.returncode == 1
     assert "cannot serve" in result.stderr
+
+
+def test_serve_exits_1_naming_the_emulator_that_serves_the_data_dir_even_without_its_pid_file(
+    started: dict[str, Any], data_dir: pathlib.Path
+) -> None:
+    pid_file = data_dir / "emulator.pid"
+    aside = pid_file.with_suffix(".aside")
+    pid_file.rename(aside)  # a stale or deleted pid file must not let a second one in
+    try:
+        result = vertex_local("serve", "--port", "0", "--no-rest", "--data-dir", str(data_dir))
+    finally:
+        aside.rename(pid_file)
+    assert result.returncode == 1
+    assert f"another emulator (pid {started['pid']}) serves {data_dir}" in result.stderr
+    assert "vertex-local stop --data-dir" in result.stderr
+
+
+def test_start_never_starts_a_second_emulator_beside_one_that_does_not_answer(
+    tmp_path: pathlib.Path,
+) -> None:
+    data_dir = tmp_path / "busy"
+    assert (
+        vertex_local("start", "--port", "0", "--no-rest", "--data-dir", str(data_dir)).returncode
+        == 0
+    )
+    first = json.loads((data_dir / "emulator.pid").read_text())
+    os.kill(first["pid"], signal.SIGSTOP)  # alive, holding the data dir, answering nothing
+    try:
+        result = vertex_local("start", "--port", "0", "--no-rest", "--wait", "1",
+                              "--data-dir", str(data_dir))  # fmt: skip
+    finally:
+        os.kill(first["pid"], signal.SIGCONT)
+    try:
+        assert result.returncode == 1, result.stdout
+        assert (
+            f"an emulator (pid {first['pid']}) holds {data_dir} but did not answer within 1s"
+            in result.stderr
+        )
+        assert json.loads((data_dir / "emulator.pid").read_text()) == first
+        again = vertex_local("start", "--port", "0", "--no-rest", "--data-dir", str(data_dir))
+        assert again.returncode == 0 and "reusing" in again.stdout, again.stderr
+    finally:
+        vertex_local("stop", "--data-dir", str(data_dir))
 
 
 def test_stop_stops_the_background_emulator_when_one_runs(tmp_path: pathlib.Path) -> None:
