@@ -12,16 +12,15 @@ extras='.[test,gcp,local,image]'
 if [ ! -f "$stamp" ]; then
   # uv, not pip, installs the dependencies: it resolves and fetches them in parallel and
   # links them from its cache (~/.cache/uv), a fresh venv in seconds where pip took a
-  # minute and a half. pip stays the fallback where uv cannot be installed (an index
-  # without it). This machine's pip config names local mirrors that may be absent: drop
-  # that noise.
+  # minute and a half. It reads no pip config: where it cannot install (an index only
+  # pip is configured for), pip does. This machine's pip config names local mirrors that
+  # may be absent: drop that noise.
   quiet_pip() { "$@" 2>&1 | { grep -v "^WARNING: Location" || true; }; }
-  if quiet_pip .venv/bin/pip install -q 'uv>=0.5' && [ -x .venv/bin/uv ]; then
-    # Compiled now, in parallel on every core: the test processes import the same
-    # modules at once and would each compile them (scripts/test.sh lets them reuse .pyc).
-    .venv/bin/uv pip install -q --python .venv/bin/python --compile-bytecode -e "$extras"
-  else
-    echo "bootstrap: uv unavailable, installing with pip (slower)" >&2
+  # Compiled now, in parallel on every core: the test processes import the same
+  # modules at once and would each compile them (scripts/test.sh lets them reuse .pyc).
+  if ! { quiet_pip .venv/bin/pip install -q 'uv>=0.5' && [ -x .venv/bin/uv ] \
+      && .venv/bin/uv pip install -q --python .venv/bin/python --compile-bytecode -e "$extras"; }; then
+    echo "bootstrap: uv could not install the project; installing with pip (slower)" >&2
     quiet_pip .venv/bin/pip install -q -e "$extras"
   fi
   rm -f .venv/.installed-*
