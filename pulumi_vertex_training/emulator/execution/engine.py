@@ -36,7 +36,11 @@ import docker
 import docker.errors
 import requests.exceptions
 
-from pulumi_vertex_training.emulator.execution.names import LABEL_INSTANCE_ID, LABEL_JOB_NAME
+from pulumi_vertex_training.emulator.execution.names import (
+    LABEL_INSTANCE_ID,
+    LABEL_JOB_NAME,
+    label_filters,
+)
 from pulumi_vertex_training.emulator.execution.types import NoNetworkRoom
 
 if TYPE_CHECKING:
@@ -193,9 +197,13 @@ class Engine:
         """Every network matching ``filters``, as the listing describes them."""
         return list(self.api.networks(filters=filters))
 
-    def job_networks(self, job_name: str) -> list[dict[str, Any]]:
-        """The job's networks (normally one), oldest first."""
-        found = self.api.networks(filters={"label": [f"{LABEL_JOB_NAME}={job_name}"]})
+    def job_networks(self, instance_id: str, job_name: str) -> list[dict[str, Any]]:
+        """The networks (normally one) of one emulator instance's job, oldest first.
+
+        By the instance too: two emulators on one engine may each have a job of the
+        same name (their job ids count from 1), and one must not take the other's.
+        """
+        found = self.api.networks(filters=label_filters(instance_id, job_name))
         return sorted(found, key=lambda n: str(n.get("Created", "")))
 
     def ensure_network(self, name: str, labels: dict[str, str]) -> dict[str, Any]:
@@ -227,9 +235,9 @@ class Engine:
 
         return self._settle(f"creating network {name}", attempt)
 
-    def remove_networks(self, job_name: str) -> None:
-        """Remove every network of the job."""
-        for network in self.job_networks(job_name):
+    def remove_networks(self, instance_id: str, job_name: str) -> None:
+        """Remove every network of one emulator instance's job."""
+        for network in self.job_networks(instance_id, job_name):
             remove = functools.partial(self._rm_net, network["Id"])
             self._settle(f"removing network {network['Name']}", remove)
 

@@ -219,9 +219,8 @@ class DockerRunner:
     def reattach(self, job_name: str) -> None:
         """A job an earlier emulator left running: forward the local Cloud Storage to its
         network again (the forwarders died with that process)."""
-        for network in self.engine.job_networks(job_name):
-            if _labels(network).get(LABEL_INSTANCE_ID) == self.instance_id:
-                self.gateway_forwards.open(job_name, network)
+        for network in self.engine.job_networks(self.instance_id, job_name):
+            self.gateway_forwards.open(job_name, network)
 
     def _create_and_start(self, run: JobRun) -> None:
         labels = job_labels(run, self.instance_id)
@@ -356,7 +355,7 @@ class DockerRunner:
             with self._lock:
                 for c in containers:
                     self._exits.pop(c["Id"], None)
-            self.engine.remove_networks(job_name)
+            self.engine.remove_networks(self.instance_id, job_name)
             self.gateway_forwards.close(job_name)
 
     def close(self) -> None:

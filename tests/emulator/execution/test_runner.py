@@ -349,3 +349,24 @@ def test_each_job_gets_its_own_network_when_job_ids_share_a_prefix(
     runner.cleanup(long.job_name)
     runner.cleanup(short.job_name)
     assert networks_of(docker_client, long) == networks_of(docker_client, short) == []
+
+
+def test_cleanup_leaves_another_emulators_job_of_the_same_name_alone(
+    runner: DockerRunner, docker_client: docker.DockerClient, tmp_path: Path
+) -> None:
+    """Two emulators on one engine both have customJobs/1 (ids count from 1 in each data
+    dir): cleaning up one's must not remove the other's network, mid-start or running."""
+    other = DockerRunner(tmp_path / "other", f"test-{uuid.uuid4().hex[:8]}", docker_client)
+    name = "projects/p/locations/l/customJobs/1"
+    mine = JobRun(name, "1", (), labels=((LABEL_INSTANCE_ID, runner.instance_id),))
+    theirs = JobRun(name, "1", (), labels=((LABEL_INSTANCE_ID, other.instance_id),))
+    try:
+        runner.start(mine)
+        other.start(theirs)
+        runner.cleanup(name)
+
+        assert networks_of(docker_client, mine) == []
+        assert [n.name for n in networks_of(docker_client, theirs)] == [other._base_name("1")]
+    finally:
+        other.cleanup(name)
+        close_collector(tmp_path / "other")
