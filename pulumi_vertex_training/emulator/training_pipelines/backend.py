@@ -165,7 +165,7 @@ class PipelineBackend:
         try:
             created = self.jobs.create_custom_job(parent, CustomJob.wrap(job))
         except EmulatorError as err:
-            raise type(err)(validation.repath(err.message)) from None
+            raise validation.repathed(err) from None
         pb.name = f"{parent}/trainingPipelines/{self.store.next_id('trainingPipeline')}"
         pb.state = states.INITIAL
         now = records.now()

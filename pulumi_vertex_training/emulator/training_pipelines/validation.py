@@ -18,7 +18,12 @@ from google.cloud.aiplatform_v1 import CustomJob
 
 from pulumi_vertex_training.emulator import common_validation as common
 from pulumi_vertex_training.emulator.custom_jobs import validation as job_validation
-from pulumi_vertex_training.emulator.exceptions import InvalidArgument, Unimplemented, Violation
+from pulumi_vertex_training.emulator.exceptions import (
+    EmulatorError,
+    InvalidArgument,
+    Unimplemented,
+    Violation,
+)
 from pulumi_vertex_training.emulator.models import validation as model_validation
 from pulumi_vertex_training.emulator.training_pipelines import task_inputs
 
@@ -48,6 +53,16 @@ def check_training_pipeline_name(name: str, field: str = "name") -> None:
 def repath(message: str) -> str:
     """A CustomJob error message with its paths moved under ``training_task_inputs``."""
     return message.replace("custom_job.job_spec", INPUTS)
+
+
+def repathed(err: EmulatorError) -> EmulatorError:
+    """The backing CustomJob's creation error as the pipeline's: the same type, its paths
+    moved under ``training_task_inputs``, an InvalidArgument's field violations kept."""
+    if isinstance(err, InvalidArgument):
+        return InvalidArgument(
+            repath(err.message), [(repath(f), repath(d)) for f, d in err.violations]
+        )
+    return type(err)(repath(err.message))
 
 
 def validate_training_pipeline(pipeline: Any, parent: str) -> Any:

@@ -114,14 +114,18 @@ class Harness:
 
 
 @contextlib.contextmanager
-def fake_emulator(data_dir: pathlib.Path, runner: Any = None) -> Iterator[EmulatorServer]:
-    """The whole emulator (gRPC + REST) with no containers behind it."""
+def fake_emulator(
+    data_dir: pathlib.Path, runner: Any = None, **options: Any
+) -> Iterator[EmulatorServer]:
+    """The whole emulator (gRPC + REST) with no containers behind it (``options``: more
+    EmulatorServer arguments)."""
     server = EmulatorServer(
         data_dir,
         rest_port=0,
         runner=runner or FakeRunner(RunPhase.RUNNING),
         build_job_run=no_cluster,
         poll_interval=0.05,
+        **options,
     )
     server.start()
     try:

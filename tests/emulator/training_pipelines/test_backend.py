@@ -9,10 +9,16 @@ test_pipelines.py.
 from __future__ import annotations
 
 import pathlib
+import time
 from collections.abc import Iterator
 
 import pytest
-from google.cloud.aiplatform_v1 import JobState, PipelineState, TrainingPipeline
+from google.cloud.aiplatform_v1 import (
+    JobState,
+    PersistentResource,
+    PipelineState,
+    TrainingPipeline,
+)
 from google.rpc import code_pb2
 
 from pulumi_vertex_training.emulator.exceptions import (
@@ -23,7 +29,9 @@ from pulumi_vertex_training.emulator.exceptions import (
 )
 from pulumi_vertex_training.emulator.execution.types import RunPhase
 from pulumi_vertex_training.emulator.training_pipelines import states
-from tests.emulator.training_pipelines.support import PARENT, Harness, pipeline
+from tests.emulator.training_pipelines.support import PARENT, Harness, fake_emulator, pipeline
+
+RUNNING = PersistentResource.State.RUNNING
 
 
 @pytest.fixture
@@ -294,3 +302,32 @@ def test_steps_pass_running_and_cancelling() -> None:
     assert states.steps(states.RUNNING, states.PENDING) == []
     assert states.steps(states.CANCELLING, states.RUNNING) == []
     assert states.steps(states.SUCCEEDED, states.FAILED) == []
+
+
+def test_a_backing_job_that_does_not_fit_its_persistent_resource_is_refused_at_the_pipelines_paths(
+    tmp_path: pathlib.Path,
+) -> None:
+    """Only the job's creation knows the resource's pools: its field violations come back
+    under training_task_inputs, as violations (google.rpc.BadRequest), not only as text."""
+    with fake_emulator(tmp_path, persistent_resource_delay=0.0) as server:
+        assert server.persistent_resources is not None and server.pipelines is not None
+        server.persistent_resources.create_persistent_resource(
+            PARENT,
+            PersistentResource(resource_pools=[{"machine_spec": {"machine_type": "n1-standard-8"},
+                                                "replica_count": 1}]),
+            "small",
+        )  # fmt: skip
+        small = f"{PARENT}/persistentResources/small"
+        deadline = time.monotonic() + 30  # a bound only: it is RUNNING at the next poll
+        while server.persistent_resources.get_persistent_resource(small).state != RUNNING:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        body = pipeline()
+        body["training_task_inputs"]["persistent_resource_id"] = "small"
+        with pytest.raises(InvalidArgument) as refused:
+            server.pipelines.create_training_pipeline(PARENT, TrainingPipeline(body))
+
+    field = "training_pipeline.training_task_inputs.worker_pool_specs[0].machine_spec"
+    assert [f for f, _ in refused.value.violations] == [field]
+    assert refused.value.message.startswith(field)
+    assert "custom_job" not in refused.value.message
