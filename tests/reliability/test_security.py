@@ -26,6 +26,7 @@ from pulumi_vertex_training.provider.image import ImageProvider
 from pulumi_vertex_training.provider.persistent_resource import PersistentResourceProvider
 from pulumi_vertex_training.provider.python_package import PythonPackageProvider
 from pulumi_vertex_training.testing import ProgramRunner
+from tests import listening
 from tests.emulator.fake_runner import FakeRunner
 from tests.packaging.auth_registries import (
     AuthRegistries,
@@ -198,37 +199,20 @@ def test_training_image_refuses_a_context_holding_credentials(
 
 
 def _listening(port: int) -> set[str]:
-    """Local addresses with a TCP socket listening on ``port`` (from /proc/net/tcp*)."""
-    found = set()
-    for table, width in (("/proc/net/tcp", 8), ("/proc/net/tcp6", 32)):
-        try:
-            lines = pathlib.Path(table).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            local, state = line.split()[1], line.split()[3]
-            address, hex_port = local.split(":")
-            if state == "0A" and int(hex_port, 16) == port and len(address) == width:
-                found.add(_address(address))
-    return found
+    """Local addresses with a TCP socket listening on ``port``."""
+    return {s.address for s in listening.listeners() if s.port == port}
 
 
-def _address(hex_address: str) -> str:
-    raw = bytes.fromhex(hex_address)
-    if len(raw) == 4:
-        return ".".join(str(b) for b in reversed(raw))
-    words = [raw[i : i + 4][::-1] for i in range(0, 16, 4)]  # /proc stores 4-byte words LE
-    import ipaddress
-
-    address = ipaddress.IPv6Address(b"".join(words))
-    return str(address.ipv4_mapped or address)  # ::ffff:127.0.0.1 is 127.0.0.1
+def _on_loopback_only(port: int) -> bool:
+    found = _listening(port)
+    return bool(found) and all(listening.is_loopback(a) for a in found)
 
 
 def test_emulator_listens_on_loopback_only_unless_told_otherwise(tmp_path: pathlib.Path) -> None:
     with EmulatorServer(tmp_path / "a", runner=FakeRunner()) as server:
         assert server.port and server.rest_port
         for port in (server.port, server.rest_port):
-            assert _listening(port) <= {"127.0.0.1", "::1"} and _listening(port), port
+            assert _on_loopback_only(port), (port, _listening(port))
     with EmulatorServer(tmp_path / "b", host="0.0.0.0", runner=FakeRunner()) as server:
         assert server.port is not None
         assert _listening(server.port) & {"0.0.0.0", "::"}
@@ -252,7 +236,7 @@ def test_vertex_local_serve_listens_on_loopback_only(
         info = json.loads(pid_file.read_text())
         for address in (info["grpc_address"], info["rest_address"]):
             port = int(address.rsplit(":", 1)[1])
-            assert _listening(port) and _listening(port) <= {"127.0.0.1", "::1"}, address
+            assert _on_loopback_only(port), (address, _listening(port))
     finally:
         process.terminate()
         process.wait(30)
