@@ -25,7 +25,6 @@ from typing import Any
 
 from pulumi_vertex_training.emulator import data_dir_lock
 from pulumi_vertex_training.emulator.console.urls import banner as console_banner
-from pulumi_vertex_training.emulator.data_dir_lock import DataDirInUse
 
 PID_FILE = "emulator.pid"
 LOG_FILE = "emulator.log"
@@ -86,7 +85,7 @@ def serve(args: argparse.Namespace) -> int:
         return 2
     try:
         server.start()
-    except DataDirInUse as err:
+    except data_dir_lock.DataDirInUse as err:
         print_error(str(err))
         return 1
     except OSError as err:
@@ -130,8 +129,9 @@ def start(args: argparse.Namespace) -> int:
         # emulator there would take the first one's jobs for leftovers (data_dir_lock.py).
         running = _answering_within(data_dir, args.wait)
         if running is None:
+            who = f"an emulator (pid {holder})" if holder else "an emulator"
             print_error(
-                f"an emulator (pid {holder}) holds {data_dir} but did not answer within "
+                f"{who} holds {data_dir} but did not answer within "
                 f"{args.wait:g}s; stop it first (vertex-local stop --data-dir {data_dir})"
             )
             return 1
