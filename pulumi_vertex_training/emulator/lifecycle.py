@@ -192,11 +192,13 @@ def stop(args: argparse.Namespace) -> int:
     """``vertex-local stop``: SIGTERM the data dir's emulator (SIGKILL after 20 s)."""
     data_dir: pathlib.Path = args.data_dir.resolve()
     info = _read_pid_file(data_dir)
-    if info is None or not _alive(info["pid"]):
+    # Without a pid file (deleted, or not written yet), the data dir's lock names it.
+    pid = int(info["pid"]) if info is not None and _alive(info["pid"]) else None
+    pid = pid or data_dir_lock.holder(data_dir) or None
+    if pid is None:
         (data_dir / PID_FILE).unlink(missing_ok=True)
         print(f"vertex-local: no emulator is running for {data_dir}")
         return 0
-    pid = int(info["pid"])
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + 20
     while _alive(pid) and time.monotonic() < deadline:
@@ -214,6 +216,11 @@ def status(args: argparse.Namespace) -> int:
     data_dir: pathlib.Path = args.data_dir.resolve()
     info = _read_pid_file(data_dir)
     if info is None or not _alive(info["pid"]):
+        holder = data_dir_lock.holder(data_dir)
+        if holder is not None:
+            who = f"pid {holder}" if holder else "an emulator"
+            print(f"vertex-local: {who} holds {data_dir} but wrote no pid file (starting up?)")
+            return 1
         print(f"vertex-local: not running (data dir {data_dir})")
         return EXIT_NOT_RUNNING
     if not _healthy(info["grpc_address"]):

@@ -199,6 +199,25 @@ def test_start_never_starts_a_second_emulator_beside_one_that_does_not_answer(
         vertex_local("stop", "--data-dir", str(data_dir))
 
 
+def test_status_and_stop_find_the_emulator_by_its_lock_when_its_pid_file_is_gone(
+    tmp_path: pathlib.Path,
+) -> None:
+    data_dir = tmp_path / "no-pid-file"
+    assert (
+        vertex_local("start", "--port", "0", "--no-rest", "--data-dir", str(data_dir)).returncode
+        == 0
+    )
+    pid = json.loads((data_dir / "emulator.pid").read_text())["pid"]
+    (data_dir / "emulator.pid").unlink()
+
+    status = vertex_local("status", "--data-dir", str(data_dir))
+    assert status.returncode == 1
+    assert f"pid {pid} holds {data_dir} but wrote no pid file" in status.stdout
+    stopped = vertex_local("stop", "--data-dir", str(data_dir))
+    assert stopped.returncode == 0 and f"stopped the emulator (pid {pid})" in stopped.stdout
+    assert vertex_local("status", "--data-dir", str(data_dir)).returncode == 3
+
+
 def test_stop_stops_the_background_emulator_when_one_runs(tmp_path: pathlib.Path) -> None:
     data_dir = str(tmp_path / "own")
     assert vertex_local("start", "--port", "0", "--no-rest", "--data-dir", data_dir).returncode == 0
