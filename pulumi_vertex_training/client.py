@@ -266,17 +266,21 @@ def emulator_console() -> str | None:
     return f"http://{name}:{int(port) + 1}/console"
 
 
-_LOCAL_CONSOLE_KINDS = ("customJobs", "hyperparameterTuningJobs", "persistentResources")
-_CONSOLE_KINDS = (*_LOCAL_CONSOLE_KINDS, "trainingPipelines", "models")
+_CONSOLE_KINDS = (
+    "customJobs", "hyperparameterTuningJobs", "persistentResources", "trainingPipelines",
+    "models",
+)  # fmt: skip
 
 
 def console_url(resource_name: str) -> str:
     """The console page of a CustomJob, HyperparameterTuningJob, PersistentResource,
     TrainingPipeline or Model (a model name may end in ``@{version}``; without one, its
     default version): the Cloud console's, or the local emulator's
-    (:func:`emulator_console`) when ``VERTEX_AI_EMULATOR_HOST`` is set. The local console
-    has no pages for pipelines and models yet: for them, locally, the answer is its jobs
-    list, where a pipeline's CustomJob is.
+    (:func:`emulator_console`) when ``VERTEX_AI_EMULATOR_HOST`` is set. Locally every kind
+    has its own page, ``{console}/{resource name}``; a model version is an anchor on its
+    model's page (``.../models/42@2`` -> ``.../models/42#version-2``, an alias likewise:
+    the page marks each version id and alias), since the local console has one page per
+    model, listing its versions.
 
     >>> console_url("projects/p/locations/us-central1/customJobs/123")
     'https://console.cloud.google.com/vertex-ai/locations/us-central1/training/123/cpu?project=p'
@@ -297,7 +301,10 @@ def console_url(resource_name: str) -> str:
         local = emulator_console()
         if not local:
             return ""
-        return f"{local}/{resource_name}" if kind in _LOCAL_CONSOLE_KINDS else f"{local}/"
+        if kind == "models" and "@" in ident:
+            model, _, version = resource_name.partition("@")
+            return f"{local}/{model}#version-{version}"
+        return f"{local}/{resource_name}"
     if kind in ("trainingPipelines", "hyperparameterTuningJobs"):
         # the SDK's _dashboard_uri for both: "training", no /cpu
         return (

@@ -371,6 +371,8 @@ class EmulatorServer:
                 self.tuning,
                 self.persistent_resources,
                 self.tuning.trial_job_runs(self._build_job_run) if self.tuning else None,
+                pipelines=self.pipelines,
+                models=self.models,
             ),
         )
         gateway.start()

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from pulumi_vertex_training import client
 from pulumi_vertex_training.emulator.faults import FaultPlan
 from pulumi_vertex_training.emulator.server import EmulatorServer
 from pulumi_vertex_training.provider import model_api
@@ -100,8 +101,8 @@ def test_create_uploads_version_one_with_default_and_the_declared_aliases(
     assert outs["version_id"] == "1"
     assert sorted(outs["version_aliases"]) == ["default", "prod"]
     assert outs["artifact_uri"] == "gs://models-bucket/churn/1"
-    # locally, the emulator's console (it has no model pages: its jobs list)
-    assert outs["console_url"].endswith("/console/")
+    # locally, the emulator's console: the model's page, at the version's anchor
+    assert outs["console_url"] == f"{client.emulator_console()}/{created.id}#version-1"
     assert outs["create_time"] and outs["version_create_time"] and len(outs["spec_hash"]) == 32
     assert calls.made() == {"upload_model": 1}
     live = model_api.get(created.id)

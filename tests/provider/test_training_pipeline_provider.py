@@ -96,8 +96,8 @@ def test_completed_waits_for_the_upload_and_outputs_the_model(
     assert outs["backing_custom_job"].startswith(f"{PARENT}/customJobs/")
     assert outs["model_name"].startswith(f"{PARENT}/models/") and outs["model_version_id"] == "1"
     assert outs["model_dir"] == f"{output}/model/"
-    # locally, the emulator's console (it has no pipeline pages: its jobs list)
-    assert outs["console_url"].endswith("/console/")
+    # locally, the emulator's console: the pipeline's own page
+    assert outs["console_url"] == f"{client.emulator_console()}/{created.id}"
     assert outs["start_time"] and outs["end_time"] and len(outs["spec_hash"]) == 32
     model = model_api.get(outs["model_name"])
     assert model.artifact_uri == f"{output}/model" and model.training_pipeline == created.id

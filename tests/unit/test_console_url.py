@@ -51,15 +51,32 @@ def test_console_url_is_the_rest_port_next_to_the_grpc_port_when_the_emulator_is
     assert client.console_url("not/a/name") == ""
 
 
-def test_pipelines_and_models_link_to_the_local_jobs_list_when_the_emulator_is_set(
+def test_pipelines_and_models_link_to_their_local_pages_when_the_emulator_is_set(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv(client.EMULATOR_HOST_ENV, "127.0.0.1:8470")
-    for name in (
-        "projects/p/locations/us-central1/trainingPipelines/7",
-        "projects/p/locations/us-central1/models/42@2",
-    ):
-        assert client.console_url(name) == "http://127.0.0.1:8471/console/"
+    local = "http://127.0.0.1:8471/console/projects/p/locations/us-central1"
+    assert client.console_url("projects/p/locations/us-central1/trainingPipelines/7") == (
+        f"{local}/trainingPipelines/7"
+    )
+    assert client.console_url("projects/p/locations/us-central1/models/42") == f"{local}/models/42"
+    # a version, or an alias, is an anchor on the model's page (it lists the versions)
+    assert client.console_url("projects/p/locations/us-central1/models/42@2") == (
+        f"{local}/models/42#version-2"
+    )
+    assert client.console_url("projects/p/locations/us-central1/models/42@prod") == (
+        f"{local}/models/42#version-prod"
+    )
+
+
+def test_models_keep_their_version_in_the_cloud_console() -> None:
+    assert client.console_url("projects/p/locations/us-central1/models/42@2") == (
+        "https://console.cloud.google.com/vertex-ai/models/locations/us-central1/models/42"
+        "/versions/2?project=p"
+    )
+    assert client.console_url("projects/p/locations/us-central1/models/42").endswith(
+        "/models/42/versions/default?project=p"
+    )
 
 
 @pytest.mark.parametrize(

@@ -15,8 +15,10 @@ table, a job's state, its logs over server-sent events) and Cancel need it.
 - ``views.py``: what is shown of a job, a pool, an environment (secret-looking values
   masked), pure.
 - ``app.py``: the Starlette routes and pages; ``pages.py`` the tuning-job and
-  persistent-resource pages; ``files.py`` the output directory (read-only,
-  path-traversal safe); ``streams.py`` the live logs.
+  persistent-resource pages; ``training.py`` the TrainingPipeline and Model pages
+  (read-only: a pipeline's CustomJob and model, a model's versions and the pipelines
+  that made them); ``files.py`` the output directory (read-only, path-traversal
+  safe); ``streams.py`` the live logs.
 """
 
 from __future__ import annotations
@@ -46,12 +48,16 @@ class Sources:
         build_job_run: ``(job, data_dir, instance_id) -> JobRun``, the function that
             starts jobs (so a replica's environment is shown as it was set); None:
             ``execution.cluster.build_job_run``.
+        pipelines: the ``PipelineBackend`` (TrainingPipelines), or None.
+        models: the ``ModelBackend`` (the Model Registry), or None.
     """
 
     jobs: Any
     tuning: Any = None
     resources: Any = None
     build_job_run: Callable[[Any, pathlib.Path, str], Any] | None = None
+    pipelines: Any = None
+    models: Any = None
 
     @property
     def data_dir(self) -> pathlib.Path:

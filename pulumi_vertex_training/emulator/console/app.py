@@ -34,7 +34,15 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pulumi_vertex_training.emulator.console import Sources, files, jobs, pages, streams, views
+from pulumi_vertex_training.emulator.console import (
+    Sources,
+    files,
+    jobs,
+    pages,
+    streams,
+    training,
+    views,
+)
 from pulumi_vertex_training.emulator.console.urls import PATH
 from pulumi_vertex_training.emulator.exceptions import EmulatorError
 
@@ -225,6 +233,34 @@ def build(sources: Sources, middleware: Sequence[Middleware] = ()) -> Starlette:
         make = functools.partial(pages.resource_page, sources, resource)
         return await page("resource.html", make, section="resources")
 
+    async def pipeline_list(request: Request) -> Response:
+        make = functools.partial(training.pipelines_table, sources)
+        return await page("pipelines.html", make, section="pipelines")
+
+    async def pipeline_page(request: Request) -> Response:
+        if sources.pipelines is None:
+            raise HTTPException(404)
+        pipeline = name(request, "trainingPipelines")
+        make = functools.partial(training.pipeline_page, sources, pipeline)
+        return await page("pipeline.html", make, section="pipelines")
+
+    async def model_list(request: Request) -> Response:
+        make = functools.partial(training.models_table, sources)
+        return await page("models.html", make, section="models")
+
+    async def model_page(request: Request) -> Response:
+        if sources.models is None:
+            raise HTTPException(404)
+        model = name(request, "models")
+        if "@" in model:  # a version or alias: its anchor on the model's page
+            try:
+                version = await run_in_threadpool(training.resolve_version, sources, model)
+            except EmulatorError as err:
+                return render("error.html", err.http_status, message=err.message, section="")
+            return RedirectResponse(training.version_href(model.partition("@")[0], version), 307)
+        make = functools.partial(training.model_page, sources, model)
+        return await page("model.html", make, section="models")
+
     async def not_found(request: Request, exc: Exception) -> Response:
         if not isinstance(exc, HTTPException):
             _log.exception("console %s failed", request.url.path, exc_info=exc)
@@ -245,6 +281,10 @@ def build(sources: Sources, middleware: Sequence[Middleware] = ()) -> Starlette:
         Route(f"{PATH}/{_PARENT}/hyperparameterTuningJobs/{{id}}", tuning_page),
         Route(f"{PATH}/resources", resource_list),
         Route(f"{PATH}/{_PARENT}/persistentResources/{{id}}", resource_page),
+        Route(f"{PATH}/pipelines", pipeline_list),
+        Route(f"{PATH}/{_PARENT}/trainingPipelines/{{id}}", pipeline_page),
+        Route(f"{PATH}/models", model_list),
+        Route(f"{PATH}/{_PARENT}/models/{{id}}", model_page),
         Mount(f"{PATH}/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     return Starlette(

@@ -30,7 +30,8 @@ def parents(sources: Sources, kind: str, collection: str) -> list[str]:
     return sorted(found)
 
 
-def _all(list_page: Any, parent: str) -> list[Any]:
+def all_pages(list_page: Any, parent: str) -> list[Any]:
+    """What ``list_page(parent, page_size=, page_token=)`` lists, at most :data:`MAX_ITEMS`."""
     items: list[Any] = []
     token = ""
     while len(items) < MAX_ITEMS:
@@ -51,7 +52,7 @@ def tuning_table(sources: Sources) -> dict[str, Any]:
     jobs = [
         job
         for parent in parents(sources, "hyperparameterTuningJob", "hyperparameterTuningJobs")
-        for job in _all(sources.tuning.list_hyperparameter_tuning_jobs, parent)
+        for job in all_pages(sources.tuning.list_hyperparameter_tuning_jobs, parent)
     ]
     jobs.sort(key=lambda j: j.create_time, reverse=True)
     now = datetime.datetime.now(datetime.timezone.utc)
@@ -198,7 +199,7 @@ def resources_table(sources: Sources) -> dict[str, Any]:
     resources = [
         resource
         for parent in parents(sources, "persistentResource", "persistentResources")
-        for resource in _all(sources.resources.list_persistent_resources, parent)
+        for resource in all_pages(sources.resources.list_persistent_resources, parent)
     ]
     return {"rows": [_resource_row(r) for r in resources[:MAX_ITEMS]], "served": True}
 

@@ -161,8 +161,9 @@ def duration(
 
 
 def state(name: str) -> dict[str, str]:
-    """``{"label": "RUNNING", "css": "run"}`` of ``JOB_STATE_RUNNING`` (any state enum name)."""
-    short = name.removeprefix("JOB_STATE_").removeprefix("STATE_")
+    """``{"label": "RUNNING", "css": "run"}`` of ``JOB_STATE_RUNNING`` (any state enum name:
+    ``PIPELINE_STATE_RUNNING`` too)."""
+    short = name.removeprefix("JOB_STATE_").removeprefix("PIPELINE_STATE_").removeprefix("STATE_")
     css = _STATE_CLASSES.get(short, "wait")
     return {"label": short.replace("_", " "), "css": css, "name": name}
 

@@ -3,7 +3,9 @@
 The console's HTTP tests are about pages, streams and refusals, not containers, so
 jobs here run on :class:`FakeRunner` (no Docker): a job runs until the test
 finishes it, and each replica's log is a list the test appends to (:meth:`say`),
-followed live by ``logs(follow=True)``. The browser tests run real containers.
+followed live by ``logs(follow=True)``. A TrainingPipeline's job runs on it too:
+:func:`train` writes the model a trainer would and finishes the job, so the pipeline
+uploads it. The browser tests run real containers, but for the pipeline pages.
 """
 
 from __future__ import annotations
@@ -15,11 +17,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
-from google.cloud.aiplatform_v1 import CustomJob
+from google.cloud.aiplatform_v1 import CustomJob, TrainingPipeline
 
+from pulumi_vertex_training.emulator.execution.cluster import gcs_local_path
 from pulumi_vertex_training.emulator.execution.types import RunPhase
 from pulumi_vertex_training.emulator.server import EmulatorServer
 from tests.emulator.fake_runner import FakeRunner
+from tests.emulator.training_pipelines.support import pipeline
 
 PARENT = "projects/console-project/locations/us-central1"
 IMAGE = "local/python:3.11"
@@ -76,3 +80,38 @@ def wait_state(server: EmulatorServer, name: str, state: str, timeout: float = 2
 def client(server: EmulatorServer) -> httpx.Client:
     """An HTTP client for the emulator's REST port, as a program on this machine is."""
     return httpx.Client(base_url=f"http://{server.rest_address}", timeout=30)
+
+
+def create_pipeline(server: EmulatorServer, output: str, **fields: Any) -> Any:
+    """CreateTrainingPipeline on the backend (no RPC): one pool writing to ``output``
+    (``gs://...``), uploading a model unless ``model={}``."""
+    assert server.pipelines is not None
+    body = pipeline(output=output, **fields)
+    return server.pipelines.create_training_pipeline(PARENT, TrainingPipeline(body))
+
+
+def wait_pipeline(server: EmulatorServer, name: str, state: str, timeout: float = 20) -> Any:
+    """Poll the backend until pipeline ``name`` is in ``PIPELINE_STATE_{state}``."""
+    assert server.pipelines is not None
+    deadline = time.monotonic() + timeout
+    while True:
+        found = server.pipelines.get_training_pipeline(name)
+        if found.state.name == f"PIPELINE_STATE_{state}":
+            return found
+        assert time.monotonic() < deadline, f"{name} is {found.state.name}, not {state}"
+        time.sleep(0.05)
+
+
+def train(server: EmulatorServer, runner: FakeRunner, name: str) -> Any:
+    """Run pipeline ``name`` to SUCCEEDED: its job writes a model into ``AIP_MODEL_DIR``
+    (``{output}/model``) and succeeds, so the pipeline uploads the model. Returns the
+    pipeline, its ``model_to_upload`` now the uploaded Model."""
+    running = wait_pipeline(server, name, "RUNNING")
+    job_name = running.training_task_metadata["backingCustomJob"]
+    job = wait_state(server, job_name, "RUNNING")
+    output = job.job_spec.base_output_directory.output_uri_prefix.rstrip("/")
+    folder = gcs_local_path(server.data_dir, f"{output}/model")
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "model.txt").write_text("weights")
+    runner.finish(job_name)
+    return wait_pipeline(server, name, "SUCCEEDED")

@@ -3,8 +3,9 @@
 Jobs are submitted with Google's own ``JobServiceClient`` and run as containers; the
 browser reads the console as a person would: the jobs table, a distributed job's page
 with a log line its trainer printed after the page was opened, Cancel, and a secret
-that must not be on the page. Screenshots go to ``$VERTEX_CONSOLE_SCREENSHOTS`` or the
-pytest tmp dir (listed at the end of the run).
+that must not be on the page. A TrainingPipeline's page and the link to its model run
+on an emulator of their own over a FakeRunner (no containers). Screenshots go to
+``$VERTEX_CONSOLE_SCREENSHOTS`` or the pytest tmp dir (listed at the end of the run).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import pathlib
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ from google.cloud.aiplatform_v1 import JobState
 from pulumi_vertex_training.emulator.execution.cluster import gcs_root
 from tests.conftest import IMAGE, PARENT
 from tests.emulator.console.conftest import Browser
+from tests.emulator.console.support import create_pipeline, scripted_emulator, train
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -191,3 +193,38 @@ def test_cancel_moves_a_running_job_to_cancelled(
     assert job_client.get_custom_job(name=sleeper.name).state == JobState.JOB_STATE_CANCELLED
     assert not driver.find_elements(By.CSS_SELECTOR, "#summary button[data-cancel]")
     browser.screenshot("job-cancelled-1280x800")
+
+
+@pytest.fixture(scope="module")
+def scripted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """An emulator over a FakeRunner: (server, runner)."""
+    with scripted_emulator(tmp_path_factory.mktemp("console-browser")) as pair:
+        yield pair
+
+
+def test_pipeline_page_links_to_the_model_it_uploaded(browser: Browser, scripted: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    server, runner = scripted
+    created = create_pipeline(server, "gs://console-browser/pl", display_name="browser-pl")
+    done = train(server, runner, created.name)
+    model = done.model_to_upload.name
+    driver = browser.driver
+    driver.get(f"{console(server)}/pipelines")
+    driver.find_element(By.LINK_TEXT, "browser-pl").click()
+    wait_until(lambda: driver.current_url.endswith(f"/console/{created.name}"), what="the page")
+    assert "SUCCEEDED" in driver.find_element(By.CSS_SELECTOR, ".summary .state").text
+    job = driver.find_element(By.CSS_SELECTOR, "#backing-job a")
+    assert job.get_attribute("href").endswith(
+        f"/console/{done.training_task_metadata['backingCustomJob']}"
+    )
+    browser.screenshot("pipeline-1280x800")
+    driver.find_element(By.CSS_SELECTOR, "#model a").click()
+    wait_until(lambda: driver.current_url.endswith(f"/console/{model}#version-1"), what="model")
+    assert driver.find_element(By.CSS_SELECTOR, "h1").text == "pl-model"
+    row = driver.find_element(By.ID, "version-1")
+    assert "default" in row.text and "gs://console-browser/pl/model" in row.text
+    back = row.find_element(By.CSS_SELECTOR, 'td[data-th="Training pipeline"] a')
+    assert back.get_attribute("href").endswith(f"/console/{created.name}")
+    browser.screenshot("model-1280x800")
+    assert browser.errors() == []

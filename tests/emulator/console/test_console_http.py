@@ -1,9 +1,10 @@
 """The console over HTTP, as a browser's requests reach it (no browser, no Docker).
 
-Pages are read with httpx from an emulator running jobs on a FakeRunner
-(support.py): what each page shows, what it must not show (secrets, markup from a
-display name), the live log stream, the output directory's files, and the refusals
-it shares with the REST API (cross-site posts, foreign Host, framing).
+Pages are read with httpx from an emulator running jobs (and the jobs of training
+pipelines) on a FakeRunner (support.py): what each page shows, what it must not show
+(secrets, markup from a display name), the live log stream, the output directory's
+files, and the refusals it shares with the REST API (cross-site posts, foreign Host,
+framing).
 """
 
 from __future__ import annotations
@@ -21,14 +22,18 @@ import pytest
 
 from pulumi_vertex_training.emulator.console import streams
 from pulumi_vertex_training.emulator.execution.cluster import gcs_root
+from pulumi_vertex_training.emulator.execution.types import RunPhase
 from pulumi_vertex_training.emulator.server import EmulatorServer
 from tests.emulator.console.support import (
     PARENT,
     FakeRunner,
     client,
     create_job,
+    create_pipeline,
     pool,
     scripted_emulator,
+    train,
+    wait_pipeline,
     wait_state,
 )
 
@@ -364,3 +369,109 @@ def test_log_streams_past_the_limit_are_told_to_retry_later(
     monkeypatch.setattr(streams, "_active", full)
     answer = http.get(f"/console/{distributed.name}/logs")
     assert answer.status_code == 200 and answer.text == streams.BUSY
+
+
+@pytest.fixture(scope="module")
+def trained(server: EmulatorServer, runner: FakeRunner) -> tuple[Any, Any]:
+    """Two pipelines that uploaded one model: version 1, then version 2 (alias ``prod``)."""
+    first = create_pipeline(server, "gs://console-bucket/pl/1", display_name="train-v1")
+    first = train(server, runner, first.name)
+    model = first.model_to_upload.name
+    second = create_pipeline(
+        server,
+        "gs://console-bucket/pl/2",
+        display_name="train-v2",
+        parent_model=model,
+        model={"display_name": "churn", "container_spec": {"image_uri": "serve:2"},
+               "version_aliases": ["prod"]},
+    )  # fmt: skip
+    return first, train(server, runner, second.name)
+
+
+def test_pipeline_pages_show_state_times_and_link_the_backing_job_and_the_model(
+    http: httpx.Client, trained: tuple[Any, Any]
+) -> None:
+    first, _ = trained
+    job = first.training_task_metadata["backingCustomJob"]
+    model = first.model_to_upload.name
+    listing = http.get("/console/pipelines")
+    assert listing.status_code == 200
+    text = listing.text
+    assert text.index("train-v2") < text.index("train-v1")  # newest first
+    assert f'href="/console/{first.name}"' in text and f'href="/console/{job}"' in text
+    assert f'href="/console/{model}#version-1"' in text
+    page = http.get(f"/console/{first.name}")
+    assert page.status_code == 200
+    text = page.text
+    state = '<span class="state ok" title="PIPELINE_STATE_SUCCEEDED">SUCCEEDED</span>'
+    assert "train-v1" in text and state in text
+    assert "ENDED: SUCCEEDED" in text  # the timeline, with its created/started/ended times
+    assert text.count(" UTC</") >= 3 and "Started</dt><dd>—" not in text
+    assert f'<a href="/console/{job}">{job}</a>' in text and "1 \u00d7 n1-standard-4" in text
+    assert f'<a href="/console/{model}#version-1">pl-model, version 1</a>' in text
+    # and the links lead to the job's and the model's pages
+    assert http.get(f"/console/{job}").status_code == 200
+    assert http.get(f"/console/{model}").status_code == 200
+
+
+def test_model_pages_list_versions_aliases_artifacts_and_the_pipelines_that_made_them(
+    http: httpx.Client, trained: tuple[Any, Any]
+) -> None:
+    first, second = trained
+    model = first.model_to_upload.name
+    assert second.model_to_upload.name == model and second.model_to_upload.version_id == "2"
+    listing = http.get("/console/models")
+    assert listing.status_code == 200
+    row = listing.text[listing.text.index(f'href="/console/{model}"') :].split("</tr>")[0]
+    assert "pl-model" in row and '<td data-th="Versions">2</td>' in row
+    page = http.get(f"/console/{model}")
+    assert page.status_code == 200
+    text = page.text
+    assert '<tr id="version-1">' in text and '<tr id="version-2">' in text
+    v1 = text[text.index('<tr id="version-1">') :].split("</tr>")[0]
+    v2 = text[text.index('<tr id="version-2">') :].split("</tr>")[0]
+    assert 'id="version-default"' in v1 and 'id="version-prod"' in v2
+    assert "gs://console-bucket/pl/1/model" in v1 and "gs://console-bucket/pl/2/model" in v2
+    assert f'href="/console/{first.name}"' in v1 and f'href="/console/{second.name}"' in v2
+    assert "serve:2" in v2 and " UTC</time>" in v1
+    # a version or alias in the path is an anchor on the model's page
+    for ref, version in (("2", "2"), ("prod", "2"), ("default", "1")):
+        moved = http.get(f"/console/{model}@{ref}", follow_redirects=False)
+        assert moved.status_code == 307
+        assert moved.headers["location"] == f"/console/{model}#version-{version}"
+
+
+def test_a_pipeline_before_and_after_a_failed_job_says_why_there_is_no_model(
+    server: EmulatorServer, runner: FakeRunner, http: httpx.Client
+) -> None:
+    created = create_pipeline(server, "gs://console-bucket/pl/failing", display_name=XSS)
+    running = wait_pipeline(server, created.name, "RUNNING")
+    job = running.training_task_metadata["backingCustomJob"]
+    before = http.get(f"/console/{created.name}").text
+    assert "The model is uploaded when the job succeeds." in before
+    assert "the job's <code>AIP_MODEL_DIR</code>" in before and "a new model" in before
+    assert XSS not in before and "&lt;script&gt;" in before
+    wait_state(server, job, "RUNNING")
+    runner.finish(job, RunPhase.FAILED)
+    wait_pipeline(server, created.name, "FAILED")
+    after = http.get(f"/console/{created.name}").text
+    assert 'class="state bad" title="PIPELINE_STATE_FAILED">FAILED<' in after
+    assert "Error (code" in after
+    assert "No model was uploaded." in after
+    assert XSS not in http.get("/console/pipelines").text
+
+
+def test_unknown_pipelines_and_models_are_404_pages_and_the_sections_are_in_the_nav(
+    http: httpx.Client,
+) -> None:
+    for path, kind in (
+        (f"/console/{PARENT}/trainingPipelines/999999", "TrainingPipeline"),
+        (f"/console/{PARENT}/models/999999", "Model"),
+        (f"/console/{PARENT}/models/999999@2", "Model"),
+    ):
+        missing = http.get(path, follow_redirects=False)
+        assert missing.status_code == 404, path
+        assert missing.headers["content-type"].startswith("text/html") and kind in missing.text
+    nav = http.get("/console/").text
+    assert 'href="/console/pipelines"' in nav and 'href="/console/models"' in nav
+    assert 'href="/console/models" aria-current="page"' in http.get("/console/models").text

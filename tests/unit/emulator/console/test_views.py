@@ -84,6 +84,21 @@ def test_label_filter_quotes_values_and_refuses_keys_that_are_not_label_keys() -
     assert views.state_filter("state=x OR 1") == ""
 
 
+@pytest.mark.parametrize(
+    ("name", "label", "css"),
+    [
+        ("JOB_STATE_RUNNING", "RUNNING", "run"),
+        ("PIPELINE_STATE_SUCCEEDED", "SUCCEEDED", "ok"),
+        ("PIPELINE_STATE_FAILED", "FAILED", "bad"),
+        ("STATE_UNSPECIFIED", "UNSPECIFIED", "wait"),
+    ],
+)
+def test_state_shows_the_short_name_of_job_pipeline_and_resource_states(
+    name: str, label: str, css: str
+) -> None:
+    assert views.state(name) == {"label": label, "css": css, "name": name}
+
+
 def test_durations_and_times() -> None:
     start = datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     assert (
