@@ -128,7 +128,8 @@ def build(sources: Sources, middleware: Sequence[Middleware] = ()) -> Starlette:
         job = name(request, "customJobs")
 
         def make() -> dict[str, Any]:
-            return {"summary": jobs.summary(sources.jobs.get_custom_job(job))}
+            found = sources.jobs.get_custom_job(job)
+            return {"summary": jobs.summary(found, sources.jobs.why_queued(found.name))}
 
         return await page("_job_summary.html", make)
 

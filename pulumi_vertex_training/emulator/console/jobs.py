@@ -82,8 +82,9 @@ def table(sources: Sources, state: str, label: str, page_token: str) -> dict[str
     }
 
 
-def summary(job: Any) -> dict[str, Any]:
-    """The live part of a job page: state, timeline, error, Cancel."""
+def summary(job: Any, why_queued: str = "") -> dict[str, Any]:
+    """The live part of a job page: state (and why it is still queued), timeline, error,
+    Cancel."""
     short = short_state(job)
     now = datetime.datetime.now(datetime.timezone.utc)
     return {
@@ -97,6 +98,7 @@ def summary(job: Any) -> dict[str, Any]:
         "updated": views.when(job.update_time),
         "error": views.error(job.error),
         "web_access": dict(job.web_access_uris),
+        "why_queued": why_queued if short == "QUEUED" else "",
     }
 
 
@@ -183,7 +185,7 @@ def page(sources: Sources, name: str) -> dict[str, Any]:
         "display_name": job.display_name,
         "id": views.name_parts(job.name).get("id", ""),
         "parts": views.name_parts(job.name),
-        "summary": summary(job),
+        "summary": summary(job, sources.jobs.why_queued(job.name)),
         "labels": views.labels(job.labels),
         "pools": [views.pool_detail(i, p) for i, p in enumerate(spec.worker_pool_specs)],
         "replicas": replica_rows,

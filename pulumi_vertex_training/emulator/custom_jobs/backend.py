@@ -221,6 +221,11 @@ class JobBackend:
                 page.append(_copy(job))
         return [CustomJob.wrap(job) for job in page], next_token
 
+    def why_queued(self, name: str) -> str:
+        """Why QUEUED job ``name`` has not started, when the emulator knows (a CustomJob has
+        no field for it): ``""``, or that it waits for a job network (``network_cap.py``)."""
+        return self.monitor.networks.waiting(name)
+
     def cancel_custom_job(self, name: str) -> None:
         """Ask a job to stop: CANCELLING now, CANCELLED once its containers are stopped.
 

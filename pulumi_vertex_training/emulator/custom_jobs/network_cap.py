@@ -124,19 +124,32 @@ class NetworkCap:
     def tell_waiting(self, name: str) -> None:
         """Log, once per job, that job ``name`` stays QUEUED for want of a network.
 
-        The log is the only place to say it: a CustomJob has no field for why it waits.
+        A CustomJob has no field for why it waits: the log says it, and the console
+        (:meth:`waiting`).
         """
         with self._lock:
             if name in self._told:
                 return
             self._told.add(name)
+        log.info("%s stays JOB_STATE_QUEUED, %s", name, self.waiting(name))
+
+    def waiting(self, name: str) -> str:
+        """Why job ``name`` waits for a network, or ``""`` when it does not (yet) wait.
+
+        >>> cap = NetworkCap(1)
+        >>> cap.take("a"), cap.waiting("b")
+        (True, '')
+        >>> cap.tell_waiting("b")
+        >>> cap.waiting("b").startswith("waiting for a job network: 1 of 1 in use")
+        True
+        """
+        with self._lock:
+            if name not in self._told or name in self._holders:
+                return ""
             held = len(self._holders)
-        log.info(
-            "%s stays JOB_STATE_QUEUED: %d jobs hold a network (at most %d at once, "
-            "--max-job-networks); it starts when one is given back",
-            name,
-            held,
-            self.limit,
+        return (
+            f"waiting for a job network: {held} of {self.limit} in use (--max-job-networks); "
+            "it starts when a job gives one back"
         )
 
     def _has_room(self) -> bool:

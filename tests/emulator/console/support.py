@@ -30,11 +30,19 @@ IMAGE = "local/python:3.11"
 
 
 @contextlib.contextmanager
-def scripted_emulator(data_dir: pathlib.Path) -> Iterator[tuple[EmulatorServer, FakeRunner]]:
-    """An emulator with REST (and so the console) over a :class:`FakeRunner`."""
+def scripted_emulator(
+    data_dir: pathlib.Path, **options: Any
+) -> Iterator[tuple[EmulatorServer, FakeRunner]]:
+    """An emulator with REST (and so the console) over a :class:`FakeRunner` (``options``:
+    more EmulatorServer arguments)."""
     runner = FakeRunner(RunPhase.RUNNING, stop_ends_job=True)
     server = EmulatorServer(
-        data_dir, rest_port=0, runner=runner, poll_interval=0.05, persistent_resource_delay=0.05
+        data_dir,
+        rest_port=0,
+        runner=runner,
+        poll_interval=0.05,
+        persistent_resource_delay=0.05,
+        **options,
     )
     server.start()
     try:

@@ -475,3 +475,27 @@ def test_unknown_pipelines_and_models_are_404_pages_and_the_sections_are_in_the_
     nav = http.get("/console/").text
     assert 'href="/console/pipelines"' in nav and 'href="/console/models"' in nav
     assert 'href="/console/models" aria-current="page"' in http.get("/console/models").text
+
+
+def test_a_job_queued_for_want_of_a_network_says_so_until_it_starts(
+    tmp_path: pathlib.Path,
+) -> None:
+    """A CustomJob has no field for why it waits: the console says it (--max-job-networks)."""
+    with scripted_emulator(tmp_path, max_job_networks=1) as (server, _):
+        first = create_job(server, "first").name
+        wait_state(server, first, "RUNNING")
+        second = create_job(server, "second").name
+        assert server.backend is not None
+        deadline = time.monotonic() + 20  # a bound only: the next poll tells it
+        while not server.backend.why_queued(second):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        with client(server) as http:
+            said = "waiting for a job network: 1 of 1 in use (--max-job-networks)"
+            assert said in http.get(f"/console/{second}").text
+            assert said in http.get(f"/console/{second}/summary").text
+            assert said not in http.get(f"/console/{first}").text
+
+            server.backend.cancel_custom_job(first)
+            wait_state(server, second, "RUNNING")
+            assert said not in http.get(f"/console/{second}/summary").text
