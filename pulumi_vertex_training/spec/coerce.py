@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from . import names
@@ -48,7 +48,24 @@ def coerce_message(raw: Any, message: str, path: str, failures: list[SpecFailure
     Unknown keys, wrong types and bad enum/duration values are appended to ``failures``
     and left out of the result.
     """
-    raw = _plain(raw)
+    return coerce_fields(_plain(raw), message, MESSAGES[message], path, failures, coerce_field)
+
+
+FieldCoercer = Callable[[Any, Field, str, str, str, list[SpecFailure]], Any]
+"""``(value, field, message, name, path, failures) -> value or None``: one field's value."""
+
+
+def coerce_fields(
+    raw: Any,
+    message: str,
+    table: Mapping[str, Field],
+    path: str,
+    failures: list[SpecFailure],
+    field: FieldCoercer,
+) -> Any:
+    """The walk of one message's keys that every schema shares (``schema.py``'s and
+    ``study_schema.py``'s): ``raw`` as a dict keyed by the snake_case names of ``table``,
+    each value by ``field``; or UNKNOWN, or None when ``raw`` is not an object."""
     if is_unknown(raw):
         return raw
     if not isinstance(raw, Mapping):
@@ -56,7 +73,6 @@ def coerce_message(raw: Any, message: str, path: str, failures: list[SpecFailure
             SpecFailure(path, f"must be an object ({message} fields), not {_kind_of(raw)}", raw)
         )
         return None
-    table = MESSAGES[message]
     out: dict[str, Any] = {}
     seen: dict[str, Any] = {}
     for key, value in raw.items():
@@ -85,7 +101,7 @@ def coerce_message(raw: Any, message: str, path: str, failures: list[SpecFailure
         seen[name] = key
         if value is None:
             continue
-        result = coerce_field(value, table[name], message, name, names.join(path, name), failures)
+        result = field(value, table[name], message, name, names.join(path, name), failures)
         if result is not None:
             out[name] = result
     return out

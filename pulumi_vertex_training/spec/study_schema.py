@@ -10,12 +10,11 @@ shared with ``schema.py`` are read by ``coerce.coerce_field``.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from . import names
-from .coerce import coerce_field
+from .coerce import coerce_field, coerce_fields
 from .enums import EnumType, EnumValueError, parse_enum
 from .failures import SpecFailure, is_unknown
 from .schema import Field
@@ -139,38 +138,7 @@ def coerce(raw: Any, message: str, path: str, failures: list[SpecFailure]) -> An
     """``raw`` as a dict of the named message, or UNKNOWN, or None when unusable."""
     from .args import to_plain
 
-    raw = to_plain(raw)
-    if is_unknown(raw):
-        return raw
-    if not isinstance(raw, Mapping):
-        failures.append(
-            SpecFailure(
-                path, f"must be an object ({message} fields), not {type(raw).__name__}", raw
-            )
-        )
-        return None
-    table = MESSAGES[message]
-    out: dict[str, Any] = {}
-    for key, value in raw.items():
-        name = names.resolve_key(key, table) if isinstance(key, str) else None
-        if name is None:
-            hint = names.closest(str(key), table)
-            suggestion = f"did you mean {hint!r}?" if hint else f"known: {', '.join(sorted(table))}"
-            failures.append(
-                SpecFailure(
-                    names.join(path, str(key)), f"unknown field of {message}; {suggestion}", value
-                )
-            )
-            continue
-        if name in out:
-            failures.append(SpecFailure(names.join(path, name), "given twice; give it once", value))
-            continue
-        if value is None:
-            continue
-        result = _field(value, table[name], message, name, names.join(path, name), failures)
-        if result is not None:
-            out[name] = result
-    return out
+    return coerce_fields(to_plain(raw), message, MESSAGES[message], path, failures, _field)
 
 
 def _field(
