@@ -20,13 +20,17 @@ import pathlib
 LOCK_FILE = "emulator.lock"
 
 
+def who(pid: int | None) -> str:
+    """``"emulator (pid N)"``, or ``"emulator"`` when the pid is not known (0 or None)."""
+    return f"emulator (pid {pid})" if pid else "emulator"
+
+
 class DataDirInUse(Exception):
     """Another emulator serves the data dir; the message names its pid and what to do."""
 
     def __init__(self, data_dir: pathlib.Path, pid: int | None) -> None:
-        who = f"another emulator (pid {pid})" if pid else "another emulator"
         super().__init__(
-            f"{who} serves {data_dir}; stop it first (vertex-local stop --data-dir "
+            f"another {who(pid)} serves {data_dir}; stop it first (vertex-local stop --data-dir "
             f"{data_dir}) or pass another --data-dir"
         )
         self.data_dir, self.pid = data_dir, pid

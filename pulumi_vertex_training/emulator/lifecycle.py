@@ -129,9 +129,8 @@ def start(args: argparse.Namespace) -> int:
         # emulator there would take the first one's jobs for leftovers (data_dir_lock.py).
         running = _answering_within(data_dir, args.wait)
         if running is None:
-            who = f"an emulator (pid {holder})" if holder else "an emulator"
             print_error(
-                f"{who} holds {data_dir} but did not answer within "
+                f"an {data_dir_lock.who(holder)} holds {data_dir} but did not answer within "
                 f"{args.wait:g}s; stop it first (vertex-local stop --data-dir {data_dir})"
             )
             return 1

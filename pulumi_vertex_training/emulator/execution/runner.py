@@ -70,6 +70,11 @@ def _labels(entry: dict[str, Any]) -> dict[str, str]:
     return entry.get("Labels") or {}
 
 
+def _job_names(entries: Iterable[dict[str, Any]]) -> set[str]:
+    """The job names on the labels of containers or networks (listing entries)."""
+    return {lab[LABEL_JOB_NAME] for lab in map(_labels, entries) if LABEL_JOB_NAME in lab}
+
+
 def _replica(entry: dict[str, Any]) -> str:
     names = entry.get("Names") or [""]
     return _labels(entry).get(LABEL_REPLICA, str(names[0]).lstrip("/"))
@@ -404,13 +409,11 @@ class DockerRunner:
 
     def known_jobs(self) -> set[str]:
         """Names of the jobs of this instance that still have containers."""
-        labels = (_labels(c) for c in self.engine.containers(label_filters(self.instance_id)))
-        return {lab[LABEL_JOB_NAME] for lab in labels if LABEL_JOB_NAME in lab}
+        return _job_names(self.engine.containers(label_filters(self.instance_id)))
 
     def network_jobs(self) -> set[str]:
         """Names of the jobs of this instance that still have a network."""
-        labels = (_labels(n) for n in self.engine.networks(label_filters(self.instance_id)))
-        return {lab[LABEL_JOB_NAME] for lab in labels if LABEL_JOB_NAME in lab}
+        return _job_names(self.engine.networks(label_filters(self.instance_id)))
 
 
 def _host_alias(network: dict[str, Any]) -> dict[str, str]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import pathlib
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -76,12 +76,17 @@ def create_job(server: EmulatorServer, display_name: str = "job", **fields: Any)
 def wait_state(server: EmulatorServer, name: str, state: str, timeout: float = 20) -> Any:
     """Poll the backend until job ``name`` is in ``JOB_STATE_{state}``."""
     assert server.backend is not None
+    return _wait(server.backend.get_custom_job, name, f"JOB_STATE_{state}", timeout)
+
+
+def _wait(get: Callable[[str], Any], name: str, state: str, timeout: float) -> Any:
+    """``get(name)`` once its state is named ``state``; a bound only, not a timing test."""
     deadline = time.monotonic() + timeout
     while True:
-        job = server.backend.get_custom_job(name)
-        if job.state.name == f"JOB_STATE_{state}":
-            return job
-        assert time.monotonic() < deadline, f"{name} is {job.state.name}, not {state}"
+        found = get(name)
+        if found.state.name == state:
+            return found
+        assert time.monotonic() < deadline, f"{name} is {found.state.name}, not {state}"
         time.sleep(0.05)
 
 
@@ -101,13 +106,7 @@ def create_pipeline(server: EmulatorServer, output: str, **fields: Any) -> Any:
 def wait_pipeline(server: EmulatorServer, name: str, state: str, timeout: float = 20) -> Any:
     """Poll the backend until pipeline ``name`` is in ``PIPELINE_STATE_{state}``."""
     assert server.pipelines is not None
-    deadline = time.monotonic() + timeout
-    while True:
-        found = server.pipelines.get_training_pipeline(name)
-        if found.state.name == f"PIPELINE_STATE_{state}":
-            return found
-        assert time.monotonic() < deadline, f"{name} is {found.state.name}, not {state}"
-        time.sleep(0.05)
+    return _wait(server.pipelines.get_training_pipeline, name, f"PIPELINE_STATE_{state}", timeout)
 
 
 def train(server: EmulatorServer, runner: FakeRunner, name: str) -> Any:
